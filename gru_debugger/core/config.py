@@ -1,0 +1,155 @@
+"""Run configuration: one frozen dataclass, defaults are the notebook's example.
+
+Every field can come from a JSON file (``python main.py export --config``);
+every key is optional. :func:`validate` turns a bad value into a
+:class:`ConfigError` with a message a person can act on.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+CORPUS_DIR = RESOURCES / "corpus"
+
+PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
+
+# Largest trace we agree to build; a bigger one would take the machine's memory.
+MAX_TRACE_BYTES = 2 * 1024**3
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message says which and why."""
+
+
+def default_corpus() -> tuple[str, ...]:
+    return tuple(p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt")))
+
+
+def default_init() -> dict[str, dict[str, Any]]:
+    """The notebook's initialisation: constants, so every number is easy to follow."""
+    return {
+        "wte.weight": {"scheme": "ones"},
+        "x2g.weight": {"scheme": "constant", "value": 0.5},
+        "x2g.bias": {"scheme": "zeros"},
+        "h2g.weight": {"scheme": "constant", "value": 0.25},
+        "h2g.bias": {"scheme": "zeros"},
+        "lm_head.weight": {"scheme": "ones"},
+    }
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus: tuple[str, ...] = field(default_factory=default_corpus)  # texts to tokenize
+    num_merges: int = 5          # byte-pair merges learned from the corpus
+    lowercase: bool = True       # lowercase the corpus before training and encoding
+    batch_size: int = 2          # B: rows per batch
+    context_length: int = 8      # T: timesteps per row
+    position: int = 0            # first token of the first batch
+    n_embd: int = 4              # E: embedding width
+    hidden_size: int = 2         # H: GRU hidden width
+    dropout: float = 0.1         # p: probability of zeroing an activation
+    train_mode: bool = True      # False turns dropout off (eval mode)
+    seed: int | None = None      # None: fresh randomness each session, as the notebook
+    learning_rate: float = 5.0   # SGD step size (large on purpose: one step shows)
+    init: Mapping[str, Mapping[str, Any]] = field(default_factory=default_init)
+
+    def __post_init__(self) -> None:
+        # Friendlier construction: a list of texts is fine, and an init that
+        # names only some parameters keeps the defaults for the others.
+        if isinstance(self.corpus, list):
+            object.__setattr__(self, "corpus", tuple(self.corpus))
+        if isinstance(self.init, Mapping):
+            init = default_init()
+            init.update({k: dict(v) if isinstance(v, Mapping) else v for k, v in self.init.items()})
+            object.__setattr__(self, "init", init)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["corpus"] = list(self.corpus)
+        data["init"] = {k: dict(v) for k, v in self.init.items()}
+        return data
+
+    def with_changes(self, **changes: Any) -> "Config":
+        """A validated copy; raises ConfigError and leaves ``self`` untouched."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "corpus" in changes and isinstance(changes["corpus"], list):
+            changes["corpus"] = tuple(changes["corpus"])
+        if "init" in changes:
+            merged = {k: dict(v) for k, v in self.init.items()}
+            init = changes["init"]
+            if not isinstance(init, Mapping):
+                raise ConfigError("init must be an object mapping parameter names to schemes")
+            for name, spec in init.items():
+                merged[name] = dict(spec) if isinstance(spec, Mapping) else spec
+            changes["init"] = merged
+        new = replace(self, **changes)
+        validate(new)
+        return new
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate(cfg: Config) -> None:
+    from .init import validate_init_spec  # local: init imports this module
+
+    if not isinstance(cfg.corpus, tuple) or not cfg.corpus or not all(isinstance(t, str) for t in cfg.corpus):
+        raise ConfigError("corpus must be a non-empty list of texts")
+    if not any(t.strip() for t in cfg.corpus):
+        raise ConfigError("corpus is empty: add some text")
+    for name, low, high in (
+        ("num_merges", 0, 10_000),
+        ("batch_size", 1, 4096),
+        ("context_length", 1, 4096),
+        ("n_embd", 1, 4096),
+        ("hidden_size", 1, 4096),
+    ):
+        value = getattr(cfg, name)
+        if not _is_int(value) or not low <= value <= high:
+            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    if not _is_int(cfg.position) or cfg.position < 0:
+        raise ConfigError(f"position must be a whole number >= 0, got {cfg.position!r}")
+    if not _is_number(cfg.dropout) or not 0.0 <= cfg.dropout < 1.0:
+        raise ConfigError(f"dropout must be a number in [0, 1), got {cfg.dropout!r}")
+    if not isinstance(cfg.train_mode, bool) or not isinstance(cfg.lowercase, bool):
+        raise ConfigError("train_mode and lowercase must be true or false")
+    if cfg.seed is not None and (not _is_int(cfg.seed) or not 0 <= cfg.seed < 2**63):
+        raise ConfigError(f"seed must be a whole number >= 0 or null, got {cfg.seed!r}")
+    if not _is_number(cfg.learning_rate):
+        raise ConfigError(f"learning_rate must be a finite number, got {cfg.learning_rate!r}")
+    unknown = set(cfg.init) - set(PARAM_NAMES)
+    if unknown:
+        raise ConfigError(f"init: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(PARAM_NAMES)}")
+    for name in PARAM_NAMES:
+        if name not in cfg.init:
+            raise ConfigError(f"init: no scheme for {name}")
+        validate_init_spec(name, cfg.init[name])
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Defaults, overridden by the keys of a JSON file (if given)."""
+    base = Config()
+    if path is None:
+        return base
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must hold a JSON object")
+    if "corpus" in data and not isinstance(data["corpus"], list):
+        raise ConfigError("corpus must be a list of texts")
+    return base.with_changes(**data)

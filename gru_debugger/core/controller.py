@@ -1,0 +1,329 @@
+"""The controller: a cursor through one training iteration, edits and undo.
+
+The only way the window, the screenshot generator, the benchmark and scripts
+change anything. No Qt here: listeners connect to psygnal signals.
+
+Model of time:
+- navigation (step, step into, step out, run to, continue, step back) only
+  moves the cursor through the already-recorded trace, so it is instant and
+  step back is exact;
+- edits, next iteration and reset change the model; each is an undoable
+  command holding the complete state from before and after.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from psygnal import Signal
+
+from .config import Config, ConfigError, validate
+from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_param_cell, with_reinit,
+                    with_seed)
+from .engine import ModelState, Trace, compute_trace
+from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step
+from .snapshot import Snapshot
+
+
+class ControllerError(ValueError):
+    """A request the controller refused; nothing was changed."""
+
+
+@dataclass
+class Command:
+    """One undoable change of the model."""
+
+    text: str
+    before: ModelState
+    after: ModelState
+    merge_key: Any = None
+    kind: str = "edit"  # "edit", "iteration" or "reset"
+    # next iteration / reset also move the cursor; edits keep it where it is
+    cursor_before: int | None = None
+    nav_before: list[int] = field(default_factory=list)
+
+
+class Controller:
+    changed = Signal(object)        # Snapshot, with .reasons
+    history_changed = Signal()      # the undo/redo stack changed
+    breakpoints_changed = Signal(object)  # frozenset of phase names
+
+    def __init__(self, config: Config | None = None):
+        cfg = config if config is not None else Config()
+        try:
+            validate(cfg)
+            state = fresh_state(cfg)
+        except ConfigError as exc:
+            raise ControllerError(str(exc)) from None
+        self._traces: OrderedDict[int, tuple[ModelState, Trace]] = OrderedDict()
+        self._state = state
+        self._trace = self._trace_for(state)
+        self._cursor = -1
+        self._nav: list[int] = []           # cursors to return to with step back
+        self._undo: list[Command] = []
+        self._redo: list[Command] = []
+        self._breakpoints: frozenset[str] = frozenset()
+
+    # ------------------------------------------------------------ reading
+    @property
+    def state(self) -> ModelState:
+        return self._state
+
+    @property
+    def config(self) -> Config:
+        return self._state.config
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return build_steps(self.config.context_length)
+
+    def snapshot(self, reasons: Iterable[str] = ()) -> Snapshot:
+        return Snapshot(self._state, self._trace, self._cursor, frozenset(reasons))
+
+    # ------------------------------------------------------------ navigation
+    @property
+    def last(self) -> int:
+        return len(self.steps) - 1
+
+    def can_step(self) -> bool:
+        return self._cursor < self.last
+
+    def can_step_back(self) -> bool:
+        return bool(self._nav) or self._cursor > -1 or self._undoable_iteration() is not None
+
+    def step(self) -> None:
+        """One timestep inside the GRU and backward phases, one phase elsewhere."""
+        self._require_forward()
+        steps, i = self.steps, self._cursor + 1
+        while i < self.last and not is_coarse(steps[i]):
+            i += 1
+        self._move(i)
+
+    def step_into(self) -> None:
+        """Like step, but stops at each gate sub-step of a GRU timestep."""
+        self._require_forward()
+        self._move(self._cursor + 1)
+
+    def step_out(self) -> None:
+        """Finish the phase that runs next (or is running)."""
+        self._require_forward()
+        phase = self.steps[self._cursor + 1].phase
+        self._move(max(i for i, s in enumerate(self.steps) if s.phase == phase))
+
+    def run_to(self, phase: str, t: int | None = None) -> None:
+        """Move to where ``phase`` (or its timestep ``t``) has just run; may go back."""
+        try:
+            target = find_step(self.steps, phase, t)
+        except ValueError as exc:
+            raise ControllerError(str(exc)) from None
+        if target != self._cursor:
+            self._move(target)
+
+    def run_to_start(self) -> None:
+        if self._cursor != -1:
+            self._move(-1)
+
+    def run_to_end(self) -> None:
+        self._require_forward()
+        self._move(self.last)
+
+    def continue_(self) -> None:
+        """Run to the next phase with a breakpoint, or to the end of the iteration."""
+        self._require_forward()
+        targets = [find_step(self.steps, p) for p in self._breakpoints]
+        ahead = [i for i in targets if i > self._cursor]
+        self._move(min(ahead) if ahead else self.last)
+
+    def step_back(self) -> None:
+        """Return exactly to where the cursor was before the last move."""
+        if self._nav:
+            self._set_cursor(self._nav.pop())
+        elif self._cursor > -1:
+            i = self._cursor - 1
+            while i >= 0 and not is_coarse(self.steps[i]):
+                i -= 1
+            self._set_cursor(i)
+        elif self._undoable_iteration() is not None:
+            self.undo()  # back over "next iteration" into the previous one
+        else:
+            raise ControllerError("already at the start of the first iteration")
+
+    def _require_forward(self) -> None:
+        if not self.can_step():
+            raise ControllerError("the iteration has finished: use next iteration, step back or reset")
+
+    def _move(self, target: int) -> None:
+        self._nav.append(self._cursor)
+        self._set_cursor(target)
+
+    def _set_cursor(self, target: int) -> None:
+        self._cursor = target
+        self.changed.emit(self.snapshot({"cursor"}))
+
+    def _undoable_iteration(self) -> Command | None:
+        if self._undo and self._undo[-1].kind == "iteration" and self._cursor == -1 and not self._nav:
+            return self._undo[-1]
+        return None
+
+    # ------------------------------------------------------------ breakpoints
+    @property
+    def breakpoints(self) -> frozenset[str]:
+        return self._breakpoints
+
+    def toggle_breakpoint(self, phase: str) -> bool:
+        if phase not in PHASES:
+            raise ControllerError(f"unknown phase {phase!r}; phases are: {', '.join(PHASES)}")
+        self._breakpoints = self._breakpoints ^ {phase}
+        self.breakpoints_changed.emit(self._breakpoints)
+        return phase in self._breakpoints
+
+    # ------------------------------------------------------------ model changes
+    def next_iteration(self) -> None:
+        """The next batch through the weights this iteration's update produced."""
+        after = next_iteration_state(self._state, self._trace)
+        self._commit(Command("Next iteration", self._state, after, kind="iteration", cursor_before=self._cursor,
+                             nav_before=list(self._nav)))
+
+    def reset(self) -> None:
+        """Back to iteration 0 with freshly initialised weights (undoable)."""
+        try:
+            after = fresh_state(self.config, self._state.base_seed)
+        except ConfigError as exc:
+            raise ControllerError(str(exc)) from None
+        self._commit(Command("Reset", self._state, after, kind="reset", cursor_before=self._cursor,
+                             nav_before=list(self._nav)))
+
+    def set_param(self, name: str, index: Sequence[int], value: float, merge_key: Any = None) -> None:
+        """Set one weight of the iteration's starting parameters."""
+        text = f"Set {name}[{', '.join(map(str, index))}] = {value:.6g}" if isinstance(value, (int, float)) \
+            else f"Set {name}"
+        self._edit(text, lambda s: with_param_cell(s, name, index, value), merge_key)
+
+    def set_init(self, name: str, spec: Mapping[str, Any]) -> None:
+        self._edit(f"Initialise {name}: {spec.get('scheme', '?')}", lambda s: with_init(s, name, spec))
+
+    def reinitialise(self, names: Iterable[str] | None = None) -> None:
+        from .config import PARAM_NAMES
+        chosen = list(PARAM_NAMES if names is None else names)
+        label = "all parameters" if names is None else ", ".join(chosen)
+        self._edit(f"Re-initialise {label}", lambda s: with_reinit(s, chosen))
+
+    def set_seed(self, seed: int | None) -> None:
+        self._edit(f"Seed = {seed}", lambda s: with_seed(s, seed))
+
+    def set_learning_rate(self, lr: float, merge_key: Any = None) -> None:
+        self.configure(f"Learning rate = {lr:.6g}" if isinstance(lr, (int, float)) else "Learning rate",
+                       merge_key, learning_rate=lr)
+
+    def set_dropout(self, p: float, merge_key: Any = None) -> None:
+        self.configure(f"Dropout p = {p:.6g}" if isinstance(p, (int, float)) else "Dropout", merge_key, dropout=p)
+
+    def set_train_mode(self, train: bool) -> None:
+        self.configure("Train mode" if train else "Eval mode (no dropout)", train_mode=train)
+
+    def set_corpus(self, texts: Sequence[str]) -> None:
+        self.configure("Corpus", corpus=tuple(texts))
+
+    def set_tokenizer(self, num_merges: int, lowercase: bool) -> None:
+        self.configure(f"Tokenizer: {num_merges} merges", num_merges=num_merges, lowercase=lowercase)
+
+    def set_batch(self, batch_size: int, context_length: int, position: int | None = None) -> None:
+        changes: dict[str, Any] = {"batch_size": batch_size, "context_length": context_length}
+        if position is not None:
+            changes["position"] = position
+        self.configure(f"Batch B={batch_size} T={context_length}", **changes)
+
+    def set_position(self, position: int) -> None:
+        self.configure(f"Position = {position}", position=position)
+
+    def set_sizes(self, n_embd: int, hidden_size: int) -> None:
+        self.configure(f"Sizes E={n_embd} H={hidden_size}", n_embd=n_embd, hidden_size=hidden_size)
+
+    def configure(self, text: str = "Settings", merge_key: Any = None, **changes: Any) -> None:
+        """Change any settings at once (see Config); one undo step."""
+        self._edit(text, lambda s: with_config(s, **changes), merge_key)
+
+    def _edit(self, text: str, make: Callable[[ModelState], ModelState], merge_key: Any = None) -> None:
+        try:
+            after = make(self._state)
+        except ConfigError as exc:
+            raise ControllerError(str(exc)) from None
+        self._commit(Command(text, self._state, after, merge_key))
+
+    # ------------------------------------------------------------ undo
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_texts(self) -> list[str]:
+        return [c.text for c in self._undo]
+
+    @property
+    def redo_texts(self) -> list[str]:
+        return [c.text for c in reversed(self._redo)]
+
+    def undo(self) -> None:
+        if not self._undo:
+            raise ControllerError("nothing to undo")
+        cmd = self._undo[-1]
+        cursor = cmd.cursor_before if cmd.cursor_before is not None else None
+        self._install(cmd.before, cursor, list(cmd.nav_before) if cmd.cursor_before is not None else None)
+        self._redo.append(self._undo.pop())
+        self.history_changed.emit()
+
+    def redo(self) -> None:
+        if not self._redo:
+            raise ControllerError("nothing to redo")
+        cmd = self._redo[-1]
+        moves = cmd.cursor_before is not None
+        self._install(cmd.after, -1 if moves else None, [] if moves else None)
+        self._undo.append(self._redo.pop())
+        self.history_changed.emit()
+
+    def _commit(self, cmd: Command) -> None:
+        moves = cmd.cursor_before is not None
+        self._install(cmd.after, -1 if moves else None, [] if moves else None)
+        top = self._undo[-1] if self._undo else None
+        if cmd.merge_key is not None and top is not None and top.merge_key == cmd.merge_key and not self._redo:
+            top.after, top.text = cmd.after, cmd.text
+        else:
+            self._undo.append(cmd)
+        self._redo.clear()
+        self.history_changed.emit()
+
+    def _install(self, state: ModelState, cursor: int | None, nav: list[int] | None) -> None:
+        """Make ``state`` current. The cursor keeps its step (mapped if T
+        changed) unless one is given. Computes first: on failure nothing changes."""
+        try:
+            trace = self._trace_for(state)
+        except ConfigError as exc:
+            raise ControllerError(str(exc)) from None
+        old_steps, new_steps = self.steps, build_steps(state.config.context_length)
+        if cursor is None:
+            cursor = self._map(self._cursor, old_steps, new_steps)
+            nav = [self._map(c, old_steps, new_steps) for c in self._nav]
+        self._state, self._trace, self._cursor, self._nav = state, trace, cursor, nav or []
+        self.changed.emit(self.snapshot({"model", "cursor"}))
+
+    @staticmethod
+    def _map(cursor: int, old: tuple[Step, ...], new: tuple[Step, ...]) -> int:
+        return cursor if cursor < 0 or old is new else map_step(old[cursor], new)
+
+    def _trace_for(self, state: ModelState) -> Trace:
+        key = id(state)
+        if key in self._traces:
+            self._traces.move_to_end(key)
+            return self._traces[key][1]
+        trace = compute_trace(state)
+        self._traces[key] = (state, trace)  # the state is kept so its id stays unique
+        while len(self._traces) > 16:
+            self._traces.popitem(last=False)
+        return trace

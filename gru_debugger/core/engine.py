@@ -1,0 +1,223 @@
+"""One training iteration of the GRU language model, with every number recorded.
+
+The computation is written out by hand (as in the notebook) rather than with
+``torch.nn.GRU`` so that each gate of each timestep can be kept and shown.
+:func:`compute_trace` is a pure function of a :class:`ModelState`: the same
+state always gives the same numbers, which is what makes stepping back exact.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import PARAM_NAMES, Config
+from .data import Corpus, batch_at, tokenize
+from .init import initialise
+
+GATE_KEYS = ("zx", "rx", "nx", "zh", "rh", "nh", "z", "r", "n", "h")
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """Everything the numbers of one iteration depend on. Never mutated."""
+
+    config: Config
+    params: Mapping[str, torch.Tensor]  # weights at the start of this iteration
+    iteration: int                      # 0 for the first batch
+    position: int                       # first token of this iteration's batch
+    base_seed: int                      # the seed actually used (config.seed or a drawn one)
+
+
+def derive_seed(base_seed: int, *parts: object) -> int:
+    """A stable 63-bit seed for one named use of randomness."""
+    words = [base_seed & 0xFFFFFFFF, base_seed >> 32] + [zlib.crc32(str(p).encode()) for p in parts]
+    return int(np.random.SeedSequence(words).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def param_shapes(cfg: Config, vocab_size: int) -> dict[str, tuple[int, ...]]:
+    E, H, V = cfg.n_embd, cfg.hidden_size, vocab_size
+    return {
+        "wte.weight": (V, E),
+        "x2g.weight": (3 * H, E),   # rows: z | r | n
+        "x2g.bias": (3 * H,),
+        "h2g.weight": (3 * H, H),   # rows: z | r | n
+        "h2g.bias": (3 * H,),
+        "lm_head.weight": (V, H),
+    }
+
+
+def fan_in(cfg: Config, name: str) -> int:
+    return cfg.n_embd if name.startswith("x2g") else cfg.hidden_size
+
+
+def init_param(cfg: Config, name: str, vocab_size: int, base_seed: int) -> torch.Tensor:
+    shape = param_shapes(cfg, vocab_size)[name]
+    gen = generator(derive_seed(base_seed, "init", name))
+    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name))
+
+
+def init_params(cfg: Config, vocab_size: int, base_seed: int) -> dict[str, torch.Tensor]:
+    return {name: init_param(cfg, name, vocab_size, base_seed) for name in PARAM_NAMES}
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, enabled: bool, seed: int) -> torch.Tensor:
+    """The dropout multiplier: 0 or 1/(1-p). A mask drawn from uniforms, so a
+    larger p drops a superset of what a smaller p drops (with one seed)."""
+    if not enabled or p == 0.0:
+        return torch.ones(shape)
+    u = torch.rand(shape, generator=generator(seed))
+    return (u >= p).to(torch.float32) / (1.0 - p)
+
+
+def masks_for(state: ModelState, tag: str, B: int, T: int) -> tuple[torch.Tensor, torch.Tensor]:
+    cfg = state.config
+    seed_in = derive_seed(state.base_seed, "dropout", state.iteration, tag, "in")
+    seed_out = derive_seed(state.base_seed, "dropout", state.iteration, tag, "out")
+    return (
+        dropout_mask((B, T, cfg.n_embd), cfg.dropout, cfg.train_mode, seed_in),
+        dropout_mask((B, T, cfg.hidden_size), cfg.dropout, cfg.train_mode, seed_out),
+    )
+
+
+def gru_unroll(x_in: torch.Tensor, p: Mapping[str, torch.Tensor], keep: bool) -> dict[str, list[torch.Tensor]]:
+    """Run the GRU cell over time. x_in: (B, T, E). Returns per-timestep lists."""
+    B, T, _ = x_in.shape
+    H = p["h2g.weight"].shape[1]
+    h = torch.zeros(B, H)                                        # h_{-1} = 0
+    rec: dict[str, list[torch.Tensor]] = {k: [] for k in GATE_KEYS + ("gx", "gh")}
+    for t in range(T):
+        gx = x_in[:, t] @ p["x2g.weight"].T + p["x2g.bias"]      # (B, 3H)
+        gh = h @ p["h2g.weight"].T + p["h2g.bias"]               # (B, 3H)
+        zx, rx, nx = gx.chunk(3, dim=-1)                         # (B, H) each
+        zh, rh, nh = gh.chunk(3, dim=-1)
+        z = torch.sigmoid(zx + zh)                               # update gate
+        r = torch.sigmoid(rx + rh)                               # reset gate
+        n = torch.tanh(nx + r * nh)                              # candidate
+        h = (1 - z) * n + z * h                                  # (B, H)
+        if keep:
+            for tensor in (gx, gh, z, r, n, h):
+                tensor.retain_grad()
+        for key, value in zip(GATE_KEYS + ("gx", "gh"), (zx, rx, nx, zh, rh, nh, z, r, n, h, gx, gh)):
+            rec[key].append(value)
+    return rec
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    arr = t.detach().cpu().numpy().copy()
+    arr.flags.writeable = False
+    return arr
+
+
+def _stack_time(items: list[torch.Tensor]) -> torch.Tensor:
+    return torch.stack(items, dim=1)                             # (B, T, ...)
+
+
+def forward(p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, mask_in: torch.Tensor,
+            mask_out: torch.Tensor, keep: bool = False) -> dict[str, object]:
+    embedded = F.embedding(x, p["wte.weight"])                   # (B, T, E)
+    if keep:
+        embedded.retain_grad()
+    x_in = embedded * mask_in                                    # (B, T, E)
+    rec = gru_unroll(x_in, p, keep)
+    hs = _stack_time(rec["h"])                                   # (B, T, H)
+    h_out = hs * mask_out                                        # (B, T, H)
+    logits = h_out @ p["lm_head.weight"].T                       # (B, T, V)
+    if keep:
+        logits.retain_grad()
+    V = logits.shape[-1]
+    loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+    per_pos = F.cross_entropy(logits.detach().reshape(-1, V), y.reshape(-1), reduction="none").view_as(y)
+    return {"embedded": embedded, "x_in": x_in, "rec": rec, "hs": hs, "h_out": h_out,
+            "logits": logits, "loss": loss, "loss_per_position": per_pos}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Read-only numpy arrays of one iteration, by name (see README, Export)."""
+
+    arrays: Mapping[str, np.ndarray]
+    corpus: Corpus
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.arrays
+
+
+def compute_trace(state: ModelState) -> Trace:
+    cfg = state.config
+    corpus = tokenize(cfg)
+    B, T = cfg.batch_size, cfg.context_length
+    x_np, y_np = batch_at(corpus.tokens, state.position, B, T)
+    x, y = torch.from_numpy(x_np.copy()), torch.from_numpy(y_np.copy())
+    params = {k: v.detach().clone().requires_grad_(True) for k, v in state.params.items()}
+    mask_in, mask_out = masks_for(state, "train", B, T)
+
+    out = forward(params, x, y, mask_in, mask_out, keep=True)
+    out["loss"].backward()  # type: ignore[union-attr]
+    rec = out["rec"]
+    a: dict[str, np.ndarray] = {
+        "tokens": corpus.tokens, "x": x_np, "y": y_np,
+        "embedded": _np(out["embedded"]), "dropout_in_mask": _np(mask_in), "x_in": _np(out["x_in"]),
+        "dropout_out_mask": _np(mask_out), "h_out": _np(out["h_out"]),
+        "logits": _np(out["logits"]), "probs": _np(torch.softmax(out["logits"].detach(), -1)),
+        "loss": _np(out["loss"]), "loss_per_position": _np(out["loss_per_position"]),
+    }
+    for key in GATE_KEYS + ("gx", "gh"):
+        a[key] = _np(_stack_time(rec[key]))                      # (B, T, H) or (B, T, 3H)
+    for key in ("h", "z", "r", "n", "gx", "gh"):
+        a[f"grad/{key}"] = _np(_stack_time([t.grad for t in rec[key]]))
+    a["grad/embedded"] = _np(out["embedded"].grad)
+    a["grad/logits"] = _np(out["logits"].grad)
+    lr = cfg.learning_rate
+    updated = {}
+    for name, param in params.items():
+        a[f"param/{name}"] = _np(param)
+        a[f"grad/{name}"] = _np(param.grad)
+        step = -lr * param.grad
+        a[f"update/{name}"] = _np(step)
+        updated[name] = (param.detach() + step).contiguous()
+        a[f"updated/{name}"] = _np(updated[name])
+
+    after_in, after_out = masks_for(state, "after", B, T)
+    with torch.no_grad():
+        after = forward(updated, x, y, after_in, after_out)
+    a["after/dropout_in_mask"] = _np(after_in)
+    a["after/dropout_out_mask"] = _np(after_out)
+    a["after/h"] = _np(after["hs"])
+    a["after/logits"] = _np(after["logits"])
+    a["after/probs"] = _np(torch.softmax(after["logits"], -1))
+    a["after/loss_per_position"] = _np(after["loss_per_position"])
+    a["loss_after"] = _np(after["loss"])
+    a["loss_improvement"] = _np(out["loss"].detach() - after["loss"])
+    return Trace(MappingProxyType(a), corpus)
+
+
+def accumulated_grads(trace: Trace, t_from: int) -> dict[str, np.ndarray]:
+    """Parameter gradients as back-propagation has summed them by the time it
+    reaches timestep ``t_from`` (going from T-1 down). At 0 they are the full
+    gradients. lm_head's gradient is complete before the recurrence starts."""
+    x_in, h, gx, gh = trace["x_in"], trace["h"], trace["grad/gx"], trace["grad/gh"]
+    h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)  # (B, T, H)
+    s = slice(t_from, None)
+    wte = np.zeros_like(trace["grad/wte.weight"])
+    np.add.at(wte, trace["x"][:, s].reshape(-1), trace["grad/embedded"][:, s].reshape(-1, wte.shape[1]))
+    return {
+        "wte.weight": wte,
+        "x2g.weight": np.einsum("btg,bte->ge", gx[:, s], x_in[:, s]),
+        "x2g.bias": gx[:, s].sum(axis=(0, 1)),
+        "h2g.weight": np.einsum("btg,bth->gh", gh[:, s], h_prev[:, s]),
+        "h2g.bias": gh[:, s].sum(axis=(0, 1)),
+        "lm_head.weight": np.array(trace["grad/lm_head.weight"]),
+    }

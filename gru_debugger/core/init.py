@@ -1,0 +1,89 @@
+"""Parameter initialisation schemes, chosen per parameter.
+
+A scheme is a small dict: ``{"scheme": "normal", "mean": 0.0, "std": 0.02}``.
+Random schemes draw from a generator seeded per parameter, so the same seed
+always gives the same weights.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping
+
+import torch
+
+from .config import ConfigError
+
+# scheme -> {key: default}
+SCHEMES: dict[str, dict[str, float]] = {
+    "constant": {"value": 0.0},
+    "zeros": {},
+    "ones": {},
+    "normal": {"mean": 0.0, "std": 1.0},
+    "uniform": {"low": -1.0, "high": 1.0},
+    "xavier_uniform": {"gain": 1.0},
+    "orthogonal": {"gain": 1.0},
+    "default": {},
+}
+MATRIX_ONLY = {"xavier_uniform", "orthogonal"}
+
+
+def validate_init_spec(name: str, spec: Any) -> None:
+    if not isinstance(spec, Mapping) or "scheme" not in spec:
+        raise ConfigError(f"init[{name}] must be an object with a 'scheme' key")
+    scheme = spec["scheme"]
+    if scheme not in SCHEMES:
+        raise ConfigError(f"init[{name}]: unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    extra = set(spec) - {"scheme"} - set(SCHEMES[scheme])
+    if extra:
+        raise ConfigError(f"init[{name}]: scheme {scheme} takes no key(s) {', '.join(sorted(extra))}")
+    for key in SCHEMES[scheme]:
+        value = spec.get(key, SCHEMES[scheme][key])
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"init[{name}].{key} must be a finite number, got {value!r}")
+    if scheme == "normal" and spec.get("std", 1.0) < 0:
+        raise ConfigError(f"init[{name}].std must be >= 0")
+    if scheme == "uniform" and spec.get("low", -1.0) > spec.get("high", 1.0):
+        raise ConfigError(f"init[{name}]: low must not exceed high")
+    if scheme in MATRIX_ONLY and name.endswith(".bias"):
+        raise ConfigError(f"init[{name}]: {scheme} needs a matrix; a bias is a vector")
+
+
+def _arg(spec: Mapping[str, Any], key: str) -> float:
+    return float(spec.get(key, SCHEMES[spec["scheme"]][key]))
+
+
+def _uniform(shape: tuple[int, ...], low: float, high: float, gen: torch.Generator) -> torch.Tensor:
+    return torch.rand(shape, generator=gen) * (high - low) + low
+
+
+def initialise(
+    name: str, shape: tuple[int, ...], spec: Mapping[str, Any], gen: torch.Generator, fan_in: int | None = None
+) -> torch.Tensor:
+    """A new float32 tensor of ``shape`` filled by ``spec``.
+
+    ``fan_in`` is the input width of the layer a bias belongs to (PyTorch's
+    default bias bound is 1/sqrt(fan_in)).
+    """
+    validate_init_spec(name, spec)
+    scheme = spec["scheme"]
+    makers: dict[str, Callable[[], torch.Tensor]] = {
+        "constant": lambda: torch.full(shape, _arg(spec, "value")),
+        "zeros": lambda: torch.zeros(shape),
+        "ones": lambda: torch.ones(shape),
+        "normal": lambda: torch.randn(shape, generator=gen) * _arg(spec, "std") + _arg(spec, "mean"),
+        "uniform": lambda: _uniform(shape, _arg(spec, "low"), _arg(spec, "high"), gen),
+        "xavier_uniform": lambda: torch.nn.init.xavier_uniform_(torch.empty(shape), _arg(spec, "gain"), generator=gen),
+        "orthogonal": lambda: torch.nn.init.orthogonal_(torch.empty(shape), _arg(spec, "gain"), generator=gen),
+        "default": lambda: _default(name, shape, gen, fan_in),
+    }
+    return makers[scheme]().to(torch.float32).contiguous()
+
+
+def _default(name: str, shape: tuple[int, ...], gen: torch.Generator, fan_in: int | None) -> torch.Tensor:
+    if name == "wte.weight":  # nn.Embedding: N(0, 1)
+        return torch.randn(shape, generator=gen)
+    # nn.Linear: kaiming_uniform(a=sqrt(5)) for the weight and the bias bound
+    # both come to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    width = shape[-1] if len(shape) == 2 else fan_in
+    bound = 1.0 / math.sqrt(width) if width else 0.0
+    return _uniform(shape, -bound, bound, gen)

@@ -1,0 +1,154 @@
+"""A read-only view of the debugger at one cursor position.
+
+Views ask a snapshot for arrays by name (the names of the export format).
+Arrays that the computation has not produced yet at the cursor are
+``None`` ("not computed"), never zeros; time-indexed arrays also say which
+timesteps exist so far (:meth:`Snapshot.time_mask`).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Mapping
+
+import numpy as np
+
+from .config import PARAM_NAMES, Config
+from .engine import ModelState, Trace, accumulated_grads
+from .phases import PHASES, Step, build_steps
+
+# Per-timestep arrays of the forward pass, and the gate sub-step that writes them.
+GRU_KEYS: dict[str, str] = {
+    "zx": "x2g", "rx": "x2g", "nx": "x2g", "gx": "x2g",
+    "zh": "h2g", "rh": "h2g", "nh": "h2g", "gh": "h2g",
+    "z": "z", "r": "r", "n": "n", "h": "h",
+}
+# Per-timestep gradients, written by the backward step of their timestep.
+BACKWARD_TIME_KEYS = ("grad/h", "grad/z", "grad/r", "grad/n", "grad/gx", "grad/gh", "grad/embedded")
+# Whole arrays and the phase that produces them.
+PHASE_OF: dict[str, str] = {
+    "tokens": "tokenize", "x": "batch", "y": "batch", "embedded": "embed",
+    "dropout_in_mask": "dropout_in", "x_in": "dropout_in",
+    "dropout_out_mask": "dropout_out", "h_out": "dropout_out",
+    "logits": "head", "probs": "loss", "loss": "loss", "loss_per_position": "loss",
+    "grad/logits": "backward", "loss_after": "forward_after", "loss_improvement": "forward_after",
+}
+for _name in PARAM_NAMES:
+    PHASE_OF[f"grad/{_name}"] = "backward"
+    PHASE_OF[f"update/{_name}"] = "update"
+    PHASE_OF[f"updated/{_name}"] = "update"
+
+
+@lru_cache(maxsize=32)
+def step_index(T: int) -> Mapping[Step, int]:
+    return {step: i for i, step in enumerate(build_steps(T))}
+
+
+@lru_cache(maxsize=32)
+def phase_start(T: int) -> Mapping[str, int]:
+    starts: dict[str, int] = {}
+    for i, step in enumerate(build_steps(T)):
+        starts.setdefault(step.phase, i)
+    return starts
+
+
+class Snapshot:
+    """Immutable: the state, its trace and a cursor. Cheap to make."""
+
+    def __init__(self, state: ModelState, trace: Trace, cursor: int, reasons: frozenset[str] = frozenset()):
+        self.state = state
+        self.trace = trace
+        self.cursor = cursor
+        self.reasons = reasons  # what changed since the last snapshot: cursor, model, history
+        self.steps = build_steps(state.config.context_length)
+        self._accumulated: dict[str, np.ndarray] | None = None
+
+    # --- where we are -------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.state.config
+
+    @property
+    def step(self) -> Step | None:
+        return self.steps[self.cursor] if self.cursor >= 0 else None
+
+    @property
+    def next_step(self) -> Step | None:
+        return self.steps[self.cursor + 1] if self.cursor + 1 < len(self.steps) else None
+
+    @property
+    def at_end(self) -> bool:
+        return self.cursor == len(self.steps) - 1
+
+    @property
+    def vocab(self) -> tuple[str, ...]:
+        return self.trace.corpus.vocab
+
+    def phase_done(self, phase: str) -> bool:
+        """True once the phase has started running (its first step is done)."""
+        if phase not in PHASES:
+            raise ValueError(f"unknown phase {phase!r}")
+        return self.cursor >= phase_start(self.config.context_length)[phase]
+
+    def phase_complete(self, phase: str) -> bool:
+        last = max(i for i, s in enumerate(self.steps) if s.phase == phase)
+        return self.cursor >= last
+
+    def done(self, step: Step) -> bool:
+        return self.cursor >= step_index(self.config.context_length)[step]
+
+    # --- the numbers --------------------------------------------------
+    def time_mask(self, key: str) -> np.ndarray | None:
+        """Which timesteps of a (B, T, ...) array exist at the cursor; None if
+        the array is not time-indexed while it is being computed."""
+        T = self.config.context_length
+        if key in GRU_KEYS:
+            return np.array([self.done(Step("gru", t, GRU_KEYS[key])) for t in range(T)])
+        if key in BACKWARD_TIME_KEYS:
+            return np.array([self.done(Step("backward", t)) for t in range(T)])
+        return None
+
+    def available(self, key: str) -> bool:
+        if key.startswith("param/"):
+            return True
+        if key.startswith("after/"):
+            return self.phase_done("forward_after")
+        mask = self.time_mask(key)
+        if mask is not None:
+            return bool(mask.any())
+        if key in PHASE_OF:
+            return self.phase_done(PHASE_OF[key])
+        if key in self.trace:
+            return self.phase_done("forward_after")
+        raise KeyError(f"no array named {key!r}")
+
+    def get(self, key: str) -> np.ndarray | None:
+        """The array as it stands at the cursor, or None if not computed yet.
+
+        During backward, parameter gradients are the sums so far (they fill
+        in as back-propagation walks from t = T-1 down to 0)."""
+        if not self.available(key):
+            return None
+        name = key.removeprefix("grad/")
+        if key.startswith("grad/") and name in PARAM_NAMES and not self.phase_complete("backward"):
+            return self._partial_grads()[name]
+        return self.trace[key]
+
+    def param(self, name: str) -> np.ndarray:
+        """The weights as they are at the cursor: updated once the update ran."""
+        key = f"updated/{name}" if self.phase_done("update") else f"param/{name}"
+        return self.trace[key]
+
+    def _partial_grads(self) -> dict[str, np.ndarray]:
+        if self._accumulated is None:
+            step = self.step
+            assert step is not None and step.phase == "backward"
+            grads = accumulated_grads(self.trace, step.t or 0)
+            for arr in grads.values():
+                arr.flags.writeable = False
+            self._accumulated = grads
+        return self._accumulated
+
+    @property
+    def loss(self) -> float | None:
+        value = self.get("loss")
+        return None if value is None else float(value)
