@@ -206,3 +206,29 @@ def test_reset_is_undoable(ctl):
     assert ctl.state.iteration == 0 and ctl.cursor == -1
     ctl.undo()
     assert ctl.state.iteration == 1
+
+
+def test_batched_sends_one_notification(ctl):
+    seen, history = [], []
+    ctl.changed.connect(seen.append)
+    ctl.history_changed.connect(lambda: history.append(1))
+    with ctl.batched():
+        for _ in range(3):
+            ctl.run_to_end()
+            ctl.next_iteration()
+    assert len(seen) == 1 and seen[0].reasons == {"cursor", "model"} and len(history) == 1
+    assert ctl.state.iteration == 3
+
+
+def test_training_lowers_the_loss():
+    from gru_debugger.core.training import train_iterations
+    ctl = Controller(Config(seed=0))  # the notebook's settings, lr = 5
+    points = train_iterations(ctl, 60)
+    assert len(points) == 60 and ctl.state.iteration == 60
+    assert all(p.loss_after < p.loss for p in points[:5])
+    first = sum(p.loss for p in points[:10]) / 10
+    last = sum(p.loss for p in points[-10:]) / 10
+    assert last < first
+    for _ in range(60):
+        ctl.undo()
+    assert ctl.state.iteration == 0

@@ -13,8 +13,9 @@ Model of time:
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from psygnal import Signal
 
@@ -64,6 +65,9 @@ class Controller:
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._breakpoints: frozenset[str] = frozenset()
+        self._quiet = 0                     # > 0 inside batched(): hold notifications
+        self._pending: set[str] = set()
+        self._pending_history = False
 
     # ------------------------------------------------------------ reading
     @property
@@ -84,6 +88,35 @@ class Controller:
 
     def snapshot(self, reasons: Iterable[str] = ()) -> Snapshot:
         return Snapshot(self._state, self._trace, self._cursor, frozenset(reasons))
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Hold notifications and send one at the end (a training run uses
+        this so views redraw once per batch of iterations, not each one)."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+            if not self._quiet:
+                reasons, self._pending = self._pending, set()
+                history, self._pending_history = self._pending_history, False
+                if reasons:
+                    self.changed.emit(self.snapshot(reasons))
+                if history:
+                    self.history_changed.emit()
+
+    def _emit(self, *reasons: str) -> None:
+        if self._quiet:
+            self._pending.update(reasons)
+        else:
+            self.changed.emit(self.snapshot(reasons))
+
+    def _emit_history(self) -> None:
+        if self._quiet:
+            self._pending_history = True
+        else:
+            self.history_changed.emit()
 
     # ------------------------------------------------------------ navigation
     @property
@@ -163,7 +196,7 @@ class Controller:
 
     def _set_cursor(self, target: int) -> None:
         self._cursor = target
-        self.changed.emit(self.snapshot({"cursor"}))
+        self._emit("cursor")
 
     def _undoable_iteration(self) -> Command | None:
         if self._undo and self._undo[-1].kind == "iteration" and self._cursor == -1 and not self._nav:
@@ -277,7 +310,7 @@ class Controller:
         cursor = cmd.cursor_before if cmd.cursor_before is not None else None
         self._install(cmd.before, cursor, list(cmd.nav_before) if cmd.cursor_before is not None else None)
         self._redo.append(self._undo.pop())
-        self.history_changed.emit()
+        self._emit_history()
 
     def redo(self) -> None:
         if not self._redo:
@@ -286,7 +319,7 @@ class Controller:
         moves = cmd.cursor_before is not None
         self._install(cmd.after, -1 if moves else None, [] if moves else None)
         self._undo.append(self._redo.pop())
-        self.history_changed.emit()
+        self._emit_history()
 
     def _commit(self, cmd: Command) -> None:
         moves = cmd.cursor_before is not None
@@ -297,7 +330,7 @@ class Controller:
         else:
             self._undo.append(cmd)
         self._redo.clear()
-        self.history_changed.emit()
+        self._emit_history()
 
     def _install(self, state: ModelState, cursor: int | None, nav: list[int] | None) -> None:
         """Make ``state`` current. The cursor keeps its step (mapped if T
@@ -311,7 +344,7 @@ class Controller:
             cursor = self._map(self._cursor, old_steps, new_steps)
             nav = [self._map(c, old_steps, new_steps) for c in self._nav]
         self._state, self._trace, self._cursor, self._nav = state, trace, cursor, nav or []
-        self.changed.emit(self.snapshot({"model", "cursor"}))
+        self._emit("model", "cursor")
 
     @staticmethod
     def _map(cursor: int, old: tuple[Step, ...], new: tuple[Step, ...]) -> int:

@@ -1,0 +1,50 @@
+"""Composition root: QApplication, controller, main window."""
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6 import QtCore, QtWidgets
+
+from ..core.config import load_config
+from ..core.controller import Controller
+from . import theme
+
+ORGANIZATION = "gru-debugger"
+APPLICATION = "GRU Debugger"
+
+
+def make_application(argv: list[str] | None = None, dark: bool | None = None) -> QtWidgets.QApplication:
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setStyle("Fusion")
+    if dark is not None:
+        app.setPalette(theme.dark_palette() if dark else app.style().standardPalette())
+    theme.apply(dark)
+    return app
+
+
+def install_excepthook(window: QtWidgets.QWidget) -> None:
+    """An exception in a slot is shown to the user; the app keeps running."""
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        print(text, file=sys.stderr)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Something went wrong",
+                                    f"{kind.__name__}: {value}\n\nThe state is unchanged; you can keep working.",
+                                    parent=window)
+        box.setDetailedText(text)
+        box.open()
+    sys.excepthook = hook
+
+
+def run(config_path: str | None = None) -> int:
+    config = load_config(config_path)
+    app = make_application()
+    controller = Controller(config)
+    from .main_window import MainWindow
+    window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
+    install_excepthook(window)
+    window.show()
+    return app.exec()

@@ -1,0 +1,99 @@
+"""The Debug menu: actions with the shortcuts debugger users already know."""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..core.controller import Controller, ControllerError
+from ..core.snapshot import Snapshot
+
+SP = QtWidgets.QStyle.StandardPixmap
+
+# name, text, shortcut, icon, tip
+ACTIONS: tuple[tuple[str, str, str, SP, str], ...] = (
+    ("continue", "&Continue", "F5", SP.SP_MediaPlay, "Run to the next breakpoint or the end of the iteration"),
+    ("step", "&Step", "F10", SP.SP_ArrowRight, "One timestep inside the GRU and backward, one phase elsewhere"),
+    ("step_into", "Step &Into", "F11", SP.SP_ArrowDown, "Into a GRU timestep: x2g, h2g, z, r, n, h one by one"),
+    ("step_out", "Step &Out", "Shift+F11", SP.SP_ArrowUp, "Finish the current phase"),
+    ("step_back", "Step &Back", "Alt+Left", SP.SP_ArrowLeft, "Return exactly to where you were before"),
+    ("run_to_end", "Run to &End", "Ctrl+F5", SP.SP_MediaSeekForward, "Run the whole iteration"),
+    ("next_iteration", "&Next Iteration", "Ctrl+F10", SP.SP_MediaSkipForward,
+     "Next batch, through the weights this update produced"),
+    ("reset", "&Reset", "Ctrl+Shift+F5", SP.SP_BrowserReload,
+     "Back to iteration 0 with freshly initialised weights (undoable)"),
+    ("breakpoint", "Toggle &Breakpoint", "F9", SP.SP_DialogNoButton, "Toggle a breakpoint on the current phase"),
+)
+
+
+class DebugActions(QtCore.QObject):
+    """Owns the QActions and keeps their enabled state in step with the controller."""
+
+    error = QtCore.Signal(str)
+
+    def __init__(self, controller: Controller, parent: QtWidgets.QWidget):
+        super().__init__(parent)
+        self.controller = controller
+        style = parent.style()
+        self.actions: dict[str, QtGui.QAction] = {}
+        for name, text, shortcut, icon, tip in ACTIONS:
+            action = QtGui.QAction(style.standardIcon(icon), text, parent)
+            action.setObjectName(f"action-{name}")
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
+            action.setToolTip(f"{text.replace('&', '')} ({shortcut}): {tip}")
+            action.setStatusTip(tip)
+            action.triggered.connect(getattr(self, f"_do_{name}"))
+            self.actions[name] = action
+        controller.changed.connect(self._on_changed)
+        controller.history_changed.connect(self._refresh)
+        self._refresh()
+
+    def __getitem__(self, name: str) -> QtGui.QAction:
+        return self.actions[name]
+
+    def _run(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except ControllerError as exc:
+            self.error.emit(str(exc))
+
+    def _do_continue(self) -> None:
+        self._run(self.controller.continue_)
+
+    def _do_step(self) -> None:
+        self._run(self.controller.step)
+
+    def _do_step_into(self) -> None:
+        self._run(self.controller.step_into)
+
+    def _do_step_out(self) -> None:
+        self._run(self.controller.step_out)
+
+    def _do_step_back(self) -> None:
+        self._run(self.controller.step_back)
+
+    def _do_run_to_end(self) -> None:
+        self._run(self.controller.run_to_end)
+
+    def _do_next_iteration(self) -> None:
+        self._run(self.controller.next_iteration)
+
+    def _do_reset(self) -> None:
+        self._run(self.controller.reset)
+
+    def _do_breakpoint(self) -> None:
+        snap = self.controller.snapshot()
+        step = snap.step or snap.next_step
+        if step is not None:
+            self._run(lambda: self.controller.toggle_breakpoint(step.phase))
+
+    def _on_changed(self, snapshot: Snapshot) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        ctl = self.controller
+        forward = ctl.can_step()
+        for name in ("continue", "step", "step_into", "step_out", "run_to_end"):
+            self.actions[name].setEnabled(forward)
+        self.actions["step_back"].setEnabled(ctl.can_step_back())

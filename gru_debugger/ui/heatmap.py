@@ -1,0 +1,343 @@
+"""One matrix as a heatmap: an ImageItem in a PlotItem, with a colour bar.
+
+Items are made once and their data re-set on every change (creating
+PlotItems is slow). Small matrices also print their values in the cells.
+Cells that do not exist yet are covered ("not computed"); NaN and Inf get
+their own colour. Hover reports the exact value of the cell under the mouse.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import theme
+
+MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
+MAX_TICK_LABELS = 64      # label rows/columns up to this many
+
+
+@dataclass
+class HeatmapData:
+    """What one heatmap shows. ``data`` None means "not computed yet"."""
+
+    data: np.ndarray | None
+    title: str = ""
+    valid: np.ndarray | None = None           # bool, same shape: False = not computed yet
+    highlight: tuple[str, int, int] | None = None  # ("cell", r, c) / ("row", r, 0) / ("col", 0, c) / ("all", 0, 0)
+    marks: Sequence[tuple[int, int]] = ()     # cells to outline (e.g. target tokens)
+    separators: Sequence[int] = ()            # draw a line above these rows (z | r | n blocks)
+    row_labels: Sequence[str] | None = None
+    col_labels: Sequence[str] | None = None
+    row_title: str = ""
+    col_title: str = ""
+    levels: tuple[float, float] | None = None
+    describe: Callable[[int, int], str] | None = None  # "h[b=0, t=3, j=1]" for a cell
+    note: str = ""                            # shown instead of the image when data is None
+
+    def key(self) -> tuple:
+        """Identity of what is drawn: same key, nothing to repaint."""
+        valid = None if self.valid is None else self.valid.tobytes()
+        # The memory address, shape and strides name the numbers: snapshot
+        # arrays are read-only and the shown spec keeps its memory alive.
+        data = None if self.data is None else (self.data.__array_interface__["data"][0], self.data.shape,
+                                               self.data.strides, self.data.dtype.str)
+        return (data, valid, self.highlight, self.title,
+                self.levels, tuple(self.row_labels or ()), tuple(self.col_labels or ()), self.note,
+                tuple(self.marks), tuple(self.separators))
+
+
+def symmetric_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
+    finite = [np.abs(a[np.isfinite(a)]).max() for a in arrays if a is not None and np.isfinite(a).any()]
+    bound = float(max(finite)) if finite else 1.0
+    bound = bound if bound > 0 else 1.0
+    return (-bound, bound)
+
+
+def positive_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
+    low, high = symmetric_levels(*arrays)
+    return (0.0, high)
+
+
+def _label(text: str) -> str:
+    return text.replace(" ", "␣").replace("\n", "⏎") if text.strip() != text or not text.strip() else text
+
+
+class Heatmap(QtCore.QObject):
+    """A heatmap inside a pyqtgraph GraphicsLayout (several share one view)."""
+
+    hovered = QtCore.Signal(str)
+    cell_double_clicked = QtCore.Signal(int, int)
+
+    def __init__(self, layout: pg.GraphicsLayout, kind: str, name: str, row: int, col: int,
+                 parent: QtCore.QObject | None = None, rowspan: int = 1, colspan: int = 1):
+        super().__init__(parent)
+        self.kind = kind
+        self.name = name
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan)
+        self.plot.invertY(True)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.getViewBox().setDefaultPadding(0.0)
+        tick_font = QtGui.QFont()
+        tick_font.setPointSize(8)
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).setStyle(tickLength=0, tickFont=tick_font)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(True)
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.overlay.setZValue(5)
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.overlay)
+        self.marker = QtWidgets.QGraphicsRectItem()
+        self.marker.setZValue(10)
+        self.marker.setPen(pg.mkPen(theme.current().highlight, width=3, cosmetic=True))
+        self.marker.hide()
+        self.plot.addItem(self.marker)
+        self.targets = pg.ScatterPlotItem(symbol="s", size=1.0, pxMode=False, brush=None,
+                                          pen=pg.mkPen(theme.current().foreground, width=2, cosmetic=True))
+        self.targets.setZValue(9)
+        self.plot.addItem(self.targets)
+        self._lines: list[pg.InfiniteLine] = []
+        self.placeholder = pg.TextItem("", anchor=(0.5, 0.5), color=theme.current().foreground)
+        self.plot.addItem(self.placeholder)
+        levels = (0.0, 1.0) if kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
+        self.colorbar = pg.ColorBarItem(values=levels, colorMap=theme.colormap(kind), interactive=False,
+                                        width=10, colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self._texts: list[pg.TextItem] = []
+        self._text_chars = 0
+        self._shown: HeatmapData | None = None
+        self._key: tuple | None = None
+        self.repaints = 0  # how many times the data was really re-set (tests, benchmark)
+        self.plot.getViewBox().sigResized.connect(self._relayout)
+        self.plot.getViewBox().sigRangeChanged.connect(self._relayout)
+        scene = self.plot.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # ------------------------------------------------------------ data
+    @property
+    def shown(self) -> HeatmapData | None:
+        return self._shown
+
+    def set_data(self, spec: HeatmapData) -> bool:
+        """Show ``spec``; returns False (and does nothing) if it is already shown."""
+        key = spec.key()
+        if key == self._key:
+            return False
+        self._key, self._shown = key, spec
+        self.repaints += 1
+        self.plot.setTitle(spec.title, size="9pt")
+        if spec.data is None:
+            self._show_placeholder(spec.note or "not computed yet")
+            return True
+        data = np.asarray(spec.data, dtype=np.float32)
+        if data.ndim == 1:
+            data = data[None, :]
+        self.placeholder.setHtml("")
+        bad = ~np.isfinite(data)
+        shown = np.where(bad, 0.0, data) if bad.any() else data
+        levels = spec.levels or self._default_levels(data)
+        self.image.setImage(shown, levels=levels, autoLevels=False)
+        self.image.show()
+        self.colorbar.setLevels(levels)
+        self._set_overlay(spec.valid, bad)
+        self._set_marker(spec.highlight, data.shape)
+        self._set_ticks(spec, data.shape)
+        self._set_cell_texts(data, spec.valid, levels)
+        self._set_marks(spec)
+        self._relayout()
+        vb = self.plot.getViewBox()
+        vb.setLimits(xMin=-0.5 * data.shape[1], xMax=1.5 * data.shape[1],
+                     yMin=-0.5 * data.shape[0], yMax=1.5 * data.shape[0])
+        if self._shape_changed(data.shape):
+            vb.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        return True
+
+    def _shape_changed(self, shape: tuple[int, ...]) -> bool:
+        old = getattr(self, "_last_shape", None)
+        self._last_shape = shape
+        return old != shape
+
+    def _default_levels(self, data: np.ndarray) -> tuple[float, float]:
+        if self.kind == theme.UNIT:
+            return (0.0, 1.0)
+        if self.kind == theme.TANH:
+            return (-1.0, 1.0)
+        if self.kind == theme.POSITIVE:
+            return positive_levels(data)
+        return symmetric_levels(data)
+
+    def _show_placeholder(self, note: str) -> None:
+        self.image.hide()
+        self.overlay.hide()
+        self.marker.hide()
+        for item in self._texts:
+            item.hide()
+        self.targets.setData([])
+        for line in self._lines:
+            line.hide()
+        head, _, reason = note.partition(" (")
+        reason = f"<br/>({reason}" if reason else ""
+        self.placeholder.setHtml(f"<div style='text-align:center; color:{theme.current().foreground}'>"
+                                 f"{head}<span style='font-size:8pt'>{reason}</span></div>")
+        self.placeholder.setPos(0.5, 0.5)
+        self._last_shape = None
+        self.plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.plot.getAxis("left").setTicks([[]])
+        self.plot.getAxis("bottom").setTicks([[]])
+
+    def _set_overlay(self, valid: np.ndarray | None, bad: np.ndarray) -> None:
+        if (valid is None or valid.all()) and not bad.any():
+            self.overlay.hide()
+            return
+        scheme = theme.current()
+        rgba = np.zeros(bad.shape + (4,), np.uint8)
+        rgba[bad] = scheme.bad_value
+        if valid is not None:  # a value that does not exist yet is not "bad"
+            rgba[~valid.reshape(bad.shape)] = scheme.not_computed
+        self.overlay.setImage(rgba, autoLevels=False, levels=(0, 255))
+        self.overlay.show()
+
+    def _set_marker(self, highlight: tuple[str, int, int] | None, shape: tuple[int, ...]) -> None:
+        if highlight is None:
+            self.marker.hide()
+            return
+        what, r, c = highlight
+        rows, cols = shape
+        if what == "all":
+            rect = QtCore.QRectF(0, 0, cols, rows)
+        elif what == "row":
+            rect = QtCore.QRectF(0, r, cols, 1)
+        elif what == "col":
+            rect = QtCore.QRectF(c, 0, 1, rows)
+        else:
+            rect = QtCore.QRectF(c, r, 1, 1)
+        self.marker.setRect(rect)
+        self.marker.show()
+
+    def _set_ticks(self, spec: HeatmapData, shape: tuple[int, ...]) -> None:
+        rows = [_label(str(t)) for t in spec.row_labels] if spec.row_labels is not None else None
+        cols = [_label(str(t)) for t in spec.col_labels] if spec.col_labels is not None else None
+        self._labels = (rows or [str(i) for i in range(shape[0])], cols or [str(i) for i in range(shape[1])])
+        self._relayout()
+
+    def _cell_pixels(self) -> tuple[float, float]:
+        """On-screen size of one cell (depends on the widget size and zoom)."""
+        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        return (1.0 / px_w if px_w else 0.0, 1.0 / px_h if px_h else 0.0)
+
+    def _relayout(self, *args) -> None:
+        """Thin out axis labels and cell texts so that nothing overlaps."""
+        labels = getattr(self, "_labels", None)
+        if labels is None or self._shown is None or self._shown.data is None:
+            return
+        cell_w, cell_h = self._cell_pixels()
+        char_w = 6.5
+        for side, names, cell, need in (("left", labels[0], cell_h, 12.0),
+                                        ("bottom", labels[1], cell_w, char_w * max(map(len, labels[1] or [""])) + 6)):
+            if not names or cell <= 0:
+                self.plot.getAxis(side).setTicks(None)
+                continue
+            every = max(1, int(np.ceil(need / cell)))
+            ticks = [(i + 0.5, names[i]) for i in range(0, len(names), every)]
+            self.plot.getAxis(side).setTicks([ticks])
+        fits = cell_w >= char_w * max(self._text_chars, 4) + 4 and cell_h >= 14
+        for item in self._texts:
+            item.setOpacity(1.0 if fits else 0.0)
+
+    def _set_cell_texts(self, data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float]) -> None:
+        rows, cols = data.shape
+        count = rows * cols if rows * cols <= MAX_TEXT_CELLS else 0
+        while len(self._texts) < count:
+            item = pg.TextItem("", anchor=(0.5, 0.5))
+            item.setZValue(8)
+            self.plot.addItem(item)
+            self._texts.append(item)
+        lo, hi = levels
+        lut = theme.colormap(self.kind)
+        self._text_chars = 0
+        for k, item in enumerate(self._texts):
+            if k >= count:
+                item.hide()
+                continue
+            r, c = divmod(k, cols)
+            value = data[r, c]
+            if valid is not None and not valid.reshape(data.shape)[r, c]:
+                item.hide()
+                continue
+            frac = 0.5 if hi == lo or not np.isfinite(value) else float(np.clip((value - lo) / (hi - lo), 0, 1))
+            bg = lut.map(frac, mode="qcolor")
+            item.setColor("#000000" if bg.lightnessF() > 0.55 else "#ffffff")
+            text = _format(value)
+            self._text_chars = max(self._text_chars, len(text))
+            item.setText(text)
+            item.setPos(c + 0.5, r + 0.5)
+            item.show()
+
+    def _set_marks(self, spec: HeatmapData) -> None:
+        if spec.marks:
+            rows, cols = zip(*spec.marks)
+            self.targets.setData(x=np.asarray(cols) + 0.5, y=np.asarray(rows) + 0.5, size=0.92)
+        else:
+            self.targets.setData([])
+        while len(self._lines) < len(spec.separators):
+            line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.current().foreground, width=2, cosmetic=True))
+            line.setZValue(7)
+            self.plot.addItem(line)
+            self._lines.append(line)
+        for k, line in enumerate(self._lines):
+            if k < len(spec.separators):
+                line.setPos(spec.separators[k])
+                line.show()
+            else:
+                line.hide()
+
+    # ------------------------------------------------------------ mouse
+    def cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
+        spec = self._shown
+        if spec is None or spec.data is None or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        r, c = int(np.floor(point.y())), int(np.floor(point.x()))
+        data = spec.data if spec.data.ndim == 2 else spec.data[None, :]
+        if 0 <= r < data.shape[0] and 0 <= c < data.shape[1]:
+            return r, c
+        return None
+
+    def hover_text(self, r: int, c: int) -> str:
+        """The exact value of a cell, its indices and labels, as the status line shows it."""
+        spec = self._shown
+        assert spec is not None and spec.data is not None
+        data = spec.data if spec.data.ndim == 2 else spec.data[None, :]
+        where = spec.describe(r, c) if spec.describe else f"{self.name}[{r}, {c}]"
+        if spec.valid is not None and not spec.valid.reshape(data.shape)[r, c]:
+            return f"{where}: not computed yet"
+        return f"{where} = {float(data[r, c]):.7g}"
+
+    def _on_mouse_moved(self, pos: QtCore.QPointF) -> None:
+        cell = self.cell_at(pos)
+        if cell is not None:
+            self.hovered.emit(self.hover_text(*cell))
+
+    def _on_mouse_clicked(self, event) -> None:
+        if not event.double():
+            return
+        cell = self.cell_at(event.scenePos())
+        if cell is not None:
+            event.accept()
+            self.cell_double_clicked.emit(*cell)
+
+
+def _format(value: float) -> str:
+    if not np.isfinite(value):
+        return "nan" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000 or abs(value) < 0.001:
+        return f"{value:.1e}"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"

@@ -1,0 +1,292 @@
+"""The hyperparameter editor: learning rate, dropout and the model's widths.
+
+The learning rate and dropout apply live (a dragged control is one undo
+step); E and H are staged until "Apply sizes".
+"""
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Callable
+
+import shiboken6
+from PySide6 import QtCore, QtWidgets
+
+from ..core.controller import Controller, ControllerError
+from ..core.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+ERROR_STYLE = "color: #d0342c;"
+HINT_STYLE = "color: palette(placeholder-text);"
+
+# The slider covers 0.001 .. 100 on a log scale.
+SLIDER_STEPS = 1000
+LOG_LR_MIN, LOG_LR_MAX = -3.0, 2.0
+PREVIEW_PARAM, PREVIEW_INDEX = "h2g.weight", (0, 0)
+
+
+def slider_to_lr(position: int) -> float:
+    """Slider position to a learning rate with three significant digits."""
+    exponent = LOG_LR_MIN + (LOG_LR_MAX - LOG_LR_MIN) * position / SLIDER_STEPS
+    return round(float(f"{10 ** exponent:.3g}"), 4)
+
+
+def lr_to_slider(lr: float) -> int:
+    """The nearest slider position (the ends for values outside its range)."""
+    if lr <= 0:
+        return 0
+    position = round((math.log10(lr) - LOG_LR_MIN) / (LOG_LR_MAX - LOG_LR_MIN) * SLIDER_STEPS)
+    return min(max(position, 0), SLIDER_STEPS)
+
+
+def num(value: float) -> str:
+    """A number for reading: 4 significant digits and a real minus sign."""
+    return f"{value:.4g}".replace("-", "−")
+
+
+def factor(value: float) -> str:
+    """A number inside a product: negative ones in parentheses."""
+    return f"({num(value)})" if value < 0 else num(value)
+
+
+def explanation(text: str, parent: QtWidgets.QWidget) -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setStyleSheet(HINT_STYLE)
+    return label
+
+
+class HyperPanel(QtWidgets.QWidget):
+    """Learning rate, dropout and sizes, edited through ``controller``."""
+
+    def __init__(self, controller: Controller, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("hyper-panel")
+        self.controller = controller
+        self._loaded_sizes: tuple[int, int] | None = None
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(8)
+
+        # --- learning rate ----------------------------------------------
+        lr_box = QtWidgets.QGroupBox("Learning rate", self)
+        lr_layout = QtWidgets.QVBoxLayout(lr_box)
+        lr_layout.addWidget(explanation(
+            "The update step moves every weight by −lr times its gradient, so only the update and the "
+            "second forward pass change and the cursor stays where it is.", lr_box))
+        lr_row = QtWidgets.QHBoxLayout()
+        self.lr = QtWidgets.QDoubleSpinBox(lr_box)
+        self.lr.setObjectName("hyper-lr")
+        self.lr.setDecimals(4)
+        self.lr.setRange(-1000.0, 1000.0)
+        self.lr.setSingleStep(0.1)
+        self.lr.setMinimumWidth(96)
+        self.lr.setToolTip("SGD step size; negative values climb the loss instead")
+        self.lr.valueChanged.connect(self._on_lr_spin)
+        self.lr_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, lr_box)
+        self.lr_slider.setObjectName("hyper-lr-slider")
+        self.lr_slider.setRange(0, SLIDER_STEPS)
+        self.lr_slider.setPageStep(SLIDER_STEPS // 10)
+        self.lr_slider.setToolTip("0.001 to 100, logarithmic")
+        self.lr_slider.valueChanged.connect(self._on_lr_slider)
+        lr_row.addWidget(QtWidgets.QLabel("lr", lr_box))
+        lr_row.addWidget(self.lr)
+        lr_row.addWidget(self.lr_slider, 1)
+        lr_layout.addLayout(lr_row)
+        self.preview = QtWidgets.QLabel(lr_box)
+        self.preview.setObjectName("hyper-preview")
+        self.preview.setWordWrap(True)
+        self.preview.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        lr_layout.addWidget(self.preview)
+        layout.addWidget(lr_box)
+
+        # --- dropout ----------------------------------------------------
+        drop_box = QtWidgets.QGroupBox("Dropout", self)
+        drop_layout = QtWidgets.QVBoxLayout(drop_box)
+        drop_layout.addWidget(explanation(
+            "In train mode each embedding and hidden value is zeroed with probability p and the rest are "
+            "divided by 1−p; the masks stay fixed until the seed or a shape changes.", drop_box))
+        drop_form = QtWidgets.QFormLayout()
+        drop_form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.dropout = QtWidgets.QDoubleSpinBox(drop_box)
+        self.dropout.setObjectName("hyper-dropout")
+        self.dropout.setDecimals(2)
+        self.dropout.setRange(0.0, 0.99)
+        self.dropout.setSingleStep(0.05)
+        self.dropout.setMinimumWidth(80)
+        self.dropout.setToolTip("Probability of zeroing an activation")
+        self.dropout.valueChanged.connect(self._on_dropout)
+        drop_form.addRow("p:", self.dropout)
+        self.train_mode = QtWidgets.QCheckBox("train mode (dropout on)", drop_box)
+        self.train_mode.setObjectName("hyper-train-mode")
+        self.train_mode.setToolTip("Off: eval mode, every mask is 1")
+        self.train_mode.toggled.connect(self._on_train_mode)
+        drop_form.addRow("Mode:", self.train_mode)
+        drop_layout.addLayout(drop_form)
+        layout.addWidget(drop_box)
+
+        # --- sizes ------------------------------------------------------
+        size_box = QtWidgets.QGroupBox("Model sizes", self)
+        size_layout = QtWidgets.QVBoxLayout(size_box)
+        size_layout.addWidget(explanation(
+            "E is the width of each token's embedding and H the width of the hidden state; the weights whose "
+            "shape changes are drawn anew with their current schemes.", size_box))
+        size_form = QtWidgets.QFormLayout()
+        size_form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.n_embd = self._size_spin(size_box, "hyper-n-embd", "E: embedding width")
+        size_form.addRow("Embedding E:", self.n_embd)
+        self.hidden = self._size_spin(size_box, "hyper-hidden", "H: hidden width")
+        size_form.addRow("Hidden H:", self.hidden)
+        size_layout.addLayout(size_form)
+        size_buttons = QtWidgets.QHBoxLayout()
+        self.sizes_pending = QtWidgets.QLabel(size_box)
+        self.sizes_pending.setStyleSheet("font-style: italic;")
+        size_buttons.addWidget(self.sizes_pending, 1)
+        self.apply_sizes = QtWidgets.QPushButton("Apply sizes", size_box)
+        self.apply_sizes.setObjectName("hyper-apply-sizes")
+        self.apply_sizes.setToolTip("Rebuild the model with these widths (one undo step)")
+        self.apply_sizes.clicked.connect(self._on_apply_sizes)
+        size_buttons.addWidget(self.apply_sizes)
+        size_layout.addLayout(size_buttons)
+        layout.addWidget(size_box)
+
+        self.error = QtWidgets.QLabel(self)
+        self.error.setObjectName("edit-error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+        controller.changed.connect(self._on_changed)
+        self._refresh(controller.snapshot())
+
+    # ------------------------------------------------------------ public
+    def set_learning_rate(self, lr: float) -> bool:
+        return self._attempt(self.controller.set_learning_rate, lr, merge_key="lr")
+
+    def set_dropout(self, p: float) -> bool:
+        return self._attempt(self.controller.set_dropout, p, merge_key="dropout")
+
+    def set_train_mode(self, train: bool) -> bool:
+        return self._attempt(self.controller.set_train_mode, train)
+
+    def apply_sizes_now(self) -> bool:
+        """Send the staged E and H to the controller; False if refused."""
+        E, H = self.n_embd.value(), self.hidden.value()
+        cfg = self.controller.config
+        if (E, H) == (cfg.n_embd, cfg.hidden_size):
+            self._show_error("")
+            return True
+        return self._attempt(self.controller.set_sizes, E, H)
+
+    @staticmethod
+    def preview_text(snapshot: Snapshot) -> str:
+        grad = snapshot.get(f"grad/{PREVIEW_PARAM}")
+        where = f"{PREVIEW_PARAM}[{', '.join(map(str, PREVIEW_INDEX))}]"
+        if grad is None:
+            return f"update preview for {where}: gradients appear after backward"
+        lr, g = snapshot.config.learning_rate, float(grad[PREVIEW_INDEX])
+        text = f"update preview: −lr·grad for {where}\n= −{factor(lr)} × {factor(g)} = {num(-lr * g)}"
+        if not snapshot.phase_complete("backward"):
+            text += " (gradient so far)"
+        return text
+
+    # ------------------------------------------------------------ building
+    def _size_spin(self, parent: QtWidgets.QWidget, name: str, tip: str) -> QtWidgets.QSpinBox:
+        spin = QtWidgets.QSpinBox(parent)
+        spin.setObjectName(name)
+        spin.setRange(1, 4096)
+        spin.setMinimumWidth(80)
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(self._on_size_edited)
+        return spin
+
+    # ------------------------------------------------------------ controller -> widgets
+    def _on_changed(self, snapshot: Snapshot) -> None:
+        if not shiboken6.isValid(self):
+            return
+        try:
+            self._refresh(snapshot)
+        except Exception as exc:  # a slot must not raise
+            log.exception("hyperparameter panel refresh failed")
+            self._show_error(f"could not show the new settings: {exc}")
+
+    def _refresh(self, snapshot: Snapshot) -> None:
+        cfg = snapshot.config
+        lr = cfg.learning_rate
+        # Write a control only when it shows something else: no jumps while typing or dragging.
+        if self.lr.value() != round(lr, self.lr.decimals()):
+            with QtCore.QSignalBlocker(self.lr):
+                self.lr.setValue(lr)
+        if slider_to_lr(self.lr_slider.value()) != lr:
+            with QtCore.QSignalBlocker(self.lr_slider):
+                self.lr_slider.setValue(lr_to_slider(lr))
+        if self.dropout.value() != round(cfg.dropout, self.dropout.decimals()):
+            with QtCore.QSignalBlocker(self.dropout):
+                self.dropout.setValue(cfg.dropout)
+        with QtCore.QSignalBlocker(self.train_mode):
+            self.train_mode.setChecked(cfg.train_mode)
+        sizes = (cfg.n_embd, cfg.hidden_size)
+        if sizes != self._loaded_sizes:  # keep staged sizes while nothing else changed them
+            self._loaded_sizes = sizes
+            for spin, value in ((self.n_embd, sizes[0]), (self.hidden, sizes[1])):
+                with QtCore.QSignalBlocker(spin):
+                    spin.setValue(value)
+        self.preview.setText(self.preview_text(snapshot))
+        self._update_sizes_pending()
+
+    def _update_sizes_pending(self) -> None:
+        cfg = self.controller.config
+        dirty = (self.n_embd.value(), self.hidden.value()) != (cfg.n_embd, cfg.hidden_size)
+        self.sizes_pending.setText("Unapplied changes" if dirty else "")
+        self.apply_sizes.setEnabled(dirty)
+
+    # ------------------------------------------------------------ slots
+    def _on_lr_spin(self, value: float) -> None:
+        if value != self.controller.config.learning_rate:
+            self.set_learning_rate(value)
+
+    def _on_lr_slider(self, position: int) -> None:
+        lr = slider_to_lr(position)
+        with QtCore.QSignalBlocker(self.lr):
+            self.lr.setValue(lr)
+        if lr != self.controller.config.learning_rate:
+            self.set_learning_rate(lr)
+
+    def _on_dropout(self, value: float) -> None:
+        if value != self.controller.config.dropout:
+            self.set_dropout(value)
+
+    def _on_train_mode(self, checked: bool) -> None:
+        if not self.set_train_mode(checked):
+            with QtCore.QSignalBlocker(self.train_mode):
+                self.train_mode.setChecked(self.controller.config.train_mode)
+
+    def _on_size_edited(self, value: int) -> None:
+        self._update_sizes_pending()
+
+    def _on_apply_sizes(self) -> None:
+        self.apply_sizes_now()
+
+    # ------------------------------------------------------------ errors
+    def _attempt(self, action: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
+        """Run one controller edit; show its refusal inline instead of raising."""
+        try:
+            action(*args, **kwargs)
+        except ControllerError as exc:
+            self._show_error(str(exc))
+            return False
+        except Exception as exc:  # a slot must not raise
+            log.exception("edit failed")
+            self._show_error(f"the edit failed: {exc}")
+            return False
+        self._show_error("")
+        return True
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))

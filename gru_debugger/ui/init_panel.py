@@ -1,0 +1,324 @@
+"""The initialisation editor: a scheme per parameter, the seed, re-initialise.
+
+Each parameter row stages a scheme and its keys; its "Re-initialise" button
+sends them to the controller (``set_init``), which draws the parameter anew.
+The seed applies as soon as it changes.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Mapping
+
+import shiboken6
+from PySide6 import QtCore, QtWidgets
+
+from ..core.config import PARAM_NAMES, default_init
+from ..core.controller import Controller, ControllerError
+from ..core.init import MATRIX_ONLY, SCHEMES
+from ..core.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+ERROR_STYLE = "color: #d0342c;"
+HINT_STYLE = "color: palette(placeholder-text);"
+SEED_MAX = 2**31 - 1
+
+# Every key any scheme takes, in the order the fields appear.
+ALL_KEYS: tuple[str, ...] = tuple(dict.fromkeys(k for keys in SCHEMES.values() for k in keys))
+FIRST_KEYS = {next(iter(keys)) for keys in SCHEMES.values() if keys}  # no gap before these
+
+
+def schemes_for(name: str) -> list[str]:
+    """Schemes a parameter may use: biases are vectors, so no matrix-only ones."""
+    return [s for s in SCHEMES if not (name.endswith(".bias") and s in MATRIX_ONLY)]
+
+
+def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A spec with every key of its scheme spelled out (defaults filled in)."""
+    scheme = spec["scheme"]
+    out: dict[str, Any] = {"scheme": scheme}
+    for key, default in SCHEMES.get(scheme, {}).items():
+        out[key] = float(spec.get(key, default))
+    return out
+
+
+class ParamInitRow(QtCore.QObject):
+    """The widgets of one parameter: scheme, its keys and a Re-initialise button.
+
+    Lives in the panel's grid; the panel owns it (it is a QObject child)."""
+
+    def __init__(self, name: str, panel: "InitPanel", grid: QtWidgets.QGridLayout, row: int,
+                 container: QtWidgets.QWidget):
+        super().__init__(panel)
+        self.name = name
+        self.panel = panel
+        self._loaded: dict[str, Any] | None = None  # the config spec last shown
+
+        self.label = QtWidgets.QLabel(f"<b>{name}</b>", container)
+        self.shape = QtWidgets.QLabel(container)
+        self.shape.setStyleSheet(HINT_STYLE)
+        name_box = QtWidgets.QVBoxLayout()
+        name_box.setSpacing(0)
+        name_box.addWidget(self.label)
+        name_box.addWidget(self.shape)
+        grid.addLayout(name_box, row, 0, 2, 1, QtCore.Qt.AlignmentFlag.AlignTop)
+
+        self.combo = QtWidgets.QComboBox(container)
+        self.combo.setObjectName(f"init-scheme-{name}")
+        self.combo.setToolTip(f"How to fill {name}")
+        for scheme in schemes_for(name):
+            self.combo.addItem(scheme.replace("_", " "), scheme)
+        # Sized by a short text so a narrow dock can squeeze it; the grid stretches it back.
+        self.combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(8)
+        self.combo.currentIndexChanged.connect(self._on_scheme_changed)
+        grid.addWidget(self.combo, row, 1)
+
+        self.button = QtWidgets.QPushButton("Re-initialise", container)
+        self.button.setObjectName(f"init-apply-{name}")
+        self.button.setToolTip(f"Draw {name} anew with the scheme on its left (one undo step)")
+        self.button.clicked.connect(self._on_apply)
+        grid.addWidget(self.button, row, 2)
+
+        keys_row = QtWidgets.QHBoxLayout()
+        keys_row.setContentsMargins(0, 0, 0, 0)
+        keys_row.setSpacing(4)
+        self.key_labels: dict[str, QtWidgets.QLabel] = {}
+        self.fields: dict[str, QtWidgets.QDoubleSpinBox] = {}
+        for key in ALL_KEYS:
+            spin = QtWidgets.QDoubleSpinBox(container)
+            spin.setObjectName(f"init-{name}-{key}")
+            spin.setDecimals(4)
+            spin.setRange(-1e6, 1e6)
+            spin.setSingleStep(0.1)
+            spin.setMinimumWidth(64)
+            spin.setMaximumWidth(96)
+            spin.valueChanged.connect(self._on_field_changed)
+            label = QtWidgets.QLabel(f"{key}", container)
+            label.setBuddy(spin)
+            label.setStyleSheet(HINT_STYLE)
+            label.setContentsMargins(0 if key in FIRST_KEYS else 10, 0, 0, 0)
+            keys_row.addWidget(label)
+            keys_row.addWidget(spin)
+            self.key_labels[key], self.fields[key] = label, spin
+        keys_row.addStretch(1)
+        grid.addLayout(keys_row, row + 1, 1, 1, 2)
+
+    # ------------------------------------------------------------ state
+    @property
+    def scheme(self) -> str:
+        return self.combo.currentData()
+
+    def spec(self) -> dict[str, Any]:
+        """The staged spec: the chosen scheme and its visible keys."""
+        scheme = self.scheme
+        return {"scheme": scheme, **{key: self.fields[key].value() for key in SCHEMES[scheme]}}
+
+    def pending(self) -> bool:
+        return self._loaded is not None and self.spec() != self._loaded
+
+    def load(self, spec: Mapping[str, Any], shape: tuple[int, ...], force: bool = False) -> None:
+        """Show the configuration's spec, unless it is what is shown already."""
+        self.shape.setText(" × ".join(map(str, shape)))
+        spec = full_spec(spec)
+        if not force and spec == self._loaded:
+            return
+        self._loaded = spec
+        with QtCore.QSignalBlocker(self.combo):
+            self.combo.setCurrentIndex(max(self.combo.findData(spec["scheme"]), 0))
+        self._show_keys(spec)
+
+    def _show_keys(self, spec: Mapping[str, Any]) -> None:
+        keys = SCHEMES[self.scheme]
+        for key in ALL_KEYS:
+            visible = key in keys
+            if visible:
+                with QtCore.QSignalBlocker(self.fields[key]):
+                    self.fields[key].setValue(float(spec.get(key, keys[key])))
+            self.fields[key].setVisible(visible)
+            self.key_labels[key].setVisible(visible)
+        self._mark_pending()
+
+    def _mark_pending(self) -> None:
+        font = self.button.font()
+        font.setBold(self.pending())
+        self.button.setFont(font)
+
+    # ------------------------------------------------------------ slots
+    def _on_scheme_changed(self, index: int) -> None:
+        loaded = self._loaded or {}
+        # Back to the configured scheme: its configured values; otherwise the scheme's defaults.
+        self._show_keys(loaded if loaded.get("scheme") == self.scheme else {})
+
+    def _on_field_changed(self, value: float) -> None:
+        self._mark_pending()
+
+    def _on_apply(self) -> None:
+        self.panel.set_init(self.name, self.spec())
+
+
+class InitPanel(QtWidgets.QWidget):
+    """Initialisation schemes and the seed, edited through ``controller``."""
+
+    def __init__(self, controller: Controller, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("init-panel")
+        self.controller = controller
+
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QtWidgets.QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        outer.addWidget(scroll)
+        body = QtWidgets.QWidget(scroll)
+        scroll.setWidget(body)
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(8)
+
+        params_box = QtWidgets.QGroupBox("Parameters", body)
+        grid = QtWidgets.QGridLayout(params_box)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        grid.setColumnStretch(1, 1)
+        self.rows: dict[str, ParamInitRow] = {}
+        for i, name in enumerate(PARAM_NAMES):
+            r = 3 * i
+            self.rows[name] = ParamInitRow(name, self, grid, r, params_box)
+            if i < len(PARAM_NAMES) - 1:
+                line = QtWidgets.QFrame(params_box)
+                line.setFrameShape(QtWidgets.QFrame.Shape.HLine)
+                line.setFrameShadow(QtWidgets.QFrame.Shadow.Sunken)
+                grid.addWidget(line, r + 2, 0, 1, 3)
+        layout.addWidget(params_box)
+
+        seed_box = QtWidgets.QGroupBox("Randomness", body)
+        seed_form = QtWidgets.QFormLayout(seed_box)
+        seed_row = QtWidgets.QHBoxLayout()
+        self.seed_fixed = QtWidgets.QCheckBox("fixed seed", seed_box)
+        self.seed_fixed.setObjectName("init-seed-fixed")
+        self.seed_fixed.setToolTip("Off: every change of seed draws fresh randomness")
+        self.seed_fixed.toggled.connect(self._on_seed_toggled)
+        self.seed = QtWidgets.QSpinBox(seed_box)
+        self.seed.setObjectName("init-seed")
+        self.seed.setRange(0, SEED_MAX)
+        self.seed.setKeyboardTracking(False)
+        self.seed.setMinimumWidth(110)
+        self.seed.setToolTip("The same seed always gives the same random weights and dropout masks")
+        self.seed.valueChanged.connect(self._on_seed_value)
+        seed_row.addWidget(self.seed_fixed)
+        seed_row.addWidget(self.seed)
+        seed_row.addStretch(1)
+        seed_form.addRow("Seed:", seed_row)
+        self.seed_note = QtWidgets.QLabel(seed_box)
+        self.seed_note.setWordWrap(True)
+        self.seed_note.setStyleSheet(HINT_STYLE)
+        seed_form.addRow(self.seed_note)
+        layout.addWidget(seed_box)
+
+        buttons = QtWidgets.QHBoxLayout()
+        self.reinit_all = QtWidgets.QPushButton("Re-initialise all", body)
+        self.reinit_all.setToolTip("Draw every parameter anew with its current scheme")
+        self.reinit_all.clicked.connect(self._on_reinit_all)
+        self.defaults = QtWidgets.QPushButton("Notebook defaults", body)
+        self.defaults.setToolTip("The notebook's constant initialisation for every parameter")
+        self.defaults.clicked.connect(self._on_defaults)
+        buttons.addWidget(self.reinit_all)
+        buttons.addWidget(self.defaults)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.error = QtWidgets.QLabel(body)
+        self.error.setObjectName("edit-error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+        controller.changed.connect(self._on_changed)
+        self._refresh(controller.snapshot(), force=True)
+
+    # ------------------------------------------------------------ public
+    def set_init(self, name: str, spec: Mapping[str, Any]) -> bool:
+        """Re-initialise one parameter with ``spec``; False if refused."""
+        return self._attempt(self.controller.set_init, name, dict(spec))
+
+    def reinitialise_all(self) -> bool:
+        return self._attempt(self.controller.reinitialise)
+
+    def notebook_defaults(self) -> bool:
+        """Every parameter back to the notebook's scheme (one undo step each)."""
+        return self._attempt(self._apply_defaults)
+
+    def set_seed(self, seed: int | None) -> bool:
+        return self._attempt(self.controller.set_seed, seed)
+
+    # ------------------------------------------------------------ controller -> widgets
+    def _on_changed(self, snapshot: Snapshot) -> None:
+        if not shiboken6.isValid(self):
+            return
+        try:
+            self._refresh(snapshot)
+        except Exception as exc:  # a slot must not raise
+            log.exception("init panel refresh failed")
+            self._show_error(f"could not show the new settings: {exc}")
+
+    def _refresh(self, snapshot: Snapshot, force: bool = False) -> None:
+        cfg = snapshot.config
+        for name, row in self.rows.items():
+            row.load(cfg.init[name], tuple(snapshot.state.params[name].shape), force)
+        fixed = cfg.seed is not None
+        with QtCore.QSignalBlocker(self.seed_fixed):
+            self.seed_fixed.setChecked(fixed)
+        if fixed and self.seed.value() != cfg.seed:
+            with QtCore.QSignalBlocker(self.seed):
+                self.seed.setValue(min(cfg.seed, SEED_MAX))
+        self.seed.setEnabled(fixed)
+        self.seed_note.setText("Random schemes and dropout masks come from this seed: the run repeats exactly."
+                               if fixed else
+                               "A fresh seed was drawn for this session: random weights and dropout masks "
+                               "differ from run to run.")
+
+    # ------------------------------------------------------------ slots
+    def _on_seed_toggled(self, checked: bool) -> None:
+        if not self.set_seed(self.seed.value() if checked else None):
+            with QtCore.QSignalBlocker(self.seed_fixed):
+                self.seed_fixed.setChecked(self.controller.config.seed is not None)
+        self.seed.setEnabled(self.controller.config.seed is not None)
+
+    def _on_seed_value(self, value: int) -> None:
+        if self.seed_fixed.isChecked() and value != self.controller.config.seed:
+            self.set_seed(value)
+
+    def _on_reinit_all(self) -> None:
+        self.reinitialise_all()
+
+    def _on_defaults(self) -> None:
+        self.notebook_defaults()
+
+    def _apply_defaults(self) -> None:
+        for name, spec in default_init().items():
+            self.controller.set_init(name, spec)
+
+    # ------------------------------------------------------------ errors
+    def _attempt(self, action: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
+        """Run one controller edit; show its refusal inline instead of raising."""
+        try:
+            action(*args, **kwargs)
+        except ControllerError as exc:
+            self._show_error(str(exc))
+            return False
+        except Exception as exc:  # a slot must not raise
+            log.exception("edit failed")
+            self._show_error(f"the edit failed: {exc}")
+            return False
+        self._show_error("")
+        return True
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))

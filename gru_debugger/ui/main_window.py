@@ -1,0 +1,250 @@
+"""The debugger window: dock panels around the controller, menus, status bar."""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..core.controller import Controller
+from ..core.phases import PHASE_TITLES
+from ..core.snapshot import Snapshot
+from .cell_editor import CellEditor
+from .debug_actions import DebugActions
+from .diagram import DiagramView
+from .equation_view import EquationView
+from .hyper_panel import HyperPanel
+from .init_panel import InitPanel
+from .inputs_panel import InputsPanel
+from .panels_backward import GRADIENT_SPECS, PARAM_SPECS, UPDATE_SPECS
+from .panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS
+from .status import StatusLine
+from .tensor_panel import TensorPanel
+from .timeline import TimelineView
+from .tokenizer_view import TokenizerView
+from .training_panel import TrainingPanel
+from .undo_bridge import UndoBridge
+from .update_header import UpdateHeader
+from .view_state import ViewState
+
+# Tensor panels: key, dock title, specs, one-line introduction.
+TENSOR_PANELS = (
+    ("input", "Input", INPUT_SPECS, "Tokens become embedding rows; dropout zeroes some features and scales the "
+     "rest by 1/(1−p). Columns are timesteps of the selected batch row."),
+    ("gru", "GRU cell", GRU_SPECS, "One timestep for every batch row: the gate pre-activations from the input "
+     "(left) and from h(t−1) (middle) combine into z, r, n and the new h (right)."),
+    ("time", "Over time", TIME_SPECS, "The GRU's state and gates over all timesteps of the selected batch row; "
+     "columns fill in as you step."),
+    ("output", "Output", OUTPUT_SPECS, "The head turns each hidden state into one logit per vocabulary token; "
+     "softmax gives probabilities, and the loss is −log p of the target (outlined)."),
+    ("gradients", "Gradients", GRADIENT_SPECS, "Back-propagation through time: dL/dh_t fills in from t = T−1 "
+     "down to 0, and the parameter gradients add up as it goes."),
+    ("update", "Update", UPDATE_SPECS, "SGD: each weight moves by −lr × its gradient. Before the update runs, "
+     "the step is a preview that follows the learning rate."),
+    ("params", "Parameters", PARAM_SPECS, "Every weight of the model as it stands at the cursor (updated after "
+     "the update phase)."),
+)
+
+# Which tensor panel the window raises when the cursor enters a phase.
+FOLLOW = {"tokenize": "tokenizer", "batch": "input", "embed": "input", "dropout_in": "input", "gru": "gru", "stack": "time",
+          "dropout_out": "output", "head": "output", "loss": "output", "zero_grad": "gradients",
+          "backward": "gradients", "update": "update", "forward_after": "output"}
+
+SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_STATE = "window/state"
+LAYOUT_VERSION = 1
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, controller: Controller, settings: QtCore.QSettings | None = None,
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("gru-debugger-main")
+        self.setWindowTitle("GRU Debugger")
+        self.controller = controller
+        self.settings = settings
+        self.view_state = ViewState(self)
+        self.debug = DebugActions(controller, self)
+        self.debug.error.connect(self.show_error)
+        self.undo = UndoBridge(controller, self)
+        self.undo.error.connect(self.show_error)
+        self.cell_editor = CellEditor(controller, self)
+        self.cell_editor.message.connect(self.show_error)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(self.dockOptions() | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks)
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self.panels: dict[str, TensorPanel] = {}
+        self._build_docks()
+        self._build_menus()
+        self.status = StatusLine(controller, self)
+        self.setStatusBar(self.status)
+        for panel in self.panels.values():
+            panel.hover.connect(self.status.show_hover)
+        controller.changed.connect(self._on_changed)
+        self.resize(1600, 1000)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self.restore_layout()
+
+    # ------------------------------------------------------------ building
+    def _dock(self, key: str, title: str, widget: QtWidgets.QWidget,
+              area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock-{key}")
+        dock.setWidget(widget)
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        area = QtCore.Qt.DockWidgetArea
+        self.timeline = TimelineView(self.controller, self)
+        self.timeline.message.connect(self.show_error)
+        timeline = self._dock("timeline", "Timeline", self.timeline, area.TopDockWidgetArea)
+        timeline.setTitleBarWidget(QtWidgets.QWidget(timeline))  # a strip, not a titled panel
+        self.diagram = DiagramView(self.controller, self)
+        self.diagram.block_clicked.connect(self.show_panel)
+        self._dock("diagram", "Network", self.diagram, area.LeftDockWidgetArea)
+        self.equations = EquationView(self.controller, self.view_state, self)
+        self.tokenizer = TokenizerView(self.controller, self)
+        self.training = TrainingPanel(self.controller, self)
+        self.training.message.connect(self.show_error)
+        first = None
+        for key, title, specs, intro in TENSOR_PANELS:
+            header = UpdateHeader(self.view_state) if key == "update" else None
+            panel = TensorPanel(title, specs, self.controller, self.view_state, self, intro=intro, header=header)
+            panel.cell_edit_requested.connect(self.cell_editor.request)
+            self.panels[key] = panel
+            dock = self._dock(key, title, panel, area.RightDockWidgetArea)
+            dock.visibilityChanged.connect(panel.on_dock_visibility)
+            if first is None:
+                first = dock
+                # The right-hand column is made before the other panels tab onto the first one.
+                right = self._dock("equations", "Equation", self.equations, area.RightDockWidgetArea)
+                self.splitDockWidget(first, right, QtCore.Qt.Orientation.Horizontal)
+                edits = [self._dock(k, t, w, area.RightDockWidgetArea) for k, t, w in self._edit_widgets()]
+                self.splitDockWidget(right, edits[0], QtCore.Qt.Orientation.Vertical)
+                for dock_ in edits[1:]:
+                    self.tabifyDockWidget(edits[0], dock_)
+                edits[0].raise_()
+            else:
+                self.tabifyDockWidget(first, dock)
+        self.tabifyDockWidget(first, self._dock("tokenizer", "Tokenizer", self.tokenizer, area.RightDockWidgetArea))
+        self.tabifyDockWidget(first, self._dock("training", "Training", self.training, area.RightDockWidgetArea))
+        self.resizeDocks([self.docks["diagram"], first, right], [240, 960, 400], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([right, edits[0]], [430, 470], QtCore.Qt.Orientation.Vertical)
+        first.raise_()
+
+    def _edit_widgets(self) -> list[tuple[str, str, QtWidgets.QWidget]]:
+        history = QtWidgets.QUndoView(self.undo.stack, self)
+        history.setEmptyLabel("<start>")
+        history.setObjectName("undo-history")
+        return [("hyper", "Hyperparameters", HyperPanel(self.controller, self)),
+                ("inputs", "Inputs", InputsPanel(self.controller, self)),
+                ("init", "Initialisation", InitPanel(self.controller, self)),
+                ("history", "History", history)]
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.file_menu = file_menu
+        self.edit_menu = bar.addMenu("&Edit")
+        undo = self.undo.stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        redo = self.undo.stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        for action in (undo, redo):
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
+            self.edit_menu.addAction(action)
+        self.undo_action, self.redo_action = undo, redo
+        self.edit_menu.addSeparator()
+        hint = self.edit_menu.addAction("Edit a Weight: double-click it in any parameter heatmap")
+        hint.setEnabled(False)
+        debug_menu = bar.addMenu("&Debug")
+        toolbar = self.addToolBar("Debug")
+        toolbar.setObjectName("toolbar-debug")
+        toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for name in ("continue", "step", "step_into", "step_out", "step_back"):
+            debug_menu.addAction(self.debug[name])
+            toolbar.addAction(self.debug[name])
+        debug_menu.addSeparator()
+        toolbar.addSeparator()
+        for name in ("run_to_end", "next_iteration", "reset"):
+            debug_menu.addAction(self.debug[name])
+            toolbar.addAction(self.debug[name])
+        debug_menu.addSeparator()
+        debug_menu.addAction(self.debug["breakpoint"])
+        self.toolbar = toolbar
+        view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        follow = view_menu.addAction("&Follow the Cursor")
+        follow.setCheckable(True)
+        follow.setChecked(True)
+        follow.setToolTip("Show the panel of the current phase as you step")
+        follow.toggled.connect(self._set_follow)
+        reset_layout = view_menu.addAction("&Reset Layout")
+        reset_layout.triggered.connect(self.reset_layout)
+        self.view_menu = view_menu
+        help_menu = bar.addMenu("&Help")
+        keys = help_menu.addAction("&Keyboard Shortcuts")
+        keys.triggered.connect(self._show_shortcuts)
+
+    # ------------------------------------------------------------ behaviour
+    def _set_follow(self, on: bool) -> None:
+        self.view_state.follow = on
+
+    def show_panel(self, key: str) -> None:
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def _on_changed(self, snapshot: Snapshot) -> None:
+        self.view_state.clamp(snapshot.config.batch_size, snapshot.config.hidden_size)
+        step = snapshot.step
+        if self.view_state.follow and step is not None and "cursor" in snapshot.reasons and step.phase in FOLLOW:
+            self.show_panel(FOLLOW[step.phase])
+
+    def show_error(self, message: str) -> None:
+        self.status.showMessage(message, 8000)
+
+    def _show_shortcuts(self) -> None:
+        lines = [f"<tr><td><b>{a.shortcut().toString()}</b></td><td>{a.text().replace('&', '')}</td></tr>"
+                 for a in self.debug.actions.values()]
+        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(lines)}</table>"
+                                          "<p>Click a phase in the timeline to run to it; right-click it to toggle"
+                                          " a breakpoint.</p>")
+
+    # ------------------------------------------------------------ layout
+    def restore_layout(self) -> None:
+        if self.settings is None:
+            return
+        geometry = self.settings.value(SETTINGS_GEOMETRY)
+        state = self.settings.value(SETTINGS_STATE)
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QtCore.QByteArray):
+            self.restoreState(state, LAYOUT_VERSION)
+
+    def save_layout(self) -> None:
+        if self.settings is not None:
+            self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+            self.settings.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
+            self.settings.sync()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        self.save_layout()
+        super().closeEvent(event)
+
+    def phase_title(self) -> str:
+        step = self.controller.snapshot().step
+        return "Start" if step is None else PHASE_TITLES[step.phase]

@@ -1,0 +1,168 @@
+"""Small functions that turn snapshot arrays into heatmap specs.
+
+Conventions shared by every panel: time runs left to right (columns are
+timesteps), hidden units / embedding features / vocabulary are rows, and
+three-dimensional (B, T, X) arrays are shown for the selected batch row.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..core.snapshot import Snapshot
+from .heatmap import HeatmapData
+from .view_state import ViewState
+
+GATES = ("z", "r", "n")
+
+
+def tok(text: str) -> str:
+    """A token as it reads on an axis: visible spaces, short end-of-text."""
+    return text.replace("<|endoftext|>", "⟨eot⟩").replace(" ", "␣").replace("\n", "⏎")
+
+
+def row_of(snap: Snapshot, vs: ViewState) -> int:
+    return min(vs.batch_row, snap.config.batch_size - 1)
+
+
+def unit_of(snap: Snapshot, vs: ViewState) -> int:
+    return min(vs.unit, snap.config.hidden_size - 1)
+
+
+def input_tokens(snap: Snapshot, b: int) -> list[str]:
+    vocab = snap.vocab
+    return [tok(vocab[i]) for i in snap.trace["x"][b]]
+
+
+def target_tokens(snap: Snapshot, b: int) -> list[str]:
+    vocab = snap.vocab
+    return [tok(vocab[i]) for i in snap.trace["y"][b]]
+
+
+def gate_rows(H: int) -> list[str]:
+    return [f"{g}{j}" for g in GATES for j in range(H)]
+
+
+def units(n: int, prefix: str = "j") -> list[str]:
+    return [f"{prefix}{i}" for i in range(n)]
+
+
+def current_t(snap: Snapshot, phase: str) -> int | None:
+    step = snap.step
+    return step.t if step is not None and step.phase == phase else None
+
+
+def gru_t(snap: Snapshot) -> int | None:
+    """The timestep the GRU-cell panel shows: the running one, else the last."""
+    step = snap.step
+    if step is not None and step.phase == "gru":
+        return step.t
+    if snap.phase_complete("gru"):
+        return snap.config.context_length - 1
+    return None
+
+
+def missing(title: str, phase_note: str) -> HeatmapData:
+    return HeatmapData(None, title, note=f"not computed yet ({phase_note})")
+
+
+def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, note: str,
+              row_labels: Sequence[str] | None = None, row_title: str = "unit") -> HeatmapData:
+    """A (B, T, X) array for the selected batch row as an X-by-T matrix."""
+    arr = snap.get(key)
+    if arr is None:
+        return missing(title, note)
+    b = row_of(snap, vs)
+    data = arr[b].T                                           # (X, T)
+    mask = snap.time_mask(key)
+    valid = None if mask is None else np.broadcast_to(mask, data.shape)
+    t = current_t(snap, phase)
+    labels = list(row_labels) if row_labels is not None else units(data.shape[0])
+    cols = input_tokens(snap, b)
+    return HeatmapData(
+        data, f"{title}  (row b={b})", valid=valid, highlight=None if t is None else ("col", 0, t),
+        row_labels=labels, col_labels=[f"{c}" for c in cols], row_title=row_title, col_title="t (input token)",
+        describe=lambda r, c, key=key, b=b, labels=labels, cols=cols:
+            f"{key}[b={b}, t={c}, {labels[r]}]  (input token '{cols[c]}')",
+    )
+
+
+def batch_time_view(snap: Snapshot, key: str, title: str, note: str) -> HeatmapData:
+    """A (B, T) array, rows are batch rows."""
+    arr = snap.get(key)
+    if arr is None:
+        return missing(title, note)
+    B = arr.shape[0]
+    return HeatmapData(arr, title, row_labels=[f"b{b}" for b in range(B)], col_labels=units(arr.shape[1], "t"),
+                       row_title="batch row", col_title="t",
+                       describe=lambda r, c, key=key: f"{key}[b={r}, t={c}]")
+
+
+def param_view(snap: Snapshot, name: str, source: str = "param", title: str | None = None) -> HeatmapData:
+    """A parameter (or its gradient/update): labels rows by token or gate."""
+    cfg = snap.config
+    if source == "param":
+        arr = snap.param(name)
+        label = title or (f"{name} (updated)" if snap.phase_done("update") else name)
+    else:
+        arr = snap.get(f"{source}/{name}")
+        label = title or f"{source}/{name}"
+        if arr is None:
+            when = "after backward" if source == "grad" else "after the update"
+            return missing(label, when)
+        if source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward"):
+            label += "  (summed so far)"
+    rows, cols, separators = _param_axes(snap, name, cfg.hidden_size, cfg.n_embd)
+    data = arr if arr.ndim == 2 else arr[None, :]
+    if arr.ndim == 1:
+        rows, cols = ["bias"], rows
+    return HeatmapData(
+        data, label, row_labels=rows, col_labels=cols, separators=separators if arr.ndim == 2 else (),
+        describe=lambda r, c, name=name, rows=rows, cols=cols, vec=arr.ndim == 1:
+            f"{name}[{c}]  ({cols[c]})" if vec else f"{name}[{r}, {c}]  ({rows[r]}, {cols[c]})",
+    )
+
+
+def _param_axes(snap: Snapshot, name: str, H: int, E: int) -> tuple[list[str], list[str], list[int]]:
+    vocab = [tok(v) for v in snap.vocab]
+    if name == "wte.weight":
+        return vocab, units(E, "e"), []
+    if name == "lm_head.weight":
+        return vocab, units(H, "j"), []
+    if name == "x2g.weight":
+        return gate_rows(H), units(E, "e"), [H, 2 * H]
+    if name == "h2g.weight":
+        return gate_rows(H), units(H, "j"), [H, 2 * H]
+    return gate_rows(H), [], []  # biases: one row, gate columns (swapped by param_view)
+
+
+def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None) -> HeatmapData:
+    """A (B, T, H) array at timestep t, all batch rows: a B-by-H matrix."""
+    if t is None:
+        return missing(title, "the GRU has not started")
+    arr = snap.get(key)
+    mask = snap.time_mask(key)
+    if arr is None or mask is None or not mask[t]:
+        return missing(f"{title}  (t={t})", f"step into t={t}")
+    step = snap.step
+    writing = step is not None and step.phase == "gru" and step.t == t and step.sub == sub
+    B, H = arr.shape[0], arr.shape[2]
+    return HeatmapData(
+        arr[:, t, :], f"{title}  (t={t})", highlight=("all", 0, 0) if writing else None,
+        row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
+        describe=lambda r, c, key=key, t=t: f"{key}[b={r}, t={t}, j={c}]",
+    )
+
+
+def h_prev_view(snap: Snapshot, t: int | None) -> HeatmapData:
+    title = "h(t-1)"
+    if t is None:
+        return missing(title, "the GRU has not started")
+    if t == 0:
+        B, H = snap.config.batch_size, snap.config.hidden_size
+        return HeatmapData(np.zeros((B, H), np.float32), "h(t-1) = 0  (t=0)", row_labels=[f"b{b}" for b in range(B)],
+                           col_labels=units(H), describe=lambda r, c: f"h_prev[b={r}, j={c}] (initial state)")
+    data = at_t_view(snap, "h", title, "", t - 1)
+    data.title = f"h(t-1)  (t={t})"
+    return data

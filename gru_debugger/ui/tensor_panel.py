@@ -1,0 +1,135 @@
+"""A panel of heatmaps that share one pyqtgraph view, built from specs.
+
+A spec names a heatmap, its colour kind, its grid cell and a function that
+turns a Snapshot (and the ViewState) into :class:`HeatmapData`. The panel
+redraws only heatmaps whose data changed, and only while it is visible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from ..core.snapshot import Snapshot
+from .curve import CurvePlot, CurveData
+from .heatmap import Heatmap, HeatmapData
+from .view_state import ViewState
+
+Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    kind: str
+    row: int
+    col: int
+    build: Builder
+    editable_param: str | None = None  # parameter a double-click edits (see the editing panel)
+    rowspan: int = 1
+    colspan: int = 1
+
+
+class TensorPanel(QtWidgets.QWidget):
+    """Heatmaps for one part of the network (input, GRU cell, output, …)."""
+
+    cell_edit_requested = QtCore.Signal(str, int, int, str)  # heatmap name, row, col, parameter
+    hover = QtCore.Signal(str)
+
+    def __init__(self, title: str, specs: list[Spec], controller, view_state: ViewState,
+                 parent: QtWidgets.QWidget | None = None, intro: str = "",
+                 header: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(f"panel-{title}")
+        self.title = title
+        self.specs = specs
+        self.view_state = view_state
+        self.controller = controller
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        if header is not None:
+            header.setParent(self)
+            layout.addWidget(header)
+        if intro:
+            label = QtWidgets.QLabel(intro, self)
+            label.setWordWrap(True)
+            label.setObjectName("panel-intro")
+            layout.addWidget(label)
+        self.canvas = pg.GraphicsLayoutWidget(parent=self)
+        self.canvas.ci.setSpacing(6)
+        layout.addWidget(self.canvas, 1)
+        self.info = QtWidgets.QLabel("Hover a cell to see its exact value.", self)
+        self.info.setObjectName("hover-info")
+        self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.info)
+        self.heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        for spec in specs:
+            if spec.kind == "curve":
+                self.heatmaps[spec.name] = CurvePlot(self.canvas.ci, spec, parent=self)
+                continue
+            heatmap = Heatmap(self.canvas.ci, spec.kind, spec.name, spec.row, spec.col, parent=self,
+                              rowspan=spec.rowspan, colspan=spec.colspan)
+            heatmap.hovered.connect(self._on_hover)
+            heatmap.cell_double_clicked.connect(self._on_double_click)
+            self.heatmaps[spec.name] = heatmap
+        self._snapshot: Snapshot | None = None
+        self._stale = True
+        controller.changed.connect(self._on_changed)
+        view_state.changed.connect(self._on_view_changed)
+        self._on_changed(controller.snapshot())
+
+    # ------------------------------------------------------------ updates
+    def _on_changed(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._stale = True
+        if self.is_showing() or not self.heatmaps_shown():
+            self.refresh()
+
+    def _on_view_changed(self) -> None:
+        self._stale = True
+        if self.is_showing():
+            self.refresh()
+
+    def is_showing(self) -> bool:
+        """On screen: a panel behind another dock tab is 'visible' to Qt but covered."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def on_dock_visibility(self, visible: bool) -> None:
+        """Connected to the dock's visibilityChanged: catch up when a tab is raised."""
+        if visible and self._stale:
+            self.refresh()
+
+    def heatmaps_shown(self) -> bool:
+        return any(h.shown is not None for h in self.heatmaps.values())
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def refresh(self) -> int:
+        """Bring every heatmap up to date; returns how many were redrawn."""
+        if self._snapshot is None:
+            return 0
+        redrawn = 0
+        for spec in self.specs:
+            data = spec.build(self._snapshot, self.view_state)
+            redrawn += self.heatmaps[spec.name].set_data(data)
+        self._stale = False
+        return redrawn
+
+    # ------------------------------------------------------------ mouse
+    def _on_hover(self, text: str) -> None:
+        self.info.setText(text)
+        self.hover.emit(text)
+
+    def _on_double_click(self, row: int, col: int) -> None:
+        sender = self.sender()
+        for spec in self.specs:
+            if self.heatmaps[spec.name] is sender:
+                param = spec.editable_param or ""
+                self.cell_edit_requested.emit(spec.name, row, col, param)
+                return

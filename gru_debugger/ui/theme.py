@@ -1,0 +1,88 @@
+"""Colours: colour maps by kind of tensor, and light/dark schemes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6 import QtGui, QtWidgets
+
+# What a tensor holds decides its colour map and, where known, its levels.
+SIGNED = "signed"      # weights, pre-activations, gradients, updates: diverging, centred at 0
+UNIT = "unit"          # sigmoid gates and probabilities: sequential, [0, 1]
+TANH = "tanh"          # candidate and hidden state: diverging, [-1, 1]
+POSITIVE = "positive"  # losses, dropout multipliers: sequential, [0, max]
+
+_MAPS = {SIGNED: "CET-D1", TANH: "CET-D1", UNIT: "viridis", POSITIVE: "viridis"}
+
+
+def colormap(kind: str) -> pg.ColorMap:
+    return pg.colormap.get(_MAPS[kind])
+
+
+@dataclass(frozen=True)
+class Scheme:
+    dark: bool
+    background: str
+    foreground: str
+    not_computed: tuple[int, int, int, int]  # RGBA over cells that do not exist yet
+    bad_value: tuple[int, int, int, int]     # RGBA for NaN / Inf
+    highlight: str                           # outline of the cell being written
+    active: str                              # active block in the diagram / timeline
+    done: str
+    pending: str
+    gradient: str
+
+
+LIGHT = Scheme(False, "#ffffff", "#202124", (214, 216, 220, 255), (255, 0, 255, 255), "#ff8c00",
+               "#ff8c00", "#4a90d9", "#c8ccd2", "#d0342c")
+DARK = Scheme(True, "#1e1f22", "#e8eaed", (60, 63, 68, 255), (255, 0, 255, 255), "#ffb000",
+              "#ffb000", "#5aa0ea", "#4a4e55", "#ff6b5e")
+
+
+def system_is_dark(app: QtWidgets.QApplication | None = None) -> bool:
+    app = app or QtWidgets.QApplication.instance()
+    if app is None:
+        return False
+    hints = app.styleHints()
+    scheme = getattr(hints, "colorScheme", None)
+    if scheme is not None:
+        value = scheme()
+        if value != QtGui.Qt.ColorScheme.Unknown:
+            return value == QtGui.Qt.ColorScheme.Dark
+    return app.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 128
+
+
+_current = LIGHT
+
+
+def current() -> Scheme:
+    return _current
+
+
+def apply(dark: bool | None = None) -> Scheme:
+    """Choose the scheme (default: follow the system) and tell pyqtgraph."""
+    global _current
+    if dark is None:
+        dark = system_is_dark()
+    _current = DARK if dark else LIGHT
+    pg.setConfigOptions(background=_current.background, foreground=_current.foreground, antialias=True)
+    return _current
+
+
+def dark_palette() -> QtGui.QPalette:
+    """A plain dark palette for the Fusion style (used with --theme dark)."""
+    pal = QtGui.QPalette()
+    role = QtGui.QPalette.ColorRole
+    for r, colour in ((role.Window, "#2b2d31"), (role.WindowText, "#e8eaed"), (role.Base, "#1e1f22"),
+                      (role.AlternateBase, "#2b2d31"), (role.Text, "#e8eaed"), (role.Button, "#36393f"),
+                      (role.ButtonText, "#e8eaed"), (role.Highlight, "#5aa0ea"), (role.HighlightedText, "#000000"),
+                      (role.ToolTipBase, "#2b2d31"), (role.ToolTipText, "#e8eaed"), (role.PlaceholderText, "#8a8f98")):
+        pal.setColor(r, QtGui.QColor(colour))
+    pal.setColor(QtGui.QPalette.ColorGroup.Disabled, role.ButtonText, QtGui.QColor("#6b6f76"))
+    pal.setColor(QtGui.QPalette.ColorGroup.Disabled, role.WindowText, QtGui.QColor("#6b6f76"))
+    pal.setColor(QtGui.QPalette.ColorGroup.Disabled, role.Text, QtGui.QColor("#6b6f76"))
+    return pal
+
+
+def light_palette() -> QtGui.QPalette:
+    return QtWidgets.QApplication.style().standardPalette() if QtWidgets.QApplication.instance() else QtGui.QPalette()

@@ -1,0 +1,533 @@
+"""The timeline: one chip per phase of the iteration, left to right.
+
+The ``gru`` and ``backward`` chips hold one cell per timestep (backward runs
+t = T-1 down to 0, left to right, as its steps do). Chips and cells are
+coloured done / active / pending from the cursor; a gate sub-step inside a
+GRU timestep (Step Into) shows as a partly filled cell. A red dot in a chip's
+left margin is a breakpoint.
+
+Mouse: click a chip (or a timestep cell) to run to it; click a chip's left
+margin, or right-click anywhere on it, to toggle its breakpoint.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import shiboken6
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..core.controller import ControllerError
+from ..core.phases import GATE_SUBSTEPS, PHASE_TITLES, PHASES, Step
+from ..core.snapshot import Snapshot
+from . import theme
+
+TIMESTEP_PHASES = ("gru", "backward")
+
+PHASE_HELP: dict[str, str] = {
+    "tokenize": "Learns the byte-pair merges from the corpus and encodes it into token ids.",
+    "batch": "Cuts the inputs x and their next-token targets y (B×T) from the token stream.",
+    "embed": "Looks up each token's row of wte, giving (B, T, E).",
+    "dropout_in": "Zeroes random inputs and scales the rest by 1/(1−p).",
+    "gru": "Runs the GRU cell one timestep at a time: gates z and r, candidate n, new state h_t.",
+    "stack": "Collects h_0 … h_{T−1} into one (B, T, H) tensor.",
+    "dropout_out": "Zeroes random hidden units and scales the rest by 1/(1−p).",
+    "head": "Maps every hidden state to vocabulary logits with lm_head, giving (B, T, V).",
+    "loss": "Softmax of the logits and the mean cross-entropy against the targets y.",
+    "zero_grad": "Clears every parameter's gradient before back-propagation.",
+    "backward": "Back-propagates through time from t = T−1 down to 0, filling in the gradients.",
+    "update": "SGD step: every parameter moves by −lr × its gradient.",
+    "forward_after": "Runs the same batch through the updated weights to get the new loss.",
+}
+CLICK_HELP = "click: run to here; right-click: toggle breakpoint"
+# Used when the full title does not fit, even on two lines.
+SHORT_TITLES: dict[str, str] = {
+    "tokenize": "Tok", "batch": "Batch", "embed": "Emb", "dropout_in": "Drop in", "gru": "GRU", "stack": "Stack",
+    "dropout_out": "Drop out", "head": "Head", "loss": "Loss", "zero_grad": "Zero", "backward": "Back",
+    "update": "SGD", "forward_after": "Fwd",
+}
+
+BREAKPOINT_RED = "#e51400"
+MARGIN = 4          # around the strip
+GAP = 3             # between chips
+GUTTER = 11         # breakpoint margin at the left of each chip
+PAD = 5             # text padding on the right of a chip
+FONT_PT = 9.0
+MIN_CELL = 5        # narrowest timestep cell before things get squeezed
+MID_CELL = 12       # wide enough for its number
+PREF_CELL = 24      # comfortable timestep cell width
+
+
+@dataclass
+class _Chip:
+    phase: str
+    rect: QtCore.QRectF
+    gutter: QtCore.QRectF
+    title: QtCore.QRectF                  # where the title is drawn
+    cells: list[tuple[int, QtCore.QRectF]] = field(default_factory=list)  # (t, rect), left to right
+    cell_area: QtCore.QRectF | None = None
+
+
+def _mix(a: QtGui.QColor, b: QtGui.QColor, f: float) -> QtGui.QColor:
+    """``f`` of colour ``a`` over ``b``."""
+    return QtGui.QColor.fromRgbF(a.redF() * f + b.redF() * (1 - f), a.greenF() * f + b.greenF() * (1 - f),
+                                 a.blueF() * f + b.blueF() * (1 - f))
+
+
+def _contrast_text(fill: QtGui.QColor) -> QtGui.QColor:
+    lum = 0.2126 * fill.redF() + 0.7152 * fill.greenF() + 0.0722 * fill.blueF()
+    return QtGui.QColor("#15171a") if lum > 0.5 else QtGui.QColor("#ffffff")
+
+
+class TimelineView(QtWidgets.QWidget):
+    """A custom-painted strip of the 13 phases; see the module docstring."""
+
+    message = QtCore.Signal(str)   # a refused request, for the status bar
+
+    def __init__(self, controller, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._controller = controller
+        self._snap: Snapshot = controller.snapshot()
+        self._breakpoints: frozenset[str] = frozenset(controller.breakpoints)
+        self._layout_key: tuple | None = None
+        self._chips: list[_Chip] = []
+        self._hover: tuple[str, int | None, bool] | None = None   # phase, t, in gutter
+        font = QtGui.QFont(self.font())
+        font.setPointSizeF(FONT_PT)
+        self.setFont(font)
+        self.setMouseTracking(True)
+        self.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.PreventContextMenu)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_Hover, True)
+        controller.changed.connect(self._on_changed)
+        controller.breakpoints_changed.connect(self._on_breakpoints_changed)
+
+    # ------------------------------------------------------------ controller
+    def _on_changed(self, snapshot: Snapshot) -> None:
+        if not shiboken6.isValid(self):
+            return
+        old_T = self._T
+        self._snap = snapshot
+        if self._T != old_T:
+            self._layout_key = None
+            self.updateGeometry()
+        self.update()
+
+    def _on_breakpoints_changed(self, phases) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._breakpoints = frozenset(phases)
+        self.update()
+
+    @property
+    def _T(self) -> int:
+        return self._snap.config.context_length
+
+    # ------------------------------------------------------------ geometry
+    def _fonts(self) -> tuple[QtGui.QFont, QtGui.QFont]:
+        normal = QtGui.QFont(self.font())
+        bold = QtGui.QFont(normal)
+        bold.setBold(True)
+        return normal, bold
+
+    def _widths(self, available: float) -> list[float]:
+        """Chip widths. Every chip starts at its minimum (short title, or T thin
+        cells); the rest of the strip is given out in upgrades: timestep chips
+        to numbered cells, then titles to two lines, then to one line (cheapest
+        first, so as many titles as possible are whole), then wider cells.
+        Whatever is left is shared, timestep chips getting more."""
+        _, bold = self._fonts()
+        fm = QtGui.QFontMetricsF(bold)
+        T = self._T
+        chrome = GUTTER + PAD + 2
+        mins, wraps, fulls, weights = [], [], [], []
+        for phase in PHASES:
+            title = PHASE_TITLES[phase]
+            full = fm.horizontalAdvance(title) + chrome
+            if phase in TIMESTEP_PHASES:
+                lo = max(chrome + T * MIN_CELL, fm.horizontalAdvance(SHORT_TITLES[phase]) + chrome)
+                mins.append(lo)
+                wraps.append(max(lo, chrome + T * MID_CELL, full))
+                fulls.append(max(wraps[-1], chrome + T * PREF_CELL))
+                weights.append(max(2.0, T / 3))
+            else:
+                words = title.split()
+                wrap = full
+                if len(words) > 1:
+                    wrap = min(max(fm.horizontalAdvance(" ".join(words[:k])), fm.horizontalAdvance(" ".join(words[k:])))
+                               for k in range(1, len(words))) + chrome
+                short = fm.horizontalAdvance(SHORT_TITLES[phase]) + chrome
+                mins.append(min(short, wrap))
+                wraps.append(wrap)
+                fulls.append(full)
+                weights.append(1.0)
+        widths = list(mins)
+        budget = available - sum(widths)
+        if budget < 0:
+            scale = max(available, 0.0) / sum(mins)
+            return [m * scale for m in mins]
+        timestep = [i for i, p in enumerate(PHASES) if p in TIMESTEP_PHASES]
+        normal = [i for i, p in enumerate(PHASES) if p not in TIMESTEP_PHASES]
+        stages = [(timestep, wraps), (normal, wraps), (normal, fulls), (timestep, fulls)]
+        finished = True
+        for members, target in stages:
+            if members is timestep:   # both grow together
+                cost = sum(max(target[i] - widths[i], 0.0) for i in members)
+                f = min(1.0, budget / cost) if cost > 0 else 1.0
+                for i in members:
+                    grow = f * max(target[i] - widths[i], 0.0)
+                    widths[i] += grow
+                    budget -= grow
+                if f < 1.0:
+                    finished = False
+                    break
+                continue
+            for i in sorted(members, key=lambda i: target[i] - widths[i]):
+                cost = target[i] - widths[i]
+                if cost <= 0:
+                    continue
+                if cost > budget:
+                    finished = False
+                    break
+                widths[i] += cost
+                budget -= cost
+            if not finished:
+                break
+        if not finished:
+            weights = [1.0] * len(widths)
+        return [w + budget * k / sum(weights) for w, k in zip(widths, weights)]
+
+    def _layout(self) -> list[_Chip]:
+        key = (self.width(), self.height(), self._T, self.font().key())
+        if key == self._layout_key:
+            return self._chips
+        widths = self._widths(self.width() - 2 * MARGIN - GAP * (len(PHASES) - 1))
+        fm = QtGui.QFontMetricsF(self.font())
+        top, bottom = MARGIN - 1.0, self.height() - MARGIN + 1.0
+        title_h = fm.height() + 4
+        chips: list[_Chip] = []
+        x = float(MARGIN)
+        for phase, w in zip(PHASES, widths):
+            left, right = round(x), round(x + w)
+            rect = QtCore.QRectF(left, top, max(right - left, 1), bottom - top)
+            gutter_w = min(GUTTER, rect.width() / 3)
+            gutter = QtCore.QRectF(rect.left(), rect.top(), gutter_w, rect.height())
+            text_left = rect.left() + gutter_w
+            text_w = max(rect.right() - PAD - text_left, 1.0)
+            if phase in TIMESTEP_PHASES:
+                title = QtCore.QRectF(text_left, rect.top() + 1, text_w, title_h)
+                area = QtCore.QRectF(text_left, title.bottom(), max(rect.right() - 4 - text_left, 1.0),
+                                     max(rect.bottom() - 4 - title.bottom(), 4.0))
+                chip = _Chip(phase, rect, gutter, title, cell_area=area)
+                T = self._T
+                cw = area.width() / T
+                gap = 2.0 if cw >= 10 else (1.0 if cw >= 4 else 0.0)
+                order = range(T) if phase == "gru" else reversed(range(T))
+                for i, t in enumerate(order):
+                    chip.cells.append((t, QtCore.QRectF(area.left() + i * cw + gap / 2, area.top(),
+                                                        max(cw - gap, 1.0), area.height())))
+            else:
+                title = QtCore.QRectF(text_left, rect.top(), text_w, rect.height())
+                chip = _Chip(phase, rect, gutter, title)
+            chips.append(chip)
+            x += w + GAP
+        self._chips, self._layout_key = chips, key
+        return chips
+
+    def sizeHint(self) -> QtCore.QSize:
+        _, bold = self._fonts()
+        fm = QtGui.QFontMetricsF(bold)
+        width = 2 * MARGIN + GAP * (len(PHASES) - 1)
+        for phase in PHASES:
+            width += fm.horizontalAdvance(PHASE_TITLES[phase]) + GUTTER + PAD + 8
+            if phase in TIMESTEP_PHASES:
+                width += max(0, self._T * PREF_CELL - fm.horizontalAdvance(PHASE_TITLES[phase]))
+        return QtCore.QSize(int(width), 56)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(len(PHASES) * 20, 44)
+
+    # ------------------------------------------------------------ hit testing
+    def _hit(self, point) -> tuple[str, int | None, bool] | None:
+        p = QtCore.QPointF(point)
+        for chip in self._layout():
+            if not chip.rect.contains(p):
+                continue
+            if chip.gutter.contains(p):
+                return chip.phase, None, True
+            if chip.cell_area is not None and p.y() >= chip.cell_area.top() - 1:
+                area = chip.cell_area
+                if area.left() <= p.x() <= area.right():
+                    i = int((p.x() - area.left()) / area.width() * len(chip.cells))
+                    i = min(max(i, 0), len(chip.cells) - 1)
+                    return chip.phase, chip.cells[i][0], False
+            return chip.phase, None, False
+        return None
+
+    def hit_test(self, point) -> tuple[str, int | None] | None:
+        """(phase, t) under a widget point: t is set over a timestep cell."""
+        hit = self._hit(point)
+        return None if hit is None else (hit[0], hit[1])
+
+    def in_gutter(self, point) -> bool:
+        """True over a chip's left margin (where a click toggles the breakpoint)."""
+        hit = self._hit(point)
+        return bool(hit and hit[2])
+
+    def chip_rect(self, phase: str) -> QtCore.QRect:
+        return next(c.rect for c in self._layout() if c.phase == phase).toAlignedRect()
+
+    def cell_rect(self, phase: str, t: int) -> QtCore.QRect:
+        chip = next(c for c in self._layout() if c.phase == phase)
+        return next(r for tt, r in chip.cells if tt == t).toAlignedRect()
+
+    # ------------------------------------------------------------ states
+    def _phase_state(self, phase: str) -> str:
+        step = self._snap.step
+        if step is not None and step.phase == phase:
+            return "active"
+        return "done" if self._snap.phase_complete(phase) else "pending"
+
+    def _cell_state(self, phase: str, t: int) -> tuple[str, float]:
+        """State of one timestep and, while a gate sub-step is active, how much of it ran."""
+        step = self._snap.step
+        if step is not None and step.phase == phase and step.t == t:
+            if step.sub is not None and step.sub != GATE_SUBSTEPS[-1]:
+                return "active", (GATE_SUBSTEPS.index(step.sub) + 1) / len(GATE_SUBSTEPS)
+            return "active", 1.0
+        full = Step(phase, t, GATE_SUBSTEPS[-1]) if phase == "gru" else Step(phase, t)
+        return ("done", 1.0) if self._snap.done(full) else ("pending", 1.0)
+
+    # ------------------------------------------------------------ painting
+    def _text_colour(self) -> QtGui.QColor:
+        scheme = theme.current()
+        colour = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        if (colour.lightness() > 128) != scheme.dark:   # palette and scheme disagree: trust the scheme
+            colour = QtGui.QColor(scheme.foreground)
+        return colour
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        scheme = theme.current()
+        colours = {"done": QtGui.QColor(scheme.done), "active": QtGui.QColor(scheme.active),
+                   "pending": QtGui.QColor(scheme.pending)}
+        background = QtGui.QColor(scheme.background)
+        text = self._text_colour()
+        normal, bold = self._fonts()
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
+        try:
+            for chip in self._layout():
+                state = self._phase_state(chip.phase)
+                hover = self._hover is not None and self._hover[0] == chip.phase
+                radius = min(6.0, chip.rect.width() / 4)
+                body = chip.rect.adjusted(0.5, 0.5, -0.5, -0.5)
+                if chip.cells:
+                    fill = _mix(colours[state], background, 0.22 if state != "pending" else 0.45)
+                else:
+                    fill = QtGui.QColor(colours[state])
+                if hover:
+                    fill = fill.lighter(108) if not scheme.dark else fill.lighter(125)
+                pen = QtGui.QPen(colours[state], 1.2) if chip.cells else QtCore.Qt.PenStyle.NoPen
+                if state == "active":
+                    pen = QtGui.QPen(text, 2.0)
+                    body = chip.rect.adjusted(1, 1, -1, -1)
+                p.setPen(pen)
+                p.setBrush(fill)
+                p.drawRoundedRect(body, radius, radius)
+                title_colour = text if chip.cells else _contrast_text(fill)
+                if not chip.cells and state == "pending":
+                    title_colour.setAlphaF(0.8)
+                p.setFont(self._title_font(chip, state, normal, bold))
+                self._draw_title(p, chip, state, title_colour)
+                if chip.cells:
+                    self._draw_cells(p, chip, colours, text, normal)
+                self._draw_gutter(p, chip, hover)
+        finally:
+            p.end()
+
+    def _title_font(self, chip: _Chip, state: str, normal: QtGui.QFont, bold: QtGui.QFont) -> QtGui.QFont:
+        """Bold for the active chip, unless bold would have to wrap or elide where normal does not."""
+        if state != "active":
+            return normal
+        lines_bold = self._title_lines(chip, QtGui.QFontMetricsF(bold), state)
+        lines_normal = self._title_lines(chip, QtGui.QFontMetricsF(normal), state)
+        return bold if lines_bold == lines_normal else normal
+
+    def _title_lines(self, chip: _Chip, fm: QtGui.QFontMetricsF, state: str) -> list[str]:
+        title = PHASE_TITLES[chip.phase]
+        width = chip.title.width()
+        if chip.cells:
+            step = self._snap.step
+            candidates = [title]
+            if state == "active" and step is not None and step.t is not None:
+                sub = f" · {step.sub}" if step.sub not in (None, GATE_SUBSTEPS[-1]) else ""
+                candidates.insert(0, f"{title}  t={step.t}{sub}")
+                candidates.insert(1, f"{title} t={step.t}")
+            candidates.append(SHORT_TITLES[chip.phase])
+            for c in candidates:
+                if fm.horizontalAdvance(c) <= width:
+                    return [c]
+            return [fm.elidedText(SHORT_TITLES[chip.phase], QtCore.Qt.TextElideMode.ElideRight, width)]
+        max_lines = max(1, int((chip.title.height() - 4) // fm.lineSpacing()))
+        for text in (title, SHORT_TITLES[chip.phase]):
+            if fm.horizontalAdvance(text) <= width:
+                return [text]
+            words = text.split()
+            if len(words) > 1 and max_lines >= 2:
+                # the split that makes the wider line narrowest
+                k = min(range(1, len(words)), key=lambda k: max(fm.horizontalAdvance(" ".join(words[:k])),
+                                                                fm.horizontalAdvance(" ".join(words[k:]))))
+                lines = [" ".join(words[:k]), " ".join(words[k:])]
+                if all(fm.horizontalAdvance(line) <= width for line in lines):
+                    return lines
+        return [fm.elidedText(SHORT_TITLES[chip.phase], QtCore.Qt.TextElideMode.ElideRight, width)]
+
+    def _draw_title(self, p: QtGui.QPainter, chip: _Chip, state: str, colour: QtGui.QColor) -> None:
+        fm = QtGui.QFontMetricsF(p.font())
+        lines = [s for s in self._title_lines(chip, fm, state) if s and s != "…"]
+        if not lines:
+            return
+        p.setPen(colour)
+        line_h = fm.lineSpacing()
+        total = line_h * len(lines)
+        y = chip.title.center().y() - total / 2
+        for line in lines:
+            r = QtCore.QRectF(chip.title.left(), y, chip.title.width(), line_h)
+            p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter, line)
+            y += line_h
+
+    def _draw_cells(self, p: QtGui.QPainter, chip: _Chip, colours: dict[str, QtGui.QColor],
+                    text: QtGui.QColor, font: QtGui.QFont) -> None:
+        small = QtGui.QFont(font)
+        small.setPointSizeF(max(FONT_PT - 1, 7.0))
+        fm = QtGui.QFontMetricsF(small)
+        p.setFont(small)
+        for t, r in chip.cells:
+            state, fraction = self._cell_state(chip.phase, t)
+            radius = min(3.0, r.width() / 3)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            if fraction < 1.0:
+                p.setBrush(colours["pending"])
+                p.drawRoundedRect(r, radius, radius)
+                part = QtCore.QRectF(r.left(), r.top(), r.width() * fraction, r.height())
+                p.save()
+                p.setClipRect(part)
+                p.setBrush(colours["active"])
+                p.drawRoundedRect(r, radius, radius)
+                p.restore()
+            else:
+                p.setBrush(colours[state])
+                p.drawRoundedRect(r, radius, radius)
+            if state == "active":
+                p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+                p.setPen(QtGui.QPen(text, 1.6))
+                p.drawRoundedRect(r.adjusted(0.8, 0.8, -0.8, -0.8), radius, radius)
+            label = str(t)
+            if r.width() >= fm.horizontalAdvance(label) + 3 and r.height() >= fm.height() - 2:
+                fill = colours["pending"] if fraction < 1.0 else colours[state]
+                p.setPen(_contrast_text(fill))
+                p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter, label)
+
+    def _draw_gutter(self, p: QtGui.QPainter, chip: _Chip, hover: bool) -> None:
+        g = chip.gutter
+        radius = min(4.5, g.width() / 2 - 1)
+        if radius < 1.5:
+            return
+        centre = QtCore.QPointF(g.center().x() + 1, chip.rect.center().y())
+        red = QtGui.QColor(BREAKPOINT_RED)
+        if chip.phase in self._breakpoints:
+            p.setPen(QtGui.QPen(QtGui.QColor("#ffffff"), 1.2))
+            p.setBrush(red)
+            p.drawEllipse(centre, radius, radius)
+        elif hover and self._hover is not None and self._hover[2]:
+            red.setAlphaF(0.45)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(red)
+            p.drawEllipse(centre, radius, radius)
+
+    # ------------------------------------------------------------ events
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        self._layout_key = None
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange):
+            self._layout_key = None
+            self.update()
+        super().changeEvent(event)
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        hit = self._hit(event.position())
+        if hit is None:
+            super().mousePressEvent(event)
+            return
+        phase, t, gutter = hit
+        button = event.button()
+        try:
+            if button == QtCore.Qt.MouseButton.RightButton or (button == QtCore.Qt.MouseButton.LeftButton and gutter):
+                self._controller.toggle_breakpoint(phase)
+            elif button == QtCore.Qt.MouseButton.LeftButton:
+                self._controller.run_to(phase, t)
+            else:
+                super().mousePressEvent(event)
+                return
+        except ControllerError as exc:
+            self.message.emit(str(exc))
+        event.accept()
+
+    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
+        hit = self._hit(event.position())
+        if hit != self._hover:
+            self._hover = hit
+            if hit is None:
+                self.unsetCursor()
+            else:
+                self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event: QtCore.QEvent) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.unsetCursor()
+            self.update()
+        super().leaveEvent(event)
+
+    def tooltip_text(self, point) -> str:
+        """What the tooltip says at a widget point ('' over nothing)."""
+        hit = self._hit(point)
+        if hit is None:
+            return ""
+        phase, t, _ = hit
+        title = PHASE_TITLES[phase]
+        if t is not None:
+            state, fraction = self._cell_state(phase, t)
+            title += f" t = {t}"
+        else:
+            state, fraction = self._phase_state(phase), 1.0
+        status = {"done": "done", "active": "current step", "pending": "not run yet"}[state]
+        step = self._snap.step
+        if fraction < 1.0 and step is not None and step.sub is not None:
+            status += f", at gate sub-step {step.sub}"
+        lines = [f"<b>{title}</b> ({status})", PHASE_HELP[phase]]
+        if phase in self._breakpoints:
+            lines.append("Breakpoint set: Continue stops here.")
+        lines.append(f"<i>{CLICK_HELP}</i>")
+        return "<br>".join(lines)
+
+    def event(self, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.ToolTip:
+            pos = event.pos()
+            text = self.tooltip_text(pos)
+            if text:
+                hit = self._hit(pos)
+                chip = next(c for c in self._layout() if c.phase == hit[0])
+                area = chip.rect
+                if hit[1] is not None:
+                    area = next(r for tt, r in chip.cells if tt == hit[1])
+                QtWidgets.QToolTip.showText(event.globalPos(), text, self, area.toAlignedRect())
+            else:
+                QtWidgets.QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)

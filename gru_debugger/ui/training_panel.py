@@ -1,0 +1,132 @@
+"""Train for N iterations with a live loss curve; pause, stop, step back in."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from ..core.controller import Controller, ControllerError
+from ..core.training import TrainingPoint, train_iterations
+
+REFRESH_MS = 50  # views follow at most 20 times a second
+
+
+class TrainingPanel(QtWidgets.QWidget):
+    finished = QtCore.Signal()
+    message = QtCore.Signal(str)
+
+    def __init__(self, controller: Controller, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.points: list[TrainingPoint] = []
+        self.remaining = 0
+        self.timer = QtCore.QTimer(self)
+        self.timer.timeout.connect(self._tick)
+
+        self.count = QtWidgets.QSpinBox(self)
+        self.count.setObjectName("train-count")
+        self.count.setRange(1, 100_000)
+        self.count.setValue(50)
+        self.speed = QtWidgets.QSpinBox(self)
+        self.speed.setObjectName("train-speed")
+        self.speed.setRange(1, 1000)
+        self.speed.setValue(20)
+        self.speed.setSuffix(" it/s")
+        self.play = QtWidgets.QPushButton("Train", self)
+        self.play.setObjectName("train-play")
+        self.play.setToolTip("Run the iterations (each: forward, backward, update, next batch)")
+        self.play.clicked.connect(self.toggle)
+        self.stop_button = QtWidgets.QPushButton("Stop", self)
+        self.stop_button.setObjectName("train-stop")
+        self.stop_button.setToolTip("Stop; the window stays at the start of the next iteration (Alt+Left steps back)")
+        self.stop_button.clicked.connect(self.stop)
+        self.clear = QtWidgets.QPushButton("Clear curve", self)
+        self.clear.clicked.connect(self.clear_curve)
+        self.status = QtWidgets.QLabel("Loss of each batch before and after its update.", self)
+        self.status.setWordWrap(True)
+
+        controls = QtWidgets.QHBoxLayout()
+        for widget in (QtWidgets.QLabel("Iterations", self), self.count, QtWidgets.QLabel("Speed", self), self.speed,
+                       self.play, self.stop_button, self.clear):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        self.plot = pg.PlotWidget(parent=self)
+        self.plot.setLabel("bottom", "iteration")
+        self.plot.setLabel("left", "loss")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.addLegend(offset=(-8, 8))
+        self.before_curve = self.plot.plot([], [], pen=pg.mkPen("#4a90d9", width=2), name="before update")
+        self.after_curve = self.plot.plot([], [], pen=pg.mkPen("#d0342c", width=2), name="after update")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 1)
+        self._update_buttons()
+
+    @property
+    def running(self) -> bool:
+        return self.timer.isActive()
+
+    def toggle(self) -> None:
+        if self.running:
+            self.pause()
+        else:
+            self.start()
+
+    def start(self) -> None:
+        if self.remaining <= 0:
+            self.remaining = self.count.value()
+        self.timer.start(REFRESH_MS)
+        self._update_buttons()
+
+    def pause(self) -> None:
+        self.timer.stop()
+        self._update_buttons()
+        self.status.setText(f"Paused: {self.remaining} iterations left. Step through the current one, or Train "
+                            "to go on.")
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.remaining = 0
+        self._update_buttons()
+        if self.points:
+            self.status.setText(f"Stopped after iteration {self.points[-1].iteration}. "
+                                "Step Back (Alt+Left) returns into it.")
+
+    def clear_curve(self) -> None:
+        self.points.clear()
+        self._redraw()
+
+    def run_now(self, n: int) -> None:
+        """Run n iterations at once (no timer): for scripts and tests."""
+        self._record(train_iterations(self.controller, n))
+
+    def _tick(self) -> None:
+        per_tick = max(1, round(self.speed.value() * REFRESH_MS / 1000))
+        n = min(per_tick, self.remaining)
+        try:
+            self._record(train_iterations(self.controller, n))
+        except ControllerError as exc:
+            self.stop()
+            self.message.emit(str(exc))
+            return
+        self.remaining -= n
+        if self.remaining <= 0:
+            self.stop()
+            self.finished.emit()
+
+    def _record(self, points: list[TrainingPoint]) -> None:
+        self.points.extend(points)
+        self._redraw()
+        last = self.points[-1]
+        self.status.setText(f"Iteration {last.iteration}: loss {last.loss:.4f} → {last.loss_after:.4f} after its "
+                            f"update ({len(self.points)} points).")
+
+    def _redraw(self) -> None:
+        x = np.array([p.iteration for p in self.points], float)
+        self.before_curve.setData(x, np.array([p.loss for p in self.points], float))
+        self.after_curve.setData(x, np.array([p.loss_after for p in self.points], float))
+
+    def _update_buttons(self) -> None:
+        self.play.setText("Pause" if self.running else ("Resume" if self.remaining > 0 else "Train"))
+        self.stop_button.setEnabled(self.running or self.remaining > 0)

@@ -1,0 +1,169 @@
+"""End to end: the real window, its shortcuts and its views, offscreen."""
+import gc
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from gru_debugger.core.config import Config
+from gru_debugger.core.controller import Controller
+from gru_debugger.core.phases import Step
+from gru_debugger.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(Controller(Config(seed=0)), settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    return win
+
+
+def shown(win, panel, name):
+    """What a heatmap shows once its panel is brought to the front."""
+    win.show_panel(panel)
+    QtWidgets.QApplication.processEvents()
+    return win.panels[panel].heatmaps[name].shown
+
+
+def press(qtbot, win, key, modifier=QtCore.Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(win, key, modifier)
+
+
+def test_f10_walks_the_whole_iteration(qtbot, window):
+    ctl = window.controller
+    count = 0
+    while ctl.can_step():
+        press(qtbot, window, QtCore.Qt.Key.Key_F10)
+        count += 1
+        if ctl.snapshot().step == Step("loss"):
+            assert "3.5835" in window.status.loss.text()
+    assert count == 11 + 2 * 8  # phases, plus one step per timestep in gru and backward
+    assert not window.debug["step"].isEnabled()
+    assert window.debug["step_back"].isEnabled()
+
+
+def test_shortcuts_drive_the_controller(qtbot, window):
+    ctl = window.controller
+    ctl.run_to("dropout_in")
+    press(qtbot, window, QtCore.Qt.Key.Key_F11)
+    assert ctl.snapshot().step == Step("gru", 0, "x2g")
+    press(qtbot, window, QtCore.Qt.Key.Key_F11, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert ctl.snapshot().step == Step("gru", 7, "h")
+    press(qtbot, window, QtCore.Qt.Key.Key_Left, QtCore.Qt.KeyboardModifier.AltModifier)
+    assert ctl.snapshot().step == Step("gru", 0, "x2g")
+    press(qtbot, window, QtCore.Qt.Key.Key_F9)
+    assert "gru" in ctl.breakpoints
+    ctl.run_to_start()
+    press(qtbot, window, QtCore.Qt.Key.Key_F5)
+    assert ctl.snapshot().step == Step("gru", 0, "h")
+    press(qtbot, window, QtCore.Qt.Key.Key_F5, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert ctl.snapshot().at_end
+
+
+def test_views_show_the_controllers_numbers(window):
+    ctl = window.controller
+    ctl.run_to("gru", 3)
+    snap = ctl.snapshot()
+    np.testing.assert_array_equal(shown(window, "gru", "z").data, snap.get("z")[:, 3, :])
+    np.testing.assert_array_equal(shown(window, "gru", "h_prev").data, snap.get("h")[:, 2, :])
+    time_h = shown(window, "time", "time_h")
+    np.testing.assert_array_equal(time_h.data, snap.get("h")[0].T)
+    assert time_h.valid[:, :4].all() and not time_h.valid[:, 4:].any()
+    window.view_state.select(batch_row=1)
+    np.testing.assert_array_equal(window.panels["time"].heatmaps["time_h"].shown.data, snap.get("h")[1].T)
+    assert shown(window, "gradients", "grad/h2g.weight").data is None
+    ctl.run_to("loss")
+    logits = shown(window, "output", "logits")
+    np.testing.assert_array_equal(logits.data, ctl.snapshot().get("logits")[1].T)
+    assert len(logits.marks) == 8
+
+
+def test_step_back_restores_the_views(window):
+    ctl = window.controller
+    ctl.run_to("backward", 5)
+    before = shown(window, "gradients", "grad/x2g.weight").data.copy()
+    ctl.step()
+    after = window.panels["gradients"].heatmaps["grad/x2g.weight"].shown.data
+    assert not np.array_equal(before, after)
+    ctl.step_back()
+    np.testing.assert_array_equal(window.panels["gradients"].heatmaps["grad/x2g.weight"].shown.data, before)
+
+
+def test_hover_text_is_exact(window):
+    ctl = window.controller
+    ctl.run_to("gru", 2)
+    shown(window, "gru", "h")
+    text = window.panels["gru"].heatmaps["h"].hover_text(1, 0)
+    value = ctl.snapshot().get("h")[1, 2, 0]
+    assert text == f"h[b=1, t=2, j=0] = {float(value):.7g}"
+    shown(window, "input", "wte.weight")
+    wte = window.panels["input"].heatmaps["wte.weight"]
+    assert "'␣a'" not in wte.hover_text(30, 0) and "(␣a, e0)" in wte.hover_text(30, 0)
+
+
+def test_follow_raises_the_panel_of_the_phase(window):
+    window.controller.run_to("backward")
+    QtWidgets.QApplication.processEvents()
+    assert window.panels["gradients"].is_showing()
+    assert not window.panels["input"].is_showing()
+
+
+def test_only_changed_views_repaint(window):
+    ctl = window.controller
+    ctl.run_to("gru", 2)
+    QtWidgets.QApplication.processEvents()
+    params = window.panels["gru"].heatmaps["x2g.weight"]
+    count = params.repaints
+    ctl.step()
+    assert params.repaints == count  # weights did not change: not redrawn
+    assert window.panels["gru"].refresh() == 0
+
+
+def test_layout_round_trips_through_settings(qtbot, settings):
+    win = MainWindow(Controller(Config(seed=0)), settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.docks["tokenizer"].hide()
+    win.close()
+    again = MainWindow(Controller(Config(seed=0)), settings)
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.docks["tokenizer"].isVisible()
+    again.reset_layout()
+    assert again.docks["tokenizer"].isVisible()
+
+
+def test_docks_have_unique_object_names(window):
+    names = [d.objectName() for d in window.findChildren(QtWidgets.QDockWidget)]
+    assert len(names) == len(set(names)) and all(names)
+
+
+def test_errors_reach_the_status_bar_not_a_traceback(qtbot, window):
+    ctl = window.controller
+    ctl.run_to_end()
+    window.debug["step_into"].setEnabled(True)
+    window.debug["step_into"].trigger()
+    assert "finished" in window.status.currentMessage()
+
+
+def test_no_widget_leaks(qtbot, settings):
+    before = set(QtWidgets.QApplication.topLevelWidgets())
+    win = MainWindow(Controller(Config(seed=0)), settings)
+    win.show()
+    win.close()
+    win.deleteLater()
+    del win
+    qtbot.wait(10)
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    gc.collect()  # pyqtgraph's view-box menus go with their Python owners
+    QtWidgets.QApplication.processEvents()
+    leaked = [w for w in QtWidgets.QApplication.topLevelWidgets() if w not in before]
+    assert leaked == []
