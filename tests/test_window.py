@@ -167,3 +167,10 @@ def test_no_widget_leaks(qtbot, settings):
     QtWidgets.QApplication.processEvents()
     leaked = [w for w in QtWidgets.QApplication.topLevelWidgets() if w not in before]
     assert leaked == []
+
+
+def test_no_stray_tab_bars_cover_the_panels(qtbot, window):
+    qtbot.wait(20)
+    bars = [b for b in window.findChildren(QtWidgets.QTabBar) if b.isVisible()]
+    tabs = sorted(tuple(b.tabText(i) for i in range(b.count())) for b in bars)
+    assert len(tabs) == len(set(tabs)) == 2  # the tensor panels and the editing panels

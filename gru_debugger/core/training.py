@@ -26,5 +26,7 @@ def train_iterations(controller: Controller, n: int) -> list[TrainingPoint]:
             trace, state = controller.snapshot().trace, controller.state
             points.append(TrainingPoint(state.iteration, state.position, float(trace["loss"]),
                                         float(trace["loss_after"])))
+            if controller.can_step():
+                controller.run_to_end()  # so stepping back lands on a finished iteration
             controller.next_iteration()
     return points

@@ -546,7 +546,7 @@ def _zero_grad_page(s, step, b, j) -> Page:
 def _backward_page(s, step, b, j) -> Page:
     t = step.t
     cfg = s.config
-    T, H = cfg.context_length, cfg.hidden_size
+    T = cfg.context_length
     gh_t = float(s.get("grad/h")[b, t, j])
     W_head = s.param("lm_head.weight")
     g_logits = s.get("grad/logits")

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Callable
 
 import shiboken6
 from PySide6 import QtCore, QtWidgets
 
-from ..core.controller import Controller, ControllerError
+from ..core.controller import Controller
 from ..core.snapshot import Snapshot
+from .edit_support import HINT_STYLE, ErrorLine
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #d0342c;"
-HINT_STYLE = "color: palette(placeholder-text);"
 
 # The slider covers 0.001 .. 100 on a log scale.
 SLIDER_STEPS = 1000
@@ -152,12 +150,7 @@ class HyperPanel(QtWidgets.QWidget):
         size_layout.addLayout(size_buttons)
         layout.addWidget(size_box)
 
-        self.error = QtWidgets.QLabel(self)
-        self.error.setObjectName("edit-error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = ErrorLine(self)
         layout.addWidget(self.error)
         layout.addStretch(1)
 
@@ -166,22 +159,22 @@ class HyperPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ public
     def set_learning_rate(self, lr: float) -> bool:
-        return self._attempt(self.controller.set_learning_rate, lr, merge_key="lr")
+        return self.error.attempt(self.controller.set_learning_rate, lr, merge_key="lr")
 
     def set_dropout(self, p: float) -> bool:
-        return self._attempt(self.controller.set_dropout, p, merge_key="dropout")
+        return self.error.attempt(self.controller.set_dropout, p, merge_key="dropout")
 
     def set_train_mode(self, train: bool) -> bool:
-        return self._attempt(self.controller.set_train_mode, train)
+        return self.error.attempt(self.controller.set_train_mode, train)
 
     def apply_sizes_now(self) -> bool:
         """Send the staged E and H to the controller; False if refused."""
         E, H = self.n_embd.value(), self.hidden.value()
         cfg = self.controller.config
         if (E, H) == (cfg.n_embd, cfg.hidden_size):
-            self._show_error("")
+            self.error.show_message("")
             return True
-        return self._attempt(self.controller.set_sizes, E, H)
+        return self.error.attempt(self.controller.set_sizes, E, H)
 
     @staticmethod
     def preview_text(snapshot: Snapshot) -> str:
@@ -213,7 +206,7 @@ class HyperPanel(QtWidgets.QWidget):
             self._refresh(snapshot)
         except Exception as exc:  # a slot must not raise
             log.exception("hyperparameter panel refresh failed")
-            self._show_error(f"could not show the new settings: {exc}")
+            self.error.show_message(f"could not show the new settings: {exc}")
 
     def _refresh(self, snapshot: Snapshot) -> None:
         cfg = snapshot.config
@@ -271,22 +264,3 @@ class HyperPanel(QtWidgets.QWidget):
 
     def _on_apply_sizes(self) -> None:
         self.apply_sizes_now()
-
-    # ------------------------------------------------------------ errors
-    def _attempt(self, action: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
-        """Run one controller edit; show its refusal inline instead of raising."""
-        try:
-            action(*args, **kwargs)
-        except ControllerError as exc:
-            self._show_error(str(exc))
-            return False
-        except Exception as exc:  # a slot must not raise
-            log.exception("edit failed")
-            self._show_error(f"the edit failed: {exc}")
-            return False
-        self._show_error("")
-        return True
-
-    def _show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))

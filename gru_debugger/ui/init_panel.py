@@ -7,20 +7,19 @@ The seed applies as soon as it changes.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 from ..core.config import PARAM_NAMES, default_init
-from ..core.controller import Controller, ControllerError
+from ..core.controller import Controller
 from ..core.init import MATRIX_ONLY, SCHEMES
 from ..core.snapshot import Snapshot
+from .edit_support import HINT_STYLE, ErrorLine
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #d0342c;"
-HINT_STYLE = "color: palette(placeholder-text);"
 SEED_MAX = 2**31 - 1
 
 # Every key any scheme takes, in the order the fields appear.
@@ -230,12 +229,7 @@ class InitPanel(QtWidgets.QWidget):
         buttons.addStretch(1)
         layout.addLayout(buttons)
 
-        self.error = QtWidgets.QLabel(body)
-        self.error.setObjectName("edit-error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = ErrorLine(body)
         layout.addWidget(self.error)
         layout.addStretch(1)
 
@@ -245,17 +239,17 @@ class InitPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------ public
     def set_init(self, name: str, spec: Mapping[str, Any]) -> bool:
         """Re-initialise one parameter with ``spec``; False if refused."""
-        return self._attempt(self.controller.set_init, name, dict(spec))
+        return self.error.attempt(self.controller.set_init, name, dict(spec))
 
     def reinitialise_all(self) -> bool:
-        return self._attempt(self.controller.reinitialise)
+        return self.error.attempt(self.controller.reinitialise)
 
     def notebook_defaults(self) -> bool:
         """Every parameter back to the notebook's scheme (one undo step each)."""
-        return self._attempt(self._apply_defaults)
+        return self.error.attempt(self._apply_defaults)
 
     def set_seed(self, seed: int | None) -> bool:
-        return self._attempt(self.controller.set_seed, seed)
+        return self.error.attempt(self.controller.set_seed, seed)
 
     # ------------------------------------------------------------ controller -> widgets
     def _on_changed(self, snapshot: Snapshot) -> None:
@@ -265,7 +259,7 @@ class InitPanel(QtWidgets.QWidget):
             self._refresh(snapshot)
         except Exception as exc:  # a slot must not raise
             log.exception("init panel refresh failed")
-            self._show_error(f"could not show the new settings: {exc}")
+            self.error.show_message(f"could not show the new settings: {exc}")
 
     def _refresh(self, snapshot: Snapshot, force: bool = False) -> None:
         cfg = snapshot.config
@@ -303,22 +297,3 @@ class InitPanel(QtWidgets.QWidget):
     def _apply_defaults(self) -> None:
         for name, spec in default_init().items():
             self.controller.set_init(name, spec)
-
-    # ------------------------------------------------------------ errors
-    def _attempt(self, action: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
-        """Run one controller edit; show its refusal inline instead of raising."""
-        try:
-            action(*args, **kwargs)
-        except ControllerError as exc:
-            self._show_error(str(exc))
-            return False
-        except Exception as exc:  # a slot must not raise
-            log.exception("edit failed")
-            self._show_error(f"the edit failed: {exc}")
-            return False
-        self._show_error("")
-        return True
-
-    def _show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))

@@ -7,18 +7,17 @@ reloads them from the configuration. The batch position applies at once.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any
 
 import shiboken6
 from PySide6 import QtCore, QtWidgets
 
-from ..core.controller import Controller, ControllerError
+from ..core.controller import Controller
 from ..core.snapshot import Snapshot
+from .edit_support import HINT_STYLE, ErrorLine
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #d0342c;"
-HINT_STYLE = "color: palette(placeholder-text);"
 
 # Staged settings, with the short name each gets in the undo text.
 STAGED_KEYS = {"corpus": "corpus", "num_merges": "merges", "lowercase": "lowercase",
@@ -110,12 +109,7 @@ class InputsPanel(QtWidgets.QWidget):
         apply_row.addWidget(self.apply_button)
         layout.addLayout(apply_row)
 
-        self.error = QtWidgets.QLabel(self)
-        self.error.setObjectName("edit-error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
+        self.error = ErrorLine(self)
         layout.addWidget(self.error)
 
         # --- position (applies at once) -----------------------------------
@@ -164,14 +158,14 @@ class InputsPanel(QtWidgets.QWidget):
         """Send the staged settings to the controller; False if it refused."""
         changes = self.staged_changes()
         if not changes:
-            self._show_error("")
+            self.error.show_message("")
             return True
         text = "Inputs: " + ", ".join(STAGED_KEYS[k] for k in changes)
-        return self._attempt(self.controller.configure, text, **changes)
+        return self.error.attempt(self.controller.configure, text, **changes)
 
     def revert(self) -> None:
         """Throw away staged edits: show the configuration again."""
-        self._show_error("")
+        self.error.show_message("")
         self._refresh(self.controller.snapshot(), force=True)
 
     # ------------------------------------------------------------ building
@@ -191,7 +185,7 @@ class InputsPanel(QtWidgets.QWidget):
             self._refresh(snapshot)
         except Exception as exc:  # a slot must not raise
             log.exception("inputs panel refresh failed")
-            self._show_error(f"could not show the new settings: {exc}")
+            self.error.show_message(f"could not show the new settings: {exc}")
 
     def _refresh(self, snapshot: Snapshot, force: bool = False) -> None:
         cfg = snapshot.config
@@ -302,25 +296,6 @@ class InputsPanel(QtWidgets.QWidget):
     def _on_position(self, value: int) -> None:
         if value == self.controller.state.position:
             return
-        if not self._attempt(self.controller.set_position, value):
+        if not self.error.attempt(self.controller.set_position, value):
             with QtCore.QSignalBlocker(self.position):
                 self.position.setValue(self.controller.state.position)
-
-    # ------------------------------------------------------------ errors
-    def _attempt(self, action: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
-        """Run one controller edit; show its refusal inline instead of raising."""
-        try:
-            action(*args, **kwargs)
-        except ControllerError as exc:
-            self._show_error(str(exc))
-            return False
-        except Exception as exc:  # a slot must not raise
-            log.exception("edit failed")
-            self._show_error(f"the edit failed: {exc}")
-            return False
-        self._show_error("")
-        return True
-
-    def _show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))

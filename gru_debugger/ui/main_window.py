@@ -118,18 +118,19 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.visibilityChanged.connect(panel.on_dock_visibility)
             if first is None:
                 first = dock
-                # The right-hand column is made before the other panels tab onto the first one.
-                right = self._dock("equations", "Equation", self.equations, area.RightDockWidgetArea)
-                self.splitDockWidget(first, right, QtCore.Qt.Orientation.Horizontal)
-                edits = [self._dock(k, t, w, area.RightDockWidgetArea) for k, t, w in self._edit_widgets()]
-                self.splitDockWidget(right, edits[0], QtCore.Qt.Orientation.Vertical)
-                for dock_ in edits[1:]:
-                    self.tabifyDockWidget(edits[0], dock_)
-                edits[0].raise_()
             else:
                 self.tabifyDockWidget(first, dock)
         self.tabifyDockWidget(first, self._dock("tokenizer", "Tokenizer", self.tokenizer, area.RightDockWidgetArea))
         self.tabifyDockWidget(first, self._dock("training", "Training", self.training, area.RightDockWidgetArea))
+        # The right-hand column: the equation above the editing panels. Added beside
+        # the tab group (splitting a tabbed dock would pull it out of its group).
+        right = self._dock("equations", "Equation", self.equations, area.RightDockWidgetArea)
+        self.addDockWidget(area.RightDockWidgetArea, right, QtCore.Qt.Orientation.Horizontal)
+        edits = [self._dock(k, t, w, area.RightDockWidgetArea) for k, t, w in self._edit_widgets()]
+        self.splitDockWidget(right, edits[0], QtCore.Qt.Orientation.Vertical)
+        for dock in edits[1:]:
+            self.tabifyDockWidget(edits[0], dock)
+        edits[0].raise_()
         self.resizeDocks([self.docks["diagram"], first, right], [240, 960, 400], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([right, edits[0]], [430, 470], QtCore.Qt.Orientation.Vertical)
         first.raise_()
@@ -240,6 +241,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
+        QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
+
+    def hide_stray_tab_bars(self) -> None:
+        """Work around a Qt quirk: tabifying onto a dock in a split area leaves
+        the group's first, two-tab bar behind, drawn over the panels. A bar
+        whose tabs begin another visible bar's longer list is such a leftover."""
+        bars = [b for b in self.findChildren(QtWidgets.QTabBar) if b.parent() is self]
+        names = {b: [b.tabText(i) for i in range(b.count())] for b in bars}
+        for bar in bars:
+            mine = names[bar]
+            if any(o is not bar and o.isVisible() and len(names[o]) > len(mine) and names[o][:len(mine)] == mine
+                   for o in bars):
+                bar.hide()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.save_layout()
