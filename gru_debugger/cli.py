@@ -33,12 +33,17 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_benchmarks
+
+    if args.clicks < 2:
+        raise CliError("--clicks must be at least 2")
+    return run_benchmarks(args.clicks, quick=args.quick)
+
+
 def _gui(args: argparse.Namespace) -> int:
-    try:
-        from .ui.app import run
-    except ImportError:
-        print("The debugger window is not built yet; use `python main.py export`.", file=sys.stderr)
-        return 1
+    from .ui.app import run
+
     return run(args.config)
 
 
@@ -58,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--config", help="JSON config file")
     exp.add_argument("--out", required=True, help="the .npz file to write")
     exp.set_defaults(func=_export)
+    bench = sub.add_parser("bench", help="measure how fast a click repaints the window (offscreen)")
+    bench.add_argument("--clicks", type=int, default=40, help="clicks to time per configuration")
+    bench.add_argument("--quick", action="store_true", help="the notebook's sizes only")
+    bench.set_defaults(func=_bench)
     parser.set_defaults(func=_gui)
     return parser
 
