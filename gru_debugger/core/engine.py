@@ -141,7 +141,7 @@ def forward(p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, mas
             "logits": logits, "loss": loss, "loss_per_position": per_pos}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a trace never changes
 class Trace:
     """Read-only numpy arrays of one iteration, by name (see README, Export)."""
 

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
+from .cell_texts import CellTexts, cell_labels
 
 MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
@@ -71,6 +72,7 @@ class Heatmap(QtCore.QObject):
 
     hovered = QtCore.Signal(str)
     cell_double_clicked = QtCore.Signal(int, int)
+    context_requested = QtCore.Signal(object)  # QPoint on screen: right-click over the view box
 
     def __init__(self, layout: pg.GraphicsLayout, kind: str, name: str, row: int, col: int,
                  parent: QtCore.QObject | None = None, rowspan: int = 1, colspan: int = 1):
@@ -108,8 +110,12 @@ class Heatmap(QtCore.QObject):
         self.colorbar = pg.ColorBarItem(values=levels, colorMap=theme.colormap(kind), interactive=False,
                                         width=10, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        self._texts: list[pg.TextItem] = []
-        self._text_chars = 0
+        self.texts = CellTexts()
+        self.texts.setZValue(8)
+        self.plot.addItem(self.texts)
+        self._ticks: dict[str, object] = {}
+        self._levels: tuple[float, float] | None = None
+        self._title: str | None = None
         self._shown: HeatmapData | None = None
         self._key: tuple | None = None
         self.repaints = 0  # how many times the data was really re-set (tests, benchmark)
@@ -131,7 +137,9 @@ class Heatmap(QtCore.QObject):
             return False
         self._key, self._shown = key, spec
         self.repaints += 1
-        self.plot.setTitle(spec.title, size="9pt")
+        if spec.title != self._title:  # a new title re-lays out the whole canvas: only when it changes
+            self._title = spec.title
+            self.plot.setTitle(spec.title, size="9pt")
         if spec.data is None:
             self._show_placeholder(spec.note or "not computed yet")
             return True
@@ -144,17 +152,19 @@ class Heatmap(QtCore.QObject):
         levels = spec.levels or self._default_levels(data)
         self.image.setImage(shown, levels=levels, autoLevels=False)
         self.image.show()
-        self.colorbar.setLevels(levels)
+        if levels != self._levels:
+            self._levels = levels
+            self.colorbar.setLevels(levels)
         self._set_overlay(spec.valid, bad)
         self._set_marker(spec.highlight, data.shape)
         self._set_ticks(spec, data.shape)
         self._set_cell_texts(data, spec.valid, levels)
         self._set_marks(spec)
         self._relayout()
-        vb = self.plot.getViewBox()
-        vb.setLimits(xMin=-0.5 * data.shape[1], xMax=1.5 * data.shape[1],
-                     yMin=-0.5 * data.shape[0], yMax=1.5 * data.shape[0])
         if self._shape_changed(data.shape):
+            vb = self.plot.getViewBox()
+            vb.setLimits(xMin=-0.5 * data.shape[1], xMax=1.5 * data.shape[1],
+                         yMin=-0.5 * data.shape[0], yMax=1.5 * data.shape[0])
             vb.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
         return True
 
@@ -176,8 +186,7 @@ class Heatmap(QtCore.QObject):
         self.image.hide()
         self.overlay.hide()
         self.marker.hide()
-        for item in self._texts:
-            item.hide()
+        self.texts.set_cells([], (0, 0))
         self.targets.setData([])
         for line in self._lines:
             line.hide()
@@ -188,8 +197,10 @@ class Heatmap(QtCore.QObject):
         self.placeholder.setPos(0.5, 0.5)
         self._last_shape = None
         self.plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-        self.plot.getAxis("left").setTicks([[]])
-        self.plot.getAxis("bottom").setTicks([[]])
+        for side in ("left", "bottom"):
+            if self._ticks.get(side, ()) != [[]]:
+                self._ticks[side] = [[]]
+                self.plot.getAxis(side).setTicks([[]])
 
     def _set_overlay(self, valid: np.ndarray | None, bad: np.ndarray) -> None:
         if (valid is None or valid.all()) and not bad.any():
@@ -232,7 +243,7 @@ class Heatmap(QtCore.QObject):
         return (1.0 / px_w if px_w else 0.0, 1.0 / px_h if px_h else 0.0)
 
     def _relayout(self, *args) -> None:
-        """Thin out axis labels and cell texts so that nothing overlaps."""
+        """Thin out axis labels so that they never overlap."""
         labels = getattr(self, "_labels", None)
         if labels is None or self._shown is None or self._shown.data is None:
             return
@@ -241,43 +252,20 @@ class Heatmap(QtCore.QObject):
         for side, names, cell, need in (("left", labels[0], cell_h, 12.0),
                                         ("bottom", labels[1], cell_w, char_w * max(map(len, labels[1] or [""])) + 6)):
             if not names or cell <= 0:
-                self.plot.getAxis(side).setTicks(None)
-                continue
-            every = max(1, int(np.ceil(need / cell)))
-            ticks = [(i + 0.5, names[i]) for i in range(0, len(names), every)]
-            self.plot.getAxis(side).setTicks([ticks])
-        fits = cell_w >= char_w * max(self._text_chars, 4) + 4 and cell_h >= 14
-        for item in self._texts:
-            item.setOpacity(1.0 if fits else 0.0)
+                ticks = None
+            else:
+                every = max(1, int(np.ceil(need / cell)))
+                ticks = [[(i + 0.5, names[i]) for i in range(0, len(names), every)]]
+            if self._ticks.get(side, ()) != ticks:  # re-set ticks only when they change (axes repaint)
+                self._ticks[side] = ticks
+                self.plot.getAxis(side).setTicks(ticks)
 
     def _set_cell_texts(self, data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float]) -> None:
-        rows, cols = data.shape
-        count = rows * cols if rows * cols <= MAX_TEXT_CELLS else 0
-        while len(self._texts) < count:
-            item = pg.TextItem("", anchor=(0.5, 0.5))
-            item.setZValue(8)
-            self.plot.addItem(item)
-            self._texts.append(item)
-        lo, hi = levels
-        lut = theme.colormap(self.kind)
-        self._text_chars = 0
-        for k, item in enumerate(self._texts):
-            if k >= count:
-                item.hide()
-                continue
-            r, c = divmod(k, cols)
-            value = data[r, c]
-            if valid is not None and not valid.reshape(data.shape)[r, c]:
-                item.hide()
-                continue
-            frac = 0.5 if hi == lo or not np.isfinite(value) else float(np.clip((value - lo) / (hi - lo), 0, 1))
-            bg = lut.map(frac, mode="qcolor")
-            item.setColor("#000000" if bg.lightnessF() > 0.55 else "#ffffff")
-            text = _format(value)
-            self._text_chars = max(self._text_chars, len(text))
-            item.setText(text)
-            item.setPos(c + 0.5, r + 0.5)
-            item.show()
+        if data.size > MAX_TEXT_CELLS:
+            self.texts.set_cells([], data.shape)
+            return
+        mask = None if valid is None else valid.reshape(data.shape)
+        self.texts.set_cells(cell_labels(data, mask, levels, theme.colormap(self.kind), _format), data.shape)
 
     def _set_marks(self, spec: HeatmapData) -> None:
         if spec.marks:
@@ -325,6 +313,11 @@ class Heatmap(QtCore.QObject):
             self.hovered.emit(self.hover_text(*cell))
 
     def _on_mouse_clicked(self, event) -> None:
+        if event.button() == QtCore.Qt.MouseButton.RightButton and not event.double():
+            if self.plot.vb.sceneBoundingRect().contains(event.scenePos()):
+                event.accept()
+                self.context_requested.emit(event.screenPos().toPoint())
+            return
         if not event.double():
             return
         cell = self.cell_at(event.scenePos())

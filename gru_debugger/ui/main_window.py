@@ -10,11 +10,12 @@ from .cell_editor import CellEditor
 from .debug_actions import DebugActions
 from .diagram import DiagramView
 from .equation_view import EquationView
+from .export_view import export_view_dialog, save_view
 from .hyper_panel import HyperPanel
 from .init_panel import InitPanel
 from .inputs_panel import InputsPanel
 from .panels_backward import GRADIENT_SPECS, PARAM_SPECS, UPDATE_SPECS
-from .panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS
+from .panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS, gru_caption
 from .status import StatusLine
 from .tensor_panel import TensorPanel
 from .timeline import TimelineView
@@ -111,7 +112,8 @@ class MainWindow(QtWidgets.QMainWindow):
         first = None
         for key, title, specs, intro in TENSOR_PANELS:
             header = UpdateHeader(self.view_state) if key == "update" else None
-            panel = TensorPanel(title, specs, self.controller, self.view_state, self, intro=intro, header=header)
+            panel = TensorPanel(title, specs, self.controller, self.view_state, self, intro=intro, header=header,
+                                caption=gru_caption if key == "gru" else None)
             panel.cell_edit_requested.connect(self.cell_editor.request)
             self.panels[key] = panel
             dock = self._dock(key, title, panel, area.RightDockWidgetArea)
@@ -150,6 +152,11 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        self.export_view_action = QtGui.QAction("Export &View…", self)
+        self.export_view_action.setToolTip("Save the panel on top (or the whole window) as PNG or SVG")
+        self.export_view_action.triggered.connect(lambda: export_view_dialog(self))
+        file_menu.insertAction(quit_action, self.export_view_action)
+        file_menu.insertSeparator(quit_action)
         self.file_menu = file_menu
         self.edit_menu = bar.addMenu("&Edit")
         undo = self.undo.stack.createUndoAction(self, "&Undo")
@@ -200,7 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_panel(self, key: str) -> None:
         dock = self.docks.get(key)
-        if dock is not None:
+        if dock is not None and (dock.isHidden() or dock.visibleRegion().isEmpty()):
             dock.show()
             dock.raise_()
 
@@ -209,6 +216,10 @@ class MainWindow(QtWidgets.QMainWindow):
         step = snapshot.step
         if self.view_state.follow and step is not None and "cursor" in snapshot.reasons and step.phase in FOLLOW:
             self.show_panel(FOLLOW[step.phase])
+
+    def export_view(self, path: str, whole_window: bool = False) -> bool:
+        """Save the raised panel (or the whole window) to ``path`` (.png or .svg); errors go to the status bar."""
+        return save_view(self, path, whole_window)
 
     def show_error(self, message: str) -> None:
         self.status.showMessage(message, 8000)

@@ -16,7 +16,8 @@ S = theme.SIGNED
 
 
 def _grad_h(snap: Snapshot, vs: ViewState) -> HeatmapData:
-    return time_view(snap, vs, "grad/h", "dL/dh_t  (gradient through time)", "backward", "fills in during backward")
+    return time_view(snap, vs, "grad/h", "dL/dh_t  (gradient through time)", "backward", "fills in during backward",
+                     kind_signed=True)
 
 
 def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:

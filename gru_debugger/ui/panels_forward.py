@@ -65,6 +65,16 @@ def _h2g(snap: Snapshot, vs: ViewState) -> HeatmapData:
     return param_view(snap, "h2g.weight", title="h2g.weight  (rows z | r | n)")
 
 
+def gru_caption(snap: Snapshot) -> str:
+    """The timestep the GRU-cell panel shows (heatmap titles stay fixed)."""
+    t = gru_t(snap)
+    if t is None:
+        return "Timestep: the GRU has not run yet"
+    step = snap.step
+    sub = f", sub-step {step.sub}" if step is not None and step.phase == "gru" and step.sub != "h" else ""
+    return f"Timestep t = {t} of {snap.config.context_length - 1}{sub}  ·  outlined: the value this step writes"
+
+
 GRU_SPECS = [
     Spec("zx", S, 0, 0, _gate("zx", "zx = x2g(x)[z]", "x2g")),
     Spec("zh", S, 0, 1, _gate("zh", "zh = h2g(h)[z]", "h2g")),

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from ..core.snapshot import Snapshot
-from .heatmap import HeatmapData
+from .heatmap import HeatmapData, symmetric_levels
 from .view_state import ViewState
 
 GATES = ("z", "r", "n")
@@ -68,7 +68,8 @@ def missing(title: str, phase_note: str) -> HeatmapData:
 
 
 def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, note: str,
-              row_labels: Sequence[str] | None = None, row_title: str = "unit") -> HeatmapData:
+              row_labels: Sequence[str] | None = None, row_title: str = "unit",
+              kind_signed: bool = False) -> HeatmapData:
     """A (B, T, X) array for the selected batch row as an X-by-T matrix."""
     arr = snap.get(key)
     if arr is None:
@@ -81,7 +82,7 @@ def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, n
     labels = list(row_labels) if row_labels is not None else units(data.shape[0])
     cols = input_tokens(snap, b)
     return HeatmapData(
-        data, f"{title}  (row b={b})", valid=valid, highlight=None if t is None else ("col", 0, t),
+        data, f"{title}  (row b={b})", valid=valid, levels=symmetric_levels(arr) if kind_signed else None, highlight=None if t is None else ("col", 0, t),
         row_labels=labels, col_labels=[f"{c}" for c in cols], row_title=row_title, col_title="t (input token)",
         describe=lambda r, c, key=key, b=b, labels=labels, cols=cols:
             f"{key}[b={b}, t={c}, {labels[r]}]  (input token '{cols[c]}')",
@@ -144,15 +145,21 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None) -> 
     arr = snap.get(key)
     mask = snap.time_mask(key)
     if arr is None or mask is None or not mask[t]:
-        return missing(f"{title}  (t={t})", f"step into t={t}")
+        return missing(title, f"step into t={t}")
     step = snap.step
     writing = step is not None and step.phase == "gru" and step.t == t and step.sub == sub
     B, H = arr.shape[0], arr.shape[2]
     return HeatmapData(
-        arr[:, t, :], f"{title}  (t={t})", highlight=("all", 0, 0) if writing else None,
+        arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(arr, sub),
         row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
         describe=lambda r, c, key=key, t=t: f"{key}[b={r}, t={t}, j={c}]",
     )
+
+
+def _levels_over_time(arr: np.ndarray, sub: str) -> tuple[float, float] | None:
+    """Pre-activations keep one colour scale over all timesteps (so colours
+    compare across t, and the colour bar does not jump); gates have fixed ones."""
+    return symmetric_levels(arr) if sub in ("x2g", "h2g") else None
 
 
 def h_prev_view(snap: Snapshot, t: int | None) -> HeatmapData:
@@ -161,8 +168,8 @@ def h_prev_view(snap: Snapshot, t: int | None) -> HeatmapData:
         return missing(title, "the GRU has not started")
     if t == 0:
         B, H = snap.config.batch_size, snap.config.hidden_size
-        return HeatmapData(np.zeros((B, H), np.float32), "h(t-1) = 0  (t=0)", row_labels=[f"b{b}" for b in range(B)],
+        return HeatmapData(np.zeros((B, H), np.float32), title, levels=(-1.0, 1.0), row_labels=[f"b{b}" for b in range(B)],
                            col_labels=units(H), describe=lambda r, c: f"h_prev[b={r}, j={c}] (initial state)")
     data = at_t_view(snap, "h", title, "", t - 1)
-    data.title = f"h(t-1)  (t={t})"
+    data.highlight = None
     return data

@@ -1,6 +1,8 @@
 """Status bar: where the cursor is, the batch, the loss, and any NaN/Inf."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PySide6 import QtWidgets
 
@@ -8,13 +10,15 @@ from ..core.controller import Controller
 from ..core.snapshot import Snapshot
 
 
+@lru_cache(maxsize=8)
+def _non_finite(trace) -> tuple[str, ...]:
+    """Arrays of a trace (which never changes) that hold NaN or Inf."""
+    return tuple(k for k, a in trace.arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all())
+
+
 def bad_values(snapshot: Snapshot) -> list[str]:
     """Names of computed arrays that hold NaN or Inf at the cursor."""
-    found = []
-    for key, arr in snapshot.trace.arrays.items():
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all() and snapshot.available(key):
-            found.append(key)
-    return found
+    return [key for key in _non_finite(snapshot.trace) if snapshot.available(key)]
 
 
 class StatusLine(QtWidgets.QStatusBar):

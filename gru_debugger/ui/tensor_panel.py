@@ -40,7 +40,7 @@ class TensorPanel(QtWidgets.QWidget):
 
     def __init__(self, title: str, specs: list[Spec], controller, view_state: ViewState,
                  parent: QtWidgets.QWidget | None = None, intro: str = "",
-                 header: QtWidgets.QWidget | None = None):
+                 header: QtWidgets.QWidget | None = None, caption: Callable[[Snapshot], str] | None = None):
         super().__init__(parent)
         self.setObjectName(f"panel-{title}")
         self.title = title
@@ -58,6 +58,12 @@ class TensorPanel(QtWidgets.QWidget):
             label.setWordWrap(True)
             label.setObjectName("panel-intro")
             layout.addWidget(label)
+        self.caption_for = caption
+        self.caption = QtWidgets.QLabel(self)
+        self.caption.setObjectName("panel-caption")
+        self.caption.setStyleSheet("font-weight: bold;")
+        self.caption.setVisible(caption is not None)
+        layout.addWidget(self.caption)
         self.canvas = pg.GraphicsLayoutWidget(parent=self)
         self.canvas.ci.setSpacing(6)
         layout.addWidget(self.canvas, 1)
@@ -74,6 +80,7 @@ class TensorPanel(QtWidgets.QWidget):
                               rowspan=spec.rowspan, colspan=spec.colspan)
             heatmap.hovered.connect(self._on_hover)
             heatmap.cell_double_clicked.connect(self._on_double_click)
+            heatmap.context_requested.connect(self._on_context_requested)
             self.heatmaps[spec.name] = heatmap
         self._snapshot: Snapshot | None = None
         self._stale = True
@@ -115,6 +122,8 @@ class TensorPanel(QtWidgets.QWidget):
         if self._snapshot is None:
             return 0
         redrawn = 0
+        if self.caption_for is not None:
+            self.caption.setText(self.caption_for(self._snapshot))
         for spec in self.specs:
             data = spec.build(self._snapshot, self.view_state)
             redrawn += self.heatmaps[spec.name].set_data(data)
@@ -132,4 +141,18 @@ class TensorPanel(QtWidgets.QWidget):
             if self.heatmaps[spec.name] is sender:
                 param = spec.editable_param or ""
                 self.cell_edit_requested.emit(spec.name, row, col, param)
+                return
+
+    def context_menu(self, name: str) -> QtWidgets.QMenu:
+        """The right-click menu of heatmap ``name``: export its image, its numbers or the panel."""
+        from .export_view import heatmap_menu
+        return heatmap_menu(self, self.heatmaps[name])
+
+    def _on_context_requested(self, pos) -> None:
+        sender = self.sender()
+        for name, heatmap in self.heatmaps.items():
+            if heatmap is sender:
+                menu = self.context_menu(name)
+                menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+                menu.popup(pos)
                 return

@@ -65,7 +65,7 @@ def apply(dark: bool | None = None) -> Scheme:
     if dark is None:
         dark = system_is_dark()
     _current = DARK if dark else LIGHT
-    pg.setConfigOptions(background=_current.background, foreground=_current.foreground, antialias=True)
+    pg.setConfigOptions(background=_current.background, foreground=_current.foreground, antialias=False)
     return _current
 
 
