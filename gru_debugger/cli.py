@@ -5,6 +5,8 @@ Errors a user can fix print one line on stderr and exit with code 2.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -41,6 +43,46 @@ def _bench(args: argparse.Namespace) -> int:
     return run_benchmarks(args.clicks, quick=args.quick)
 
 
+def _screenshots(args: argparse.Namespace) -> int:
+    import time
+
+    from .core.phases import PHASES
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out must name a folder; {out} is a file")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise CliError(f"cannot write into {parent}: " + ("it is a file, not a folder" if parent.exists()
+                                                          else "no such folder"))
+    if not os.access(parent, os.W_OK) or (out.is_dir() and not os.access(out, os.W_OK)):
+        raise CliError(f"cannot write into {out if out.is_dir() else parent}: permission denied")
+    unknown = [p for p in args.phases or () if p not in PHASES]
+    if unknown:
+        raise CliError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
+    from .ui.screenshots import MAX_SIZE, MIN_SIZE, generate
+
+    match = re.fullmatch(r"(\d{1,5})[xX](\d{1,5})", args.size)
+    if not match:
+        raise CliError(f"--size must look like WIDTHxHEIGHT, e.g. 1600x1000; got {args.size!r}")
+    size = int(match.group(1)), int(match.group(2))
+    if not (MIN_SIZE[0] <= size[0] <= MAX_SIZE[0] and MIN_SIZE[1] <= size[1] <= MAX_SIZE[1]):
+        raise CliError(f"--size {args.size}: the width must be {MIN_SIZE[0]}..{MAX_SIZE[0]} and the height "
+                       f"{MIN_SIZE[1]}..{MAX_SIZE[1]}")
+    try:
+        result = generate(out, args.config, fmt=args.format, size=size, dark=args.theme == "dark",
+                          phases=args.phases)
+    except ValueError as exc:  # arguments the window cannot honour (e.g. a size below its minimum)
+        raise CliError(str(exc)) from None
+    print(f"wrote {len(result.images)} images and index.md to {out} in {time.perf_counter() - started:.1f} s")
+    if result.too_narrow:
+        lacking = ", ".join(f"{title} ({px} px)" for title, px in result.too_narrow.items())
+        print(f"note: at {size[0]}x{size[1]} some panels are narrower than their plots and cut off on the right: "
+              f"{lacking}; a wider --size shows them whole", file=sys.stderr)
+    return 0
+
+
 def _gui(args: argparse.Namespace) -> int:
     from .ui.app import run
 
@@ -67,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--clicks", type=int, default=40, help="clicks to time per configuration")
     bench.add_argument("--quick", action="store_true", help="the notebook's sizes only")
     bench.set_defaults(func=_bench)
+    shots = sub.add_parser("screenshots", help="walk one iteration offscreen and save an image of every step, "
+                                                "with index.md (for the docs)")
+    shots.add_argument("--out", required=True, help="folder to write (created; our files in it are replaced)")
+    shots.add_argument("--config", help="JSON config file (a null seed becomes 0, so images are reproducible)")
+    shots.add_argument("--format", choices=("png", "svg"), default="png", help="image format (default png)")
+    shots.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT (default 1600x1000)")
+    shots.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (default light)")
+    shots.add_argument("--phases", nargs="+", metavar="PHASE", help="only these phases (default: all, from the start)")
+    shots.set_defaults(func=_screenshots)
     parser.set_defaults(func=_gui)
     return parser
 

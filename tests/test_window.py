@@ -174,3 +174,20 @@ def test_no_stray_tab_bars_cover_the_panels(qtbot, window):
     bars = [b for b in window.findChildren(QtWidgets.QTabBar) if b.isVisible()]
     tabs = sorted(tuple(b.tabText(i) for i in range(b.count())) for b in bars)
     assert len(tabs) == len(set(tabs)) == 2  # the tensor panels and the editing panels
+
+
+def test_an_exception_in_a_slot_is_shown_not_fatal(qtbot, window, monkeypatch, capsys):
+    import sys
+    from gru_debugger.ui.app import install_excepthook
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook(window)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    boxes = [w for w in window.findChildren(QtWidgets.QMessageBox) if w.isVisible()]
+    assert boxes and "boom" in boxes[0].text() and "keep working" in boxes[0].text()
+    boxes[0].close()
+    assert "RuntimeError: boom" in capsys.readouterr().err
+    window.controller.step()  # still usable
+    assert window.controller.cursor == 0

@@ -102,14 +102,18 @@ class Heatmap(QtCore.QObject):
         self.targets = pg.ScatterPlotItem(symbol="s", size=1.0, pxMode=False, brush=None,
                                           pen=pg.mkPen(theme.current().foreground, width=2, cosmetic=True))
         self.targets.setZValue(9)
+        self.targets.hide()
         self.plot.addItem(self.targets)
         self._lines: list[pg.InfiniteLine] = []
         self.placeholder = pg.TextItem("", anchor=(0.5, 0.5), color=theme.current().foreground)
-        self.plot.addItem(self.placeholder)
+        self.placeholder.hide()
+        self.plot.addItem(self.placeholder, ignoreBounds=True)
         levels = (0.0, 1.0) if kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
         self.colorbar = pg.ColorBarItem(values=levels, colorMap=theme.colormap(kind), interactive=False,
                                         width=10, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        for side in ("top", "bottom", "left"):  # frame-only axes: each would be painted on every change
+            self.colorbar.hideAxis(side)
         self.texts = CellTexts()
         self.texts.setZValue(8)
         self.plot.addItem(self.texts)
@@ -146,7 +150,7 @@ class Heatmap(QtCore.QObject):
         data = np.asarray(spec.data, dtype=np.float32)
         if data.ndim == 1:
             data = data[None, :]
-        self.placeholder.setHtml("")
+        self.placeholder.hide()
         bad = ~np.isfinite(data)
         shown = np.where(bad, 0.0, data) if bad.any() else data
         levels = spec.levels or self._default_levels(data)
@@ -187,7 +191,7 @@ class Heatmap(QtCore.QObject):
         self.overlay.hide()
         self.marker.hide()
         self.texts.set_cells([], (0, 0))
-        self.targets.setData([])
+        self.targets.hide()
         for line in self._lines:
             line.hide()
         head, _, reason = note.partition(" (")
@@ -195,6 +199,7 @@ class Heatmap(QtCore.QObject):
         self.placeholder.setHtml(f"<div style='text-align:center; color:{theme.current().foreground}'>"
                                  f"{head}<span style='font-size:8pt'>{reason}</span></div>")
         self.placeholder.setPos(0.5, 0.5)
+        self.placeholder.show()
         self._last_shape = None
         self.plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         for side in ("left", "bottom"):
@@ -271,8 +276,9 @@ class Heatmap(QtCore.QObject):
         if spec.marks:
             rows, cols = zip(*spec.marks)
             self.targets.setData(x=np.asarray(cols) + 0.5, y=np.asarray(rows) + 0.5, size=0.92)
+            self.targets.show()
         else:
-            self.targets.setData([])
+            self.targets.hide()  # hidden items cost nothing to paint
         while len(self._lines) < len(spec.separators):
             line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.current().foreground, width=2, cosmetic=True))
             line.setZValue(7)

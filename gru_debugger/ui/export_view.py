@@ -1,0 +1,304 @@
+"""Save what is on screen: a widget or one heatmap as an image, a heatmap's numbers.
+
+Everything is rendered into memory first and written with one Python call, so a
+path that cannot be written raises an ordinary ``OSError`` (with the path in
+it) and leaves no half-written file behind. The functions here take a path and
+never open dialogs; the ``*_dialog`` helpers ask for a path and report
+failures in the window's status bar.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+
+from . import theme
+
+if TYPE_CHECKING:
+    from .heatmap import Heatmap
+    from .tensor_panel import TensorPanel
+
+IMAGE_FORMATS = ("png", "svg")
+NUMBER_FORMATS = ("csv", "npy")
+FILTERS = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)",
+           "csv": "CSV table (*.csv)", "npy": "NumPy array (*.npy)"}
+
+
+# ------------------------------------------------------------------ bytes
+def _write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write all of ``data`` or nothing: a failed write removes the partial file."""
+    path = Path(path)
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError:
+        if path.is_file():
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        raise
+    return path
+
+
+def _format_of(path: str | os.PathLike, fmt: str | None, allowed: tuple[str, ...]) -> str:
+    fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    if fmt not in allowed:
+        raise ValueError(f"unsupported format {fmt or '(none)'!r}; use one of: {', '.join(allowed)}")
+    return fmt
+
+
+def image_bytes(image: QtGui.QImage | QtGui.QPixmap) -> bytes:
+    """PNG bytes of an image (deterministic: Qt writes no time stamp)."""
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("could not encode the image as PNG")
+    return bytes(buffer.data())
+
+
+def _svg_bytes(size: QtCore.QSize, title: str, paint, dpi: int) -> bytes:
+    """Run ``paint(painter)`` on an SVG generator of ``size`` pixels."""
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    generator = QtSvg.QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(size)
+    generator.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
+    generator.setResolution(dpi)  # fonts in points come out the size they are on screen
+    generator.setTitle(title)
+    generator.setDescription("Exported from GRU Debugger")
+    painter = QtGui.QPainter()
+    if not painter.begin(generator):
+        raise OSError("could not start the SVG painter")
+    try:
+        paint(painter)
+    finally:
+        painter.end()
+    return bytes(buffer.data())
+
+
+# ------------------------------------------------------------------ widgets
+def widget_png(widget: QtWidgets.QWidget) -> bytes:
+    return image_bytes(widget.grab())
+
+
+def widget_svg(widget: QtWidgets.QWidget, title: str = "") -> bytes:
+    return _svg_bytes(widget.size(), title or widget.windowTitle() or widget.objectName(),
+                      lambda painter: widget.render(painter, QtCore.QPoint()), widget.logicalDpiX())
+
+
+def save_widget(widget: QtWidgets.QWidget, path: str | os.PathLike, fmt: str | None = None,
+                title: str = "") -> Path:
+    """Save ``widget`` as it looks now: PNG (a screen grab) or SVG (re-rendered
+    as vector graphics). ``fmt`` defaults to the path's suffix."""
+    fmt = _format_of(path, fmt, IMAGE_FORMATS)
+    return _write(path, widget_png(widget) if fmt == "png" else widget_svg(widget, title))
+
+
+# ------------------------------------------------------------------ heatmaps
+def _heatmap_rect(heatmap: "Heatmap") -> QtCore.QRectF:
+    return heatmap.plot.sceneBoundingRect().toAlignedRect().toRectF()
+
+
+def _render_item(heatmap: "Heatmap", painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:
+    target = QtCore.QRectF(0, 0, rect.width(), rect.height())
+    painter.fillRect(target, QtGui.QColor(theme.current().background))
+    heatmap.plot.scene().render(painter, target, rect)
+
+
+def save_heatmap_image(heatmap: "Heatmap", path: str | os.PathLike, fmt: str | None = None) -> Path:
+    """One heatmap (with its title, axes and colour bar), not the whole panel."""
+    fmt = _format_of(path, fmt, IMAGE_FORMATS)
+    rect = _heatmap_rect(heatmap)
+    size = QtCore.QSize(max(1, int(rect.width())), max(1, int(rect.height())))
+    if fmt == "svg":
+        views = heatmap.plot.scene().views()
+        dpi = views[0].logicalDpiX() if views else 96
+        return _write(path, _svg_bytes(size, heatmap.name, lambda p: _render_item(heatmap, p, rect), dpi))
+    image = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtGui.QColor(theme.current().background))
+    painter = QtGui.QPainter(image)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+    try:
+        _render_item(heatmap, painter, rect)
+    finally:
+        painter.end()
+    return _write(path, image_bytes(image))
+
+
+def heatmap_numbers(heatmap: "Heatmap") -> np.ndarray | None:
+    """The 2-D array the heatmap displays; cells not computed yet are NaN
+    (the recorded trace already holds them, but they do not exist at the cursor)."""
+    shown = heatmap.shown
+    if shown is None or shown.data is None:
+        return None
+    data = np.array(np.atleast_2d(shown.data), dtype=np.result_type(shown.data.dtype, np.float32))
+    if shown.valid is not None and not np.all(shown.valid):
+        data[~np.asarray(shown.valid).reshape(data.shape)] = np.nan
+    return data
+
+
+def numbers_header(heatmap: "Heatmap") -> str:
+    shown = heatmap.shown
+    assert shown is not None and shown.data is not None
+    rows, cols = np.atleast_2d(shown.data).shape
+    lines = [f"{heatmap.name}: {shown.title.strip() or heatmap.name}",
+             f"shape {rows} x {cols}; NaN = not computed yet at the cursor"]
+    if shown.row_labels is not None:
+        rows_json = json.dumps([str(x) for x in shown.row_labels], ensure_ascii=False)
+        lines.append(f"rows ({shown.row_title or 'row'}): {rows_json}")
+    if shown.col_labels is not None:
+        lines.append(f"columns ({shown.col_title or 'column'}): "
+                     f"{json.dumps([str(x) for x in shown.col_labels], ensure_ascii=False)}")
+    return "\n".join(lines)
+
+
+def save_heatmap_numbers(heatmap: "Heatmap", path: str | os.PathLike, fmt: str | None = None) -> Path:
+    """CSV (``numpy.savetxt``, a ``#`` header naming the heatmap and its axes) or NPY."""
+    fmt = _format_of(path, fmt, NUMBER_FORMATS)
+    data = heatmap_numbers(heatmap)
+    if data is None:
+        raise ValueError(f"{heatmap.name} has no numbers yet (not computed at the cursor)")
+    if fmt == "npy":
+        from io import BytesIO
+        out = BytesIO()
+        np.save(out, data, allow_pickle=False)
+        return _write(path, out.getvalue())
+    from io import StringIO
+    text = StringIO()
+    np.savetxt(text, data, delimiter=",", fmt="%.9g", header=numbers_header(heatmap), encoding="utf-8")
+    return _write(path, text.getvalue().encode("utf-8"))
+
+
+# ------------------------------------------------------------------ the window
+def slug(text: str) -> str:
+    """'GRU cell' -> 'gru-cell' (file names)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "view"
+
+
+# The tab group of big views: tensor panels, tokenizer, training.
+MAIN_TAB_KEYS = ("input", "gru", "time", "output", "gradients", "update", "params", "tokenizer", "training")
+
+
+def raised_view(window) -> tuple[str, QtWidgets.QWidget] | None:
+    """(title, widget) of the main panel on top of its tab group, if any is on screen."""
+    for key in MAIN_TAB_KEYS:
+        dock = window.docks.get(key)
+        if dock is None or dock.isHidden():
+            continue
+        widget = dock.widget()
+        if widget is not None and widget.isVisible() and not widget.visibleRegion().isEmpty():
+            return dock.windowTitle(), widget
+    return None
+
+
+def save_view(window, path: str | os.PathLike, whole_window: bool = False, fmt: str | None = None) -> bool:
+    """Save the raised panel (or the whole window, also when no panel is on
+    screen). Errors go to the status bar; returns whether the file was written."""
+    view = None if whole_window else raised_view(window)
+    title, widget = view if view is not None else (window.windowTitle(), window)
+    try:
+        save_widget(widget, path, fmt, title=title)
+    except (OSError, ValueError) as exc:
+        report_error(window, path, exc)
+        return False
+    return True
+
+
+def report_error(widget: QtWidgets.QWidget, path: str | os.PathLike, exc: Exception) -> None:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    message = f"Could not export to {path}: {reason}"
+    show = getattr(widget.window(), "show_error", None)
+    if callable(show):
+        show(message)
+    else:
+        QtWidgets.QMessageBox.warning(widget, "Export failed", message)
+
+
+# ------------------------------------------------------------------ dialogs and menus
+def ask_path(parent: QtWidgets.QWidget, caption: str, name: str, formats: tuple[str, ...]) -> tuple[str, str]:
+    """A save dialog with one filter per format; returns (path, format) or ('', '')."""
+    filters = [FILTERS[f] for f in formats]
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(parent, caption, f"{name}.{formats[0]}", ";;".join(filters))
+    if not path:
+        return "", ""
+    fmt = formats[filters.index(chosen)] if chosen in filters else formats[0]
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix in formats:
+        fmt = suffix
+    else:
+        path += f".{fmt}"
+    return path, fmt
+
+
+def export_view_dialog(window) -> bool:
+    """File → Export View…: the raised panel, or the whole window, as PNG or SVG."""
+    view = raised_view(window)
+    name = slug(view[0]) if view is not None else "window"
+    filters = {"Panel as PNG (*.png)": (False, "png"), "Panel as SVG (*.svg)": (False, "svg"),
+               "Whole window as PNG (*.png)": (True, "png"), "Whole window as SVG (*.svg)": (True, "svg")}
+    if view is None:
+        filters = {k: v for k, v in filters.items() if v[0]}
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(window, "Export View", f"{name}.png", ";;".join(filters))
+    if not path:
+        return False
+    whole, fmt = filters.get(chosen, (view is None, "png"))
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix in IMAGE_FORMATS:
+        fmt = suffix
+    else:
+        path += f".{fmt}"
+    return save_view(window, path, whole_window=whole, fmt=fmt)
+
+
+MENU_ITEMS = (("Export image (PNG)…", "image", "png"), ("Export image (SVG)…", "image", "svg"),
+              ("Export numbers (CSV)…", "numbers", "csv"), ("Export numbers (NPY)…", "numbers", "npy"),
+              ("Export panel (PNG)…", "panel", "png"))
+
+
+def export(panel: "TensorPanel", heatmap: "Heatmap", what: str, path: str | os.PathLike, fmt: str) -> bool:
+    """What one context-menu entry does once it has a path; errors go to the status bar."""
+    try:
+        if what == "image":
+            save_heatmap_image(heatmap, path, fmt)
+        elif what == "numbers":
+            save_heatmap_numbers(heatmap, path, fmt)
+        else:
+            save_widget(panel, path, fmt, title=panel.title)
+    except (OSError, ValueError) as exc:
+        report_error(panel, path, exc)
+        return False
+    return True
+
+
+def heatmap_menu(panel: "TensorPanel", heatmap: "Heatmap") -> QtWidgets.QMenu:
+    """The right-click menu of one heatmap in a panel (built, not shown)."""
+    menu = QtWidgets.QMenu(panel)
+    menu.setObjectName("heatmap-menu")
+    has_numbers = heatmap_numbers(heatmap) is not None
+    for text, what, fmt in MENU_ITEMS:
+        action = menu.addAction(text)
+        action.setData((what, fmt))
+        if what == "numbers" and not has_numbers:
+            action.setEnabled(False)
+            action.setToolTip("Not computed yet at the cursor")
+        name = slug(panel.title) if what == "panel" else slug(heatmap.name)
+
+        def run(_checked: bool = False, what: str = what, fmt: str = fmt, name: str = name) -> None:
+            path, fmt_chosen = ask_path(panel, action_caption(what, heatmap, panel), name, (fmt,))
+            if path:
+                export(panel, heatmap, what, path, fmt_chosen)
+        action.triggered.connect(run)
+    return menu
+
+
+def action_caption(what: str, heatmap: "Heatmap", panel: "TensorPanel") -> str:
+    return {"image": f"Export {heatmap.name} as an image", "numbers": f"Export the numbers of {heatmap.name}",
+            "panel": f"Export the {panel.title} panel"}[what]

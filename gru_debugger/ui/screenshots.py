@@ -1,0 +1,441 @@
+"""Screenshots for the documentation, made headlessly (``python main.py screenshots``).
+
+Builds the real window offscreen, walks one training iteration with the
+controller (every phase, every GRU timestep, every backward timestep) and
+saves the whole window at each stop, then single panels and the loss curve of
+a short training run. Writes ``index.md`` with a caption per image.
+
+Reproducible: the same config gives byte-identical PNGs on the same machine
+(no time stamps, a fixed seed when the config leaves it unset, no stored window
+geometry, no keyboard focus, no hover). Output is written to a temporary
+folder next to the destination and moved into place only when complete.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from ..core.config import Config, load_config
+from ..core.phases import PHASES, Step
+
+DEFAULT_SIZE = (1600, 1000)
+MIN_SIZE = (1200, 900)       # about the smallest the window's docks allow
+MAX_SIZE = (4000, 3000)
+FORMATS = ("png", "svg")
+DEFAULT_SEED = 0             # used when the config leaves the seed unset (null)
+TRAINING_ITERATIONS = 30     # the short run behind the loss-curve image
+EQUATION_SIZE = (560, 200)   # the equation panel's picture: this wide, and as tall as its text
+SETTLE_ROUNDS = 4            # event-loop rounds before a grab (pyqtgraph lays out on events)
+
+# Files this generator owns inside the output folder (replaced on every run).
+OWN_FILES = re.compile(r"^(?:\d{2,}-[a-z0-9-]+|panel-[a-z0-9-]+)\.(?:png|svg)$|^index\.md$")
+
+# Panel images, in order: caption key, dock key (window.docks), file stem, heading.
+PANELS: tuple[tuple[str, str, str, str], ...] = (
+    ("network", "diagram", "panel-network", "Network diagram"),
+    ("tokenizer", "tokenizer", "panel-tokenizer", "Tokenizer"),
+    ("equation", "equations", "panel-equation", "Equation"),
+    ("input", "input", "panel-input", "Input"),
+    ("gru", "gru", "panel-gru-cell", "GRU cell"),
+    ("time", "time", "panel-over-time", "Over time"),
+    ("output", "output", "panel-output", "Output"),
+    ("gradients", "gradients", "panel-gradients", "Gradients"),
+    ("update", "update", "panel-update", "Update"),
+    ("params", "params", "panel-parameters", "Parameters"),
+    ("training", "training", "panel-training", "Training"),
+)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One image of the walk-through: its number in the full walk and the step (None: start)."""
+
+    number: int
+    step: Step | None
+    digits: int = 2
+    t_digits: int = 2
+
+    @property
+    def name(self) -> str:
+        if self.step is None:
+            what = "start"
+        else:
+            what = self.step.phase.replace("_", "-")
+            if self.step.t is not None:
+                what += f"-t{self.step.t:0{self.t_digits}d}"
+        return f"{self.number:0{self.digits}d}-{what}"
+
+
+@dataclass(frozen=True)
+class Image:
+    file: str
+    title: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Result:
+    folder: Path
+    files: list[Path]                 # every file written, index.md included, sorted by name
+    images: list[Image]               # in walk-through order, as index.md lists them
+    too_narrow: dict[str, int]        # panel title -> pixels its plots lacked at this window size
+
+
+def walk_steps(T: int) -> list[Step | None]:
+    """Every stop of the full walk: start, each phase, each GRU and backward timestep."""
+    stops: list[Step | None] = [None]
+    for phase in PHASES:
+        if phase == "gru":
+            stops.extend(Step("gru", t) for t in range(T))
+        elif phase == "backward":
+            stops.extend(Step("backward", t) for t in reversed(range(T)))
+        else:
+            stops.append(Step(phase))
+    return stops
+
+
+def plan_walk(T: int, phases: Sequence[str] | None = None) -> list[Stop]:
+    """The stops to photograph, numbered by their place in the full walk (so a
+    restricted run writes the same names as the full one). The start image
+    belongs to the full walk only."""
+    if phases:
+        unknown = [p for p in phases if p not in PHASES]
+        if unknown:
+            raise ValueError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
+    steps = walk_steps(T)
+    digits, t_digits = max(2, len(str(len(steps) - 1))), max(2, len(str(T - 1)))
+    return [Stop(i, s, digits, t_digits) for i, s in enumerate(steps)
+            if (not phases and s is None) or (s is not None and (not phases or s.phase in phases))]
+
+
+def panel_steps(T: int) -> dict[str, Step | None]:
+    """Where the cursor stands for each panel image (None: after the training run)."""
+    mid = max(0, T // 2 - 1)
+    return {
+        "network": Step("backward", mid), "tokenizer": Step("batch"), "equation": Step("gru", min(1, T - 1)),
+        "input": Step("dropout_in"), "gru": Step("gru", mid), "time": Step("stack"), "output": Step("loss"),
+        "gradients": Step("backward", 0), "update": Step("update"), "params": Step("forward_after"),
+        "training": None,
+    }
+
+
+def screenshot_config(config: Config) -> tuple[Config, bool]:
+    """The config with a fixed seed if it has none; True if the seed was fixed here."""
+    if config.seed is None:
+        return config.with_changes(seed=DEFAULT_SEED), True
+    return config, False
+
+
+# ------------------------------------------------------------------ output folder
+def _temp_folder(out: Path) -> Path:
+    parent = out.absolute().parent
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write into {parent} ({exc.strerror or exc})", str(out)) from None
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the finished folder should not be
+    return tmp
+
+
+def _install(tmp: Path, out: Path) -> None:
+    """Move the finished files into ``out``: a rename if it does not exist yet,
+    else replace the files we own and keep everything else."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if not out.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(out))
+    for old in out.iterdir():
+        if OWN_FILES.match(old.name) and old.is_file():
+            old.unlink()
+    for new in sorted(tmp.iterdir()):
+        os.replace(new, out / new.name)
+    tmp.rmdir()
+
+
+# ------------------------------------------------------------------ Qt
+@contextmanager
+def _application(dark: bool) -> Iterator[object]:
+    """The (offscreen) application with the requested theme; the theme, palette
+    and style are put back afterwards, so running in-process (tests) leaves no trace."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    from PySide6 import QtCore, QtWidgets
+
+    from . import theme
+    from .app import make_application
+
+    existing = QtWidgets.QApplication.instance()
+    saved = None
+    if existing is not None:
+        saved = (QtWidgets.QApplication.palette(), existing.style().name(), theme.current(),
+                 {k: pg.getConfigOption(k) for k in ("background", "foreground", "antialias")},
+                 existing.styleHints().cursorFlashTime())
+    app = make_application(dark=dark)
+    app.styleHints().setCursorFlashTime(0)  # a text cursor, if any, does not blink
+    previous = QtCore.qInstallMessageHandler(_quiet_qt)
+    _quiet_qt.previous = previous  # type: ignore[attr-defined]
+    try:
+        yield app
+    finally:
+        QtCore.qInstallMessageHandler(previous)
+        if saved is not None:
+            palette, style, scheme, options, flash = saved
+            if app.style().name() != style:
+                app.setStyle(style)
+            app.setPalette(palette)
+            theme.apply(scheme.dark)
+            pg.setConfigOptions(**options)
+            app.styleHints().setCursorFlashTime(flash)
+
+
+def _quiet_qt(mode, context, message: str) -> None:
+    """Drop the offscreen platform's notes about window hints; pass on the rest."""
+    if message.startswith("This plugin does not support"):
+        return
+    previous = getattr(_quiet_qt, "previous", None)
+    if previous is not None:
+        previous(mode, context, message)
+    else:
+        sys.stderr.write(f"{message}\n")
+
+
+class _Camera:
+    """The window and how to photograph it."""
+
+    def __init__(self, app, controller, size: tuple[int, int], fmt: str, folder: Path):
+        from PySide6 import QtGui
+
+        from .main_window import MainWindow
+
+        self.app, self.controller, self.fmt, self.folder = app, controller, fmt, folder
+        self.window = MainWindow(controller, settings=None)
+        self.window.resize(*size)
+        self.window.show()
+        if self.window.size().toTuple() != tuple(size):
+            minimum = self.window.size()
+            self.close()
+            raise ValueError(f"the window cannot be {size[0]}x{size[1]}: its panels need at least "
+                             f"{minimum.width()}x{minimum.height()}")
+        # Keep the mouse pointer off the window: no hover highlight, no hover text.
+        cursor = QtGui.QCursor.pos()
+        self.window.move(cursor.x() + 50, cursor.y() + 50)
+        self.settle()
+        self.images: list[Image] = []
+        self.too_narrow: dict[str, int] = {}  # panel title -> pixels its plots lacked (worst stop)
+
+    def close(self) -> None:
+        self.window.close()
+        self.window.deleteLater()
+        self.app.processEvents()
+
+    def settle(self, panels: Sequence = ()) -> None:
+        from PySide6 import QtCore
+
+        for _ in range(SETTLE_ROUNDS):
+            QtCore.QCoreApplication.sendPostedEvents()
+            self.app.processEvents()
+        for panel in list(panels) + [p for p in self.window.panels.values() if p.is_showing()]:
+            panel.refresh()
+        for _ in range(2):
+            QtCore.QCoreApplication.sendPostedEvents()
+            self.app.processEvents()
+        focused = self.app.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
+        self.window.status.clearMessage()
+
+    def go(self, step: Step | None) -> None:
+        if step is None:
+            self.controller.run_to_start()
+        else:
+            self.controller.run_to(step.phase, step.t)
+
+    def save(self, widget, stem: str, title: str) -> str:
+        from .export_view import save_widget
+
+        name = f"{stem}.{self.fmt}"
+        save_widget(widget, self.folder / name, self.fmt, title=title)
+        return name
+
+    def shoot(self, widget, stem: str, title: str, caption: str) -> str:
+        self.check_widths()
+        self.images.append(Image(self.save(widget, stem, title), title, caption))
+        return self.images[-1].file
+
+    def check_widths(self) -> None:
+        """Note tensor panels on screen that are narrower than their plots need
+        (titles, axes and colour bars set a minimum; the right-hand column is cut off)."""
+        from PySide6 import QtCore
+
+        for panel in self.window.panels.values():
+            if panel.is_showing():
+                hint = panel.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()
+                lack = int(np.ceil(hint - panel.canvas.viewport().width()))
+                if lack > 0:
+                    self.too_narrow[panel.title] = max(lack, self.too_narrow.get(panel.title, 0))
+
+
+def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[str], None] | None) -> None:
+    from . import captions
+
+    for stop in stops:
+        camera.go(stop.step)
+        camera.settle()
+        title, caption = captions.stop_title(stop.step), captions.stop_caption(stop.step, T)
+        name = camera.shoot(camera.window, stop.name, title, caption)
+        if progress:
+            progress(name)
+
+
+def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], dark: bool, fmt: str,
+               phases: Sequence[str] | None) -> str:
+    cmd = "python main.py screenshots --out DIR"
+    if config_path:
+        cmd += f" --config {config_path}"
+    cmd += f" --format {fmt} --size {size[0]}x{size[1]} --theme {'dark' if dark else 'light'}"
+    if phases:
+        cmd += " --phases " + " ".join(phases)
+    source = f"the config `{config_path}`" if config_path else "the default config (the notebook's example)"
+    return (f"Made with `{cmd}` from {source}, {seed_note}, in a {size[0]}×{size[1]} window with the "
+            f"{'dark' if dark else 'light'} theme.")
+
+
+def write_index(path: Path, images: Sequence[Image], made_with: str, about: str) -> None:
+    lines = ["# GRU Debugger, step by step", "", made_with, "", about, ""]
+    for image in images:
+        lines += [f"## {image.title}", "", f"![{image.title}]({image.file})", "", image.caption, ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str = "png",
+             size: tuple[int, int] = DEFAULT_SIZE, dark: bool = False, phases: Sequence[str] | None = None,
+             training_iterations: int | None = None,
+             progress: Callable[[str], None] | None = None) -> Result:
+    """Write the screenshots and ``index.md`` into folder ``out``.
+
+    Raises ValueError for bad arguments, ConfigError / ControllerError for a
+    bad config and OSError if the folder cannot be written; in every case
+    nothing is left behind."""
+    from ..core.controller import Controller
+
+    if training_iterations is None:
+        training_iterations = TRAINING_ITERATIONS
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not (MIN_SIZE[0] <= size[0] <= MAX_SIZE[0] and MIN_SIZE[1] <= size[1] <= MAX_SIZE[1]):
+        raise ValueError(f"size {size[0]}x{size[1]} is out of range")
+    config, seed_fixed = screenshot_config(load_config(config_path))
+    stops = plan_walk(config.context_length, phases)
+    controller = Controller(config)  # a bad config fails here, before anything is written
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(20, "exists and is not a folder", str(out))
+    tmp = _temp_folder(out)
+    try:
+        T = config.context_length
+        with _application(dark) as app:
+            camera = _Camera(app, Controller(config), size, fmt, tmp)
+            try:
+                _walk(camera, stops, T, progress)
+                _panel_images(camera, T, training_iterations, progress)
+            finally:
+                camera.close()
+        images = camera.images
+        seed_note = (f"seed {config.seed} (the config leaves the seed unset; the screenshots fix it so that they "
+                     f"can be made again)" if seed_fixed else f"seed {config.seed}")
+        s = controller.snapshot()
+        about = (f"The example: B = {config.batch_size} rows of T = {T} tokens, E = {config.n_embd}, "
+                 f"H = {config.hidden_size}, V = {len(s.vocab)} tokens, dropout {config.dropout:g}"
+                 f"{'' if config.train_mode else ' (eval mode: off)'}, learning rate {config.learning_rate:g}. "
+                 "Each image below shows the whole window after the step in its heading; the panel images at the "
+                 "end show single views.")
+        write_index(tmp / "index.md", images,
+                    _made_with(config_path, seed_note, size, dark, fmt, phases), about)
+        names = sorted(p.name for p in tmp.iterdir())
+        _install(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Result(out, [out / n for n in names], images, dict(camera.too_narrow))
+
+
+def _panel_images(camera: _Camera, T: int, training_iterations: int,
+                  progress: Callable[[str], None] | None) -> None:
+    from PySide6 import QtCore
+
+    from . import captions
+
+    win = camera.window
+    where = panel_steps(T)
+    for key, dock_key, stem, heading in PANELS:
+        step = where[key]
+        if key == "training":
+            # The loss curve of a short training run: last, because it moves the model on.
+            camera.go(Step("forward_after"))
+            win.training.count.setValue(training_iterations)
+            win.training.run_now(training_iterations)
+            title = f"{heading} ({training_iterations} iterations)"
+        else:
+            camera.go(step)
+            title = f"{heading} (at {captions.stop_title(step)})"
+        dock = win.docks[dock_key]
+        win.show_panel(dock_key)
+        dock.raise_()
+        widget = dock.widget()
+        camera.settle([widget] if key in win.panels else [])
+        size = _roomy_size(key, widget, win)
+        state = None
+        if size is not None:  # undock it and give it room, as one would for a picture of it
+            state = win.saveState(0)
+            dock.setFloating(True)
+            dock.resize(dock.size() + size - widget.size())
+            camera.settle([widget] if key in win.panels else [])
+            if key == "equation":  # as tall as its text
+                dock.resize(dock.size() + QtCore.QSize(0, _text_overflow(widget)))
+                camera.settle()
+        name = camera.shoot(widget, stem, f"Panel: {title}", captions.panel_caption(key, training_iterations))
+        if state is not None:
+            win.restoreState(state, 0)
+            camera.settle()
+        if progress:
+            progress(name)
+
+
+def _roomy_size(key: str, widget, window):
+    """The size to undock a panel to for its picture, or None if it fits where it is:
+    a tensor panel gets the width its plots need, the equation panel room for its lines."""
+    from PySide6 import QtCore
+
+    if key == "equation":
+        return QtCore.QSize(max(widget.width(), EQUATION_SIZE[0]), max(widget.height(), EQUATION_SIZE[1]))
+    panel = window.panels.get(key)
+    if panel is None:
+        return None
+    need = panel.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()
+    lack = int(np.ceil(need - panel.canvas.viewport().width()))
+    return QtCore.QSize(widget.width() + lack + 8, widget.height()) if lack > 0 else None
+
+
+def _text_overflow(widget) -> int:
+    """How much taller the text browser in ``widget`` must be to show all of its text
+    (negative: it has room to spare)."""
+    from PySide6 import QtWidgets
+
+    browser = widget.findChild(QtWidgets.QTextBrowser)
+    if browser is None:
+        return 0
+    document = browser.document()
+    document.setTextWidth(browser.viewport().width())
+    return int(np.ceil(document.size().height())) + 4 - browser.viewport().height()

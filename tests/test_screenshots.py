@@ -1,0 +1,192 @@
+"""The screenshot generator: files in order, real pictures, reproducible, index.md, errors."""
+import hashlib
+import re
+
+import numpy as np
+import pytest
+from PySide6 import QtGui
+
+from gru_debugger import cli
+from gru_debugger.core.phases import PHASES
+from gru_debugger.ui import screenshots
+from gru_debugger.ui.screenshots import PANELS, plan_walk
+
+NOTEBOOK = "resources/notebook_config.json"
+PHASE_SUBSET = ["embed", "gru", "loss"]
+PANEL_FILES = [f"{stem}.png" for _, _, stem, _ in PANELS]
+
+
+def run(capsys, *args):
+    code = cli.main(["screenshots", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def distinct_colours(path) -> int:
+    image = QtGui.QImage(str(path)).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    assert not image.isNull(), path
+    pixels = np.frombuffer(image.constBits(), np.uint32, image.sizeInBytes() // 4)
+    return len(np.unique(pixels))
+
+
+def leftovers(folder):
+    return [p.name for p in folder.iterdir() if p.name.endswith(".partial")]
+
+
+@pytest.fixture(scope="module")
+def subset(qapp, tmp_path_factory):
+    """Two runs with the same arguments (reused by several tests: each run takes a few seconds)."""
+    root = tmp_path_factory.mktemp("shots")
+    outs = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(screenshots, "TRAINING_ITERATIONS", 5)  # the full walk below trains the real 30
+        for name in ("first", "second"):
+            out = root / name
+            code = cli.main(["screenshots", "--out", str(out), "--config", NOTEBOOK, "--phases", *PHASE_SUBSET])
+            assert code == 0
+            outs.append(out)
+    return outs
+
+
+def test_walk_plan_names_sort_in_walk_order():
+    names = [s.name for s in plan_walk(8)]
+    assert names[:6] == ["00-start", "01-tokenize", "02-batch", "03-embed", "04-dropout-in", "05-gru-t00"]
+    assert names[12:19] == ["12-gru-t07", "13-stack", "14-dropout-out", "15-head", "16-loss", "17-zero-grad",
+                            "18-backward-t07"]
+    assert names[-3:] == ["25-backward-t00", "26-update", "27-forward-after"]
+    assert names == sorted(names) and len(names) == 1 + len(PHASES) - 2 + 2 * 8
+    # a restricted walk keeps the names of the full one, without the start
+    assert [s.name for s in plan_walk(8, ["loss", "gru"])] == [n for n in names if "gru" in n or "loss" in n]
+    assert [s.name for s in plan_walk(12, ["backward"])][:2] == ["22-backward-t11", "23-backward-t10"]
+
+
+def test_expected_files_in_order(subset):
+    out = subset[0]
+    walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
+    assert walk == ["03-embed.png"] + [f"{5 + t:02d}-gru-t{t:02d}.png" for t in range(8)] + ["16-loss.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(walk + PANEL_FILES + ["index.md"])
+    assert not leftovers(out.parent)
+
+
+def test_images_are_real_pictures_and_differ(subset):
+    out = subset[0]
+    images = sorted(out.glob("*.png"))
+    for path in images:
+        assert distinct_colours(path) > 20, f"{path.name} looks blank"
+    window_shots = [p for p in images if not p.name.startswith("panel-")]
+    sizes = {QtGui.QImage(str(p)).size().toTuple() for p in window_shots}
+    assert sizes == {(1600, 1000)}
+    digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in images}
+    assert len(digests) == len(images), "two images are identical"
+
+
+def test_same_config_gives_identical_files(subset):
+    first, second = subset
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_index_lists_every_image_in_order_with_a_caption(subset):
+    out = subset[0]
+    text = (out / "index.md").read_text(encoding="utf-8")
+    assert text.startswith("# ")
+    assert "seed 0" in text and "1600×1000" in text and "light theme" in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", text), "no dates or times: runs must match"
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
+    assert links == walk + PANEL_FILES
+    sections = text.split("\n## ")[1:]
+    assert len(sections) == len(links)
+    for section, link in zip(sections, links):
+        paragraphs = [p for p in section.split("\n\n") if p.strip()]
+        assert paragraphs[1] == f"![{paragraphs[0]}]({link})"
+        assert len(paragraphs[2]) > 80, f"caption of {link} is missing or too short"
+
+
+def test_existing_folder_keeps_other_files(qapp, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "99-old-step.png").write_bytes(b"stale")
+    monkeypatch.setattr(screenshots, "TRAINING_ITERATIONS", 2)
+    monkeypatch.setattr(screenshots, "PANELS", PANELS[:1] + PANELS[-1:])
+    code, stdout, _ = run(capsys, "--out", out, "--phases", "zero_grad", "--size", "1200x900")
+    assert code == 0 and "wrote 3 images" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["17-zero-grad.png", "index.md", "notes.txt",
+                                                     "panel-network.png", "panel-training.png"]
+    assert (out / "notes.txt").read_text() == "mine"
+    assert QtGui.QImage(str(out / "17-zero-grad.png")).size().toTuple() == (1200, 900)
+    assert not leftovers(tmp_path)
+
+
+def test_svg_format(qapp, tmp_path, capsys, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.setattr(screenshots, "PANELS", PANELS[4:5])
+    code, _, _ = run(capsys, "--out", tmp_path / "svg", "--format", "svg", "--phases", "head", "--theme", "dark")
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == ["15-head.svg", "index.md", "panel-gru-cell.svg"]
+    for path in (tmp_path / "svg").glob("*.svg"):
+        assert ET.parse(path).getroot().tag.endswith("svg")
+    assert "dark theme" in (tmp_path / "svg" / "index.md").read_text(encoding="utf-8")
+
+
+def test_failure_midway_leaves_nothing(qapp, tmp_path, monkeypatch):
+    def broken(camera, *args, **kwargs):
+        (camera.folder / "03-embed.png").write_bytes(b"half")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(screenshots, "_walk", broken)
+    with pytest.raises(RuntimeError):
+        screenshots.generate(tmp_path / "out", phases=["embed"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--phases", "gru", "backprop"], "unknown phase(s) backprop; phases are: tokenize, batch"),
+    (["--size", "big"], "--size must look like WIDTHxHEIGHT"),
+    (["--size", "640x480"], "the width must be 1200..4000 and the height 900..3000"),
+    (["--size", "5000x1000"], "the width must be 1200..4000"),
+    (["--format", "jpg"], "invalid choice"),
+    (["--config", "no/such/config.json"], "cannot read config"),
+])
+def test_bad_arguments_fail_in_one_line(tmp_path, capsys, args, message):
+    code, stdout, stderr = run(capsys, "--out", tmp_path / "out", *args)
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("error: ") and message in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_folder_fails_in_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    code, _, stderr = run(capsys, "--out", blocker / "shots")
+    assert code == 2
+    assert stderr.count("\n") == 1 and stderr.startswith("error: cannot write into") and "not a folder" in stderr
+    code, _, stderr = run(capsys, "--out", blocker)
+    assert code == 2 and stderr.count("\n") == 1 and "is a file" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_generator_reports_unwritable_folder_as_oserror(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(OSError) as info:
+        screenshots.generate(blocker / "shots", phases=["embed"])
+    assert str(blocker / "shots") in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_full_walk(qapp, tmp_path, capsys):
+    code, stdout, _ = run(capsys, "--out", tmp_path / "walk")
+    assert code == 0
+    walk = [f"{s.name}.png" for s in plan_walk(8)]
+    files = sorted(p.name for p in (tmp_path / "walk").iterdir())
+    assert files == sorted(walk + PANEL_FILES + ["index.md"])
+    assert f"wrote {len(walk) + len(PANEL_FILES)} images" in stdout
+    text = (tmp_path / "walk" / "index.md").read_text(encoding="utf-8")
+    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == walk + PANEL_FILES
+    start, loss = (QtGui.QImage(str(tmp_path / "walk" / n)) for n in ("00-start.png", "16-loss.png"))
+    assert start != loss
