@@ -17,12 +17,11 @@ class CurveData:
     ys: dict[str, np.ndarray] = field(default_factory=dict)  # legend name -> values
     x_title: str = ""
     y_title: str = ""
-    log_y: bool = False
     marker_x: float | None = None  # a vertical line (current timestep)
     note: str = ""
 
     def key(self) -> tuple:
-        return (self.title, self.x.tobytes(), tuple((k, v.tobytes()) for k, v in self.ys.items()), self.log_y,
+        return (self.title, self.x.tobytes(), tuple((k, v.tobytes()) for k, v in self.ys.items()),
                 self.marker_x, self.note)
 
 
@@ -40,7 +39,6 @@ class CurvePlot(QtCore.QObject):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self.legend = self.plot.addLegend(offset=(-4, 4), labelTextSize="8pt")
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
         self.marker.hide()
@@ -60,13 +58,12 @@ class CurvePlot(QtCore.QObject):
         self.plot.setTitle(data.title, size="9pt")
         self.plot.setLabel("bottom", data.x_title)
         self.plot.setLabel("left", data.y_title)
-        self.plot.setLogMode(y=data.log_y)
         for k, (name, ys) in enumerate(data.ys.items()):
             if name not in self.curves:
                 pen = pg.mkPen(self.PENS[k % len(self.PENS)], width=2)
                 self.curves[name] = self.plot.plot([], [], pen=pen, symbol="o", symbolSize=5,
                                                    symbolBrush=self.PENS[k % len(self.PENS)], name=name)
-            ok = np.isfinite(ys) & ((ys > 0) if data.log_y else True)
+            ok = np.isfinite(ys)
             self.curves[name].setData(data.x[ok], ys[ok])
         for name, curve in self.curves.items():
             if name not in data.ys:
@@ -78,8 +75,8 @@ class CurvePlot(QtCore.QObject):
             self.marker.show()
         self.note.setText(data.note)
         if data.note:
-            self.plot.setRange(xRange=(0, 1), yRange=(0, 1) if not data.log_y else (-1, 0), padding=0)
-            self.note.setPos(0.5, 0.5 if not data.log_y else -0.5)
+            self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self.note.setPos(0.5, 0.5)
         else:
             self.plot.enableAutoRange()
         return True

@@ -187,6 +187,10 @@ class Heatmap(QtCore.QObject):
         return symmetric_levels(data)
 
     def _show_placeholder(self, note: str) -> None:
+        default = (0.0, 1.0) if self.kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
+        if self._levels != default:  # no data: the colour bar must not keep an old range
+            self._levels = default
+            self.colorbar.setLevels(default)
         self.image.hide()
         self.overlay.hide()
         self.marker.hide()

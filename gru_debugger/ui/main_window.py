@@ -17,6 +17,7 @@ from .inputs_panel import InputsPanel
 from .panels_backward import GRADIENT_SPECS, PARAM_SPECS, UPDATE_SPECS
 from .panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS, gru_caption
 from .status import StatusLine
+from .spec_helpers import batch_row_caption
 from .tensor_panel import TensorPanel
 from .timeline import TimelineView
 from .tokenizer_view import TokenizerView
@@ -42,6 +43,10 @@ TENSOR_PANELS = (
     ("params", "Parameters", PARAM_SPECS, "Every weight of the model as it stands at the cursor (updated after "
      "the update phase)."),
 )
+
+# A bold line above a panel's heatmaps: where in time / which batch row it shows.
+CAPTIONS = {"gru": gru_caption, "input": batch_row_caption, "time": batch_row_caption,
+            "output": batch_row_caption, "gradients": batch_row_caption}
 
 # Which tensor panel the window raises when the cursor enters a phase.
 FOLLOW = {"tokenize": "tokenizer", "batch": "input", "embed": "input", "dropout_in": "input", "gru": "gru", "stack": "time",
@@ -113,7 +118,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for key, title, specs, intro in TENSOR_PANELS:
             header = UpdateHeader(self.view_state) if key == "update" else None
             panel = TensorPanel(title, specs, self.controller, self.view_state, self, intro=intro, header=header,
-                                caption=gru_caption if key == "gru" else None)
+                                caption=CAPTIONS.get(key))
             panel.cell_edit_requested.connect(self.cell_editor.request)
             self.panels[key] = panel
             dock = self._dock(key, title, panel, area.RightDockWidgetArea)

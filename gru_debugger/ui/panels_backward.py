@@ -21,19 +21,20 @@ def _grad_h(snap: Snapshot, vs: ViewState) -> HeatmapData:
 
 
 def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
-    """‖dL/dh_t‖ per timestep: vanishing or exploding gradients show as a slope."""
-    title = "‖dL/dh_t‖ per timestep (log scale)"
+    """log10 ‖dL/dh_t‖ per timestep: vanishing or exploding gradients show as a slope."""
+    title = "log10 ‖dL/dh_t‖ per timestep"
     arr = snap.get("grad/h")
     T = snap.config.context_length
     if arr is None:
-        return CurveData(title, note="not computed yet (backward)", log_y=True)
+        return CurveData(title, note="not computed yet (backward)")
     mask = snap.time_mask("grad/h")
     norms = np.sqrt((arr.astype(np.float64) ** 2).sum(axis=(0, 2)))
-    norms = np.where(mask, norms, np.nan)
+    with np.errstate(divide="ignore"):
+        logs = np.where(mask & (norms > 0), np.log10(np.where(norms > 0, norms, 1.0)), np.nan)
     step = snap.step
     marker = float(step.t) if step is not None and step.phase == "backward" else None
-    return CurveData(title, x=np.arange(T, dtype=float), ys={"all rows": norms}, x_title="t", y_title="norm",
-                     log_y=True, marker_x=marker)
+    return CurveData(title, x=np.arange(T, dtype=float), ys={"all rows": logs}, x_title="t",
+                     y_title="log10 norm", marker_x=marker)
 
 
 def _grad(name: str):

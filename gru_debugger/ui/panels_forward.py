@@ -15,19 +15,19 @@ S, U, TH, P = theme.SIGNED, theme.UNIT, theme.TANH, theme.POSITIVE
 
 
 def _embedded(snap: Snapshot, vs: ViewState) -> HeatmapData:
-    return time_view(snap, vs, "embedded", "embedded = wte[x]", "", "after embed", row_title="feature")
+    return time_view(snap, vs, "embedded", "embedded = wte[x]", "", "after embed", row_prefix="e")
 
 
 def _mask_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
     p = snap.config.dropout
     data = time_view(snap, vs, "dropout_in_mask", f"dropout mask (0 or 1/(1-p), p={p:g})", "", "after dropout",
-                     row_title="feature")
+                     row_prefix="e")
     data.levels = (0.0, 1.0 / (1.0 - p)) if data.data is not None else None
     return data
 
 
 def _x_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
-    return time_view(snap, vs, "x_in", "x = embedded ⊙ mask (GRU input)", "", "after dropout", row_title="feature")
+    return time_view(snap, vs, "x_in", "x = embedded ⊙ mask (GRU input)", "", "after dropout", row_prefix="e")
 
 
 def _wte(snap: Snapshot, vs: ViewState) -> HeatmapData:
@@ -65,14 +65,14 @@ def _h2g(snap: Snapshot, vs: ViewState) -> HeatmapData:
     return param_view(snap, "h2g.weight", title="h2g.weight  (rows z | r | n)")
 
 
-def gru_caption(snap: Snapshot) -> str:
+def gru_caption(snap: Snapshot, vs: ViewState) -> str:
     """The timestep the GRU-cell panel shows (heatmap titles stay fixed)."""
     t = gru_t(snap)
     if t is None:
         return "Timestep: the GRU has not run yet"
     step = snap.step
     sub = f", sub-step {step.sub}" if step is not None and step.phase == "gru" and step.sub != "h" else ""
-    return f"Timestep t = {t} of {snap.config.context_length - 1}{sub}  ·  outlined: the value this step writes"
+    return f"Timestep t = {t} (of 0…{snap.config.context_length - 1}){sub}  ·  outlined: what this step writes"
 
 
 GRU_SPECS = [
@@ -107,7 +107,14 @@ TIME_SPECS = [
 ]
 
 
+def second_pass(snap: Snapshot) -> bool:
+    """At forward_after the output panel shows the pass through the updated weights."""
+    return snap.phase_done("forward_after")
+
+
 def _h_out(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    if second_pass(snap):
+        return time_view(snap, vs, "after/h", "h, second pass (updated weights)", "", "")
     if not snap.phase_done("stack"):
         return missing("stacked h ⊙ dropout mask", "after stack and dropout")
     key = "h_out" if snap.phase_done("dropout_out") else "h"
@@ -117,7 +124,8 @@ def _h_out(snap: Snapshot, vs: ViewState) -> HeatmapData:
 
 def _vocab_view(key: str, title: str, kind_note: str):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
-        arr = snap.get(key)
+        shown_key, shown_title = (f"after/{key}", f"{title}, second pass") if second_pass(snap) else (key, title)
+        arr = snap.get(shown_key)
         if arr is None:
             return missing(title, kind_note)
         b = row_of(snap, vs)
@@ -127,9 +135,9 @@ def _vocab_view(key: str, title: str, kind_note: str):
         cols = input_tokens(snap, b)
         targets = target_tokens(snap, b)
         return HeatmapData(
-            data, f"{title}  (row b={b}; outlined: target)", row_labels=vocab, col_labels=cols,
+            data, f"{shown_title}  (outlined: target)", row_labels=vocab, col_labels=cols,
             row_title="next token", col_title="t (input token)", marks=[(int(y), t) for t, y in enumerate(ys)],
-            describe=lambda r, c: f"{key}[b={b}, t={c}, v={r}]  next '{vocab[r]}' after '{cols[c]}'"
+            describe=lambda r, c: f"{shown_key}[b={b}, t={c}, v={r}]  next '{vocab[r]}' after '{cols[c]}'"
                                   f"{' (target)' if r == ys[c] else f'; target is {targets[c]!r}'}",
         )
     build.__name__ = f"vocab_{key.replace('/', '_')}"
@@ -137,6 +145,10 @@ def _vocab_view(key: str, title: str, kind_note: str):
 
 
 def _loss_pos(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    if second_pass(snap):
+        data = batch_time_view(snap, "after/loss_per_position", "loss, second pass", "")
+        data.title += f": mean {float(snap.trace['loss_after']):.4f} (was {float(snap.trace['loss']):.4f})"
+        return data
     data = batch_time_view(snap, "loss_per_position", "loss per position  −log p(target)", "after loss")
     if data.data is not None:
         data.title += f"  mean = {float(snap.trace['loss']):.4f}"

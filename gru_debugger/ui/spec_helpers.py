@@ -63,12 +63,19 @@ def gru_t(snap: Snapshot) -> int | None:
     return None
 
 
+def batch_row_caption(snap: Snapshot, vs: ViewState) -> str:
+    """Caption of panels that show one batch row (heatmap titles stay short)."""
+    b = row_of(snap, vs)
+    tokens = "".join(input_tokens(snap, b)) if snap.phase_done("batch") else "not cut yet"
+    return f"Batch row b = {b}: {tokens}   ·   columns are timesteps"
+
+
 def missing(title: str, phase_note: str) -> HeatmapData:
     return HeatmapData(None, title, note=f"not computed yet ({phase_note})")
 
 
 def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, note: str,
-              row_labels: Sequence[str] | None = None, row_title: str = "unit",
+              row_labels: Sequence[str] | None = None, row_prefix: str = "j",
               kind_signed: bool = False) -> HeatmapData:
     """A (B, T, X) array for the selected batch row as an X-by-T matrix."""
     arr = snap.get(key)
@@ -79,13 +86,14 @@ def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, n
     mask = snap.time_mask(key)
     valid = None if mask is None else np.broadcast_to(mask, data.shape)
     t = current_t(snap, phase)
-    labels = list(row_labels) if row_labels is not None else units(data.shape[0])
+    labels = list(row_labels) if row_labels is not None else units(data.shape[0], row_prefix)
     cols = input_tokens(snap, b)
     return HeatmapData(
-        data, f"{title}  (row b={b})", valid=valid, levels=symmetric_levels(arr) if kind_signed else None, highlight=None if t is None else ("col", 0, t),
-        row_labels=labels, col_labels=[f"{c}" for c in cols], row_title=row_title, col_title="t (input token)",
-        describe=lambda r, c, key=key, b=b, labels=labels, cols=cols:
-            f"{key}[b={b}, t={c}, {labels[r]}]  (input token '{cols[c]}')",
+        data, title, valid=valid, levels=symmetric_levels(arr) if kind_signed else None, highlight=None if t is None else ("col", 0, t),
+        row_labels=labels, col_labels=[f"{c}" for c in cols],
+        row_title="feature" if row_prefix == "e" else "unit", col_title="t (input token)",
+        describe=lambda r, c, key=key, b=b, cols=cols:
+            f"{key}[b={b}, t={c}, {row_prefix}={r}]  (input token '{cols[c]}')",
     )
 
 

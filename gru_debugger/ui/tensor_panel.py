@@ -40,7 +40,7 @@ class TensorPanel(QtWidgets.QWidget):
 
     def __init__(self, title: str, specs: list[Spec], controller, view_state: ViewState,
                  parent: QtWidgets.QWidget | None = None, intro: str = "",
-                 header: QtWidgets.QWidget | None = None, caption: Callable[[Snapshot], str] | None = None):
+                 header: QtWidgets.QWidget | None = None, caption: Callable[[Snapshot, ViewState], str] | None = None):
         super().__init__(parent)
         self.setObjectName(f"panel-{title}")
         self.title = title
@@ -62,6 +62,7 @@ class TensorPanel(QtWidgets.QWidget):
         self.caption = QtWidgets.QLabel(self)
         self.caption.setObjectName("panel-caption")
         self.caption.setStyleSheet("font-weight: bold;")
+        self.caption.setWordWrap(True)  # never force the panel wider than its dock
         self.caption.setVisible(caption is not None)
         layout.addWidget(self.caption)
         self.canvas = pg.GraphicsLayoutWidget(parent=self)
@@ -123,7 +124,7 @@ class TensorPanel(QtWidgets.QWidget):
             return 0
         redrawn = 0
         if self.caption_for is not None:
-            self.caption.setText(self.caption_for(self._snapshot))
+            self.caption.setText(self.caption_for(self._snapshot, self.view_state))
         for spec in self.specs:
             data = spec.build(self._snapshot, self.view_state)
             redrawn += self.heatmaps[spec.name].set_data(data)
