@@ -114,7 +114,7 @@ def second_pass(snap: Snapshot) -> bool:
 
 def _h_out(snap: Snapshot, vs: ViewState) -> HeatmapData:
     if second_pass(snap):
-        return time_view(snap, vs, "after/h", "h, second pass (updated weights)", "", "")
+        return time_view(snap, vs, "after/h", "h (2nd pass, updated weights)", "", "")
     if not snap.phase_done("stack"):
         return missing("stacked h ⊙ dropout mask", "after stack and dropout")
     key = "h_out" if snap.phase_done("dropout_out") else "h"
@@ -124,7 +124,7 @@ def _h_out(snap: Snapshot, vs: ViewState) -> HeatmapData:
 
 def _vocab_view(key: str, title: str, kind_note: str):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
-        shown_key, shown_title = (f"after/{key}", f"{title}, second pass") if second_pass(snap) else (key, title)
+        shown_key, shown_title = (f"after/{key}", f"{title} (2nd pass)") if second_pass(snap) else (key, title)
         arr = snap.get(shown_key)
         if arr is None:
             return missing(title, kind_note)
@@ -135,7 +135,7 @@ def _vocab_view(key: str, title: str, kind_note: str):
         cols = input_tokens(snap, b)
         targets = target_tokens(snap, b)
         return HeatmapData(
-            data, f"{shown_title}  (outlined: target)", row_labels=vocab, col_labels=cols,
+            data, shown_title, row_labels=vocab, col_labels=cols,
             row_title="next token", col_title="t (input token)", marks=[(int(y), t) for t, y in enumerate(ys)],
             describe=lambda r, c: f"{shown_key}[b={b}, t={c}, v={r}]  next '{vocab[r]}' after '{cols[c]}'"
                                   f"{' (target)' if r == ys[c] else f'; target is {targets[c]!r}'}",
@@ -146,7 +146,7 @@ def _vocab_view(key: str, title: str, kind_note: str):
 
 def _loss_pos(snap: Snapshot, vs: ViewState) -> HeatmapData:
     if second_pass(snap):
-        data = batch_time_view(snap, "after/loss_per_position", "loss, second pass", "")
+        data = batch_time_view(snap, "after/loss_per_position", "loss (2nd pass)", "")
         data.title += f": mean {float(snap.trace['loss_after']):.4f} (was {float(snap.trace['loss']):.4f})"
         return data
     data = batch_time_view(snap, "loss_per_position", "loss per position  −log p(target)", "after loss")
@@ -163,7 +163,7 @@ OUTPUT_SPECS = [
     Spec("h_out", TH, 0, 0, _h_out),
     Spec("loss_per_position", P, 0, 1, _loss_pos),
     Spec("logits", S, 1, 0, _vocab_view("logits", "logits", "after head")),
-    Spec("probs", P, 1, 1, _vocab_view("probs", "probabilities (softmax)", "after loss")),
+    Spec("probs", P, 1, 1, _vocab_view("probs", "probabilities p = softmax", "after loss")),
     Spec("lm_head.weight", S, 1, 2, _lm_head, editable_param="lm_head.weight"),
 ]
 
