@@ -114,6 +114,12 @@ class Heatmap(QtCore.QObject):
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         for side in ("top", "bottom", "left"):  # frame-only axes: each would be painted on every change
             self.colorbar.hideAxis(side)
+        # Axes, titles and colour bars rarely change: Qt keeps them as pixmaps
+        # instead of calling their (Python) paint on every repaint of the canvas.
+        cache = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.plot.titleLabel,
+                     self.colorbar.axis, self.colorbar.bar):
+            item.setCacheMode(cache)
         self.texts = CellTexts()
         self.texts.setZValue(8)
         self.plot.addItem(self.texts)
