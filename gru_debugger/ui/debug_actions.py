@@ -26,6 +26,30 @@ ACTIONS: tuple[tuple[str, str, str, SP, str], ...] = (
 )
 
 
+def tinted_icon(widget: QtWidgets.QWidget, which: SP, size: int = 32) -> QtGui.QIcon:
+    """A standard icon drawn in the palette's text colour, so that it reads on
+    light and dark schemes alike (the style's own arrows are always dark)."""
+    source = widget.style().standardIcon(which).pixmap(size, size)
+    out = QtGui.QPixmap(source.size())
+    out.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(out)
+    painter.drawPixmap(0, 0, source)
+    painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(out.rect(), widget.palette().color(QtGui.QPalette.ColorRole.WindowText))
+    painter.end()
+    icon = QtGui.QIcon(out)
+    disabled = widget.palette().color(QtGui.QPalette.ColorGroup.Disabled, QtGui.QPalette.ColorRole.WindowText)
+    faded = QtGui.QPixmap(out.size())
+    faded.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(faded)
+    painter.drawPixmap(0, 0, out)
+    painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(faded.rect(), disabled)
+    painter.end()
+    icon.addPixmap(faded, QtGui.QIcon.Mode.Disabled)
+    return icon
+
+
 class DebugActions(QtCore.QObject):
     """Owns the QActions and keeps their enabled state in step with the controller."""
 
@@ -34,10 +58,9 @@ class DebugActions(QtCore.QObject):
     def __init__(self, controller: Controller, parent: QtWidgets.QWidget):
         super().__init__(parent)
         self.controller = controller
-        style = parent.style()
         self.actions: dict[str, QtGui.QAction] = {}
         for name, text, shortcut, icon, tip in ACTIONS:
-            action = QtGui.QAction(style.standardIcon(icon), text, parent)
+            action = QtGui.QAction(tinted_icon(parent, icon), text, parent)
             action.setObjectName(f"action-{name}")
             action.setShortcut(QtGui.QKeySequence(shortcut))
             action.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
