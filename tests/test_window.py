@@ -191,3 +191,15 @@ def test_an_exception_in_a_slot_is_shown_not_fatal(qtbot, window, monkeypatch, c
     assert "RuntimeError: boom" in capsys.readouterr().err
     window.controller.step()  # still usable
     assert window.controller.cursor == 0
+
+
+def test_a_deleted_window_stops_listening(qtbot, settings):
+    ctl = Controller(Config(seed=0))
+    win = MainWindow(ctl, settings)
+    connected = len(ctl.changed)
+    assert connected > 10
+    win.deleteLater()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    assert len(ctl.changed) == 0
+    ctl.step()  # nobody left to call into a deleted widget
+    assert ctl.cursor == 0

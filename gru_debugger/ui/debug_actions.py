@@ -7,6 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.controller import Controller, ControllerError
 from ..core.snapshot import Snapshot
+from .subscribe import subscribe
 
 SP = QtWidgets.QStyle.StandardPixmap
 
@@ -68,8 +69,8 @@ class DebugActions(QtCore.QObject):
             action.setStatusTip(tip)
             action.triggered.connect(getattr(self, f"_do_{name}"))
             self.actions[name] = action
-        controller.changed.connect(self._on_changed)
-        controller.history_changed.connect(self._refresh)
+        subscribe(controller.changed, self, self._on_changed)
+        subscribe(controller.history_changed, self, self._refresh)
         self._refresh()
 
     def __getitem__(self, name: str) -> QtGui.QAction:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.phases import GATE_SUBSTEPS
 from ..core.snapshot import Snapshot
 from . import theme
+from .subscribe import subscribe
 
 FONT_PT = 9.0
 MARGIN = 8
@@ -100,12 +100,10 @@ class DiagramView(QtWidgets.QWidget):
         self.setFont(font)
         self.setMouseTracking(True)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
 
     # ------------------------------------------------------------ controller
     def _on_changed(self, snapshot: Snapshot) -> None:
-        if not shiboken6.isValid(self):
-            return
         self._snap = snapshot
         self._geom_key = None   # texts (shapes, loss) may have changed width
         self.update()

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 from ..core.config import PARAM_NAMES
 from . import theme
 from .view_state import ViewState
+from .subscribe import subscribe
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class EquationView(QtWidgets.QWidget):
 
         self._b_spin.valueChanged.connect(self._on_b_spin)
         self._j_spin.valueChanged.connect(self._on_j_spin)
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         view_state.changed.connect(self._on_view_changed)
         self._snapshot = controller.snapshot()
         self._refresh()
@@ -171,13 +171,6 @@ class EquationView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ slots
     def _on_changed(self, snapshot) -> None:
-        if not shiboken6.isValid(self):
-            # The C++ widget is gone but the controller still knows the slot.
-            try:
-                self._controller.changed.disconnect(self._on_changed)
-            except Exception:
-                pass
-            return
         try:
             self._snapshot = snapshot
             self._refresh()

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 import math
 
-import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 from ..core.controller import Controller
 from ..core.snapshot import Snapshot
 from .edit_support import HINT_STYLE, ErrorLine
+from .subscribe import subscribe
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class HyperPanel(QtWidgets.QWidget):
         layout.addWidget(self.error)
         layout.addStretch(1)
 
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         self._refresh(controller.snapshot())
 
     # ------------------------------------------------------------ public
@@ -200,8 +200,6 @@ class HyperPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ controller -> widgets
     def _on_changed(self, snapshot: Snapshot) -> None:
-        if not shiboken6.isValid(self):
-            return
         try:
             self._refresh(snapshot)
         except Exception as exc:  # a slot must not raise

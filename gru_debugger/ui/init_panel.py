@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 from ..core.config import PARAM_NAMES, default_init
@@ -17,6 +16,7 @@ from ..core.controller import Controller
 from ..core.init import MATRIX_ONLY, SCHEMES
 from ..core.snapshot import Snapshot
 from .edit_support import HINT_STYLE, ErrorLine
+from .subscribe import subscribe
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class InitPanel(QtWidgets.QWidget):
         layout.addWidget(self.error)
         layout.addStretch(1)
 
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         self._refresh(controller.snapshot(), force=True)
 
     # ------------------------------------------------------------ public
@@ -253,8 +253,6 @@ class InitPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ controller -> widgets
     def _on_changed(self, snapshot: Snapshot) -> None:
-        if not shiboken6.isValid(self):
-            return
         try:
             self._refresh(snapshot)
         except Exception as exc:  # a slot must not raise

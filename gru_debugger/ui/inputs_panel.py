@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import shiboken6
 from PySide6 import QtCore, QtWidgets
 
 from ..core.controller import Controller
 from ..core.snapshot import Snapshot
 from .edit_support import HINT_STYLE, ErrorLine
+from .subscribe import subscribe
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class InputsPanel(QtWidgets.QWidget):
         position_form.addRow("Starts at token:", position_row)
         layout.addWidget(position_box)
 
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         self._refresh(controller.snapshot(), force=True)
 
     # ------------------------------------------------------------ public
@@ -179,8 +179,6 @@ class InputsPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ controller -> widgets
     def _on_changed(self, snapshot: Snapshot) -> None:
-        if not shiboken6.isValid(self):
-            return
         try:
             self._refresh(snapshot)
         except Exception as exc:  # a slot must not raise

@@ -25,6 +25,7 @@ from .training_panel import TrainingPanel
 from .undo_bridge import UndoBridge
 from .update_header import UpdateHeader
 from .view_state import ViewState
+from .subscribe import subscribe
 
 # Tensor panels: key, dock title, specs, one-line introduction.
 TENSOR_PANELS = (
@@ -83,7 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setStatusBar(self.status)
         for panel in self.panels.values():
             panel.hover.connect(self.status.show_hover)
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         self.resize(1600, 1000)
         self._default_state = self.saveState(LAYOUT_VERSION)
         self.restore_layout()

@@ -8,6 +8,7 @@ from PySide6 import QtWidgets
 
 from ..core.controller import Controller
 from ..core.snapshot import Snapshot
+from .subscribe import subscribe
 
 
 @lru_cache(maxsize=8)
@@ -33,7 +34,7 @@ class StatusLine(QtWidgets.QStatusBar):
         for label in (self.where, self.batch, self.loss, self.bad):
             self.addPermanentWidget(label)
         self._trace_id = None
-        controller.changed.connect(self.update_from)
+        subscribe(controller.changed, self, self.update_from)
         self.update_from(controller.snapshot())
 
     def update_from(self, snapshot: Snapshot) -> None:

@@ -16,6 +16,7 @@ from ..core.snapshot import Snapshot
 from .curve import CurvePlot, CurveData
 from .heatmap import Heatmap, HeatmapData
 from .view_state import ViewState
+from .subscribe import subscribe
 
 Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
 
@@ -85,7 +86,7 @@ class TensorPanel(QtWidgets.QWidget):
             self.heatmaps[spec.name] = heatmap
         self._snapshot: Snapshot | None = None
         self._stale = True
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         view_state.changed.connect(self._on_view_changed)
         self._on_changed(controller.snapshot())
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.controller import ControllerError
 from ..core.phases import GATE_SUBSTEPS, PHASE_TITLES, PHASES, Step
 from ..core.snapshot import Snapshot
 from . import theme
+from .subscribe import subscribe
 
 TIMESTEP_PHASES = ("gru", "backward")
 
@@ -98,13 +98,11 @@ class TimelineView(QtWidgets.QWidget):
         self.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.PreventContextMenu)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_Hover, True)
-        controller.changed.connect(self._on_changed)
-        controller.breakpoints_changed.connect(self._on_breakpoints_changed)
+        subscribe(controller.changed, self, self._on_changed)
+        subscribe(controller.breakpoints_changed, self, self._on_breakpoints_changed)
 
     # ------------------------------------------------------------ controller
     def _on_changed(self, snapshot: Snapshot) -> None:
-        if not shiboken6.isValid(self):
-            return
         old_T = self._T
         self._snap = snapshot
         if self._T != old_T:
@@ -113,8 +111,6 @@ class TimelineView(QtWidgets.QWidget):
         self.update()
 
     def _on_breakpoints_changed(self, phases) -> None:
-        if not shiboken6.isValid(self):
-            return
         self._breakpoints = frozenset(phases)
         self.update()
 

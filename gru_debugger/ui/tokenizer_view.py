@@ -14,10 +14,10 @@ import html
 import logging
 
 import numpy as np
-import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
+from .subscribe import subscribe
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class TokenizerView(QtWidgets.QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([230, 600])
 
-        controller.changed.connect(self._on_changed)
+        subscribe(controller.changed, self, self._on_changed)
         self._refresh(controller.snapshot())
 
     # ------------------------------------------------------------ public
@@ -263,13 +263,6 @@ class TokenizerView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ slots
     def _on_changed(self, snapshot) -> None:
-        if not shiboken6.isValid(self):
-            # The C++ widget is gone but the controller still knows the slot.
-            try:
-                self._controller.changed.disconnect(self._on_changed)
-            except Exception:
-                pass
-            return
         try:
             self._refresh(snapshot)
         except Exception:  # never raise out of a slot

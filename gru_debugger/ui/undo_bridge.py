@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui
 
 from ..core.controller import Controller, ControllerError
+from .subscribe import subscribe
 
 
 class _Mirror(QtGui.QUndoCommand):
@@ -35,7 +36,7 @@ class UndoBridge(QtCore.QObject):
         self.controller = controller
         self.stack = QtGui.QUndoStack(self)
         self._syncing = False
-        controller.history_changed.connect(self.sync)
+        subscribe(controller.history_changed, self, self.sync)
 
     def forward(self, what: str) -> None:
         """A Qt-side undo/redo: carry it out on the controller."""
