@@ -20,6 +20,7 @@ from ..core.phases import GATE_SUBSTEPS
 from ..core.snapshot import Snapshot
 from . import theme
 from .subscribe import subscribe
+from .hover import HoverTracking
 
 FONT_PT = 9.0
 MARGIN = 8
@@ -84,7 +85,7 @@ def _contrast_text(fill: QtGui.QColor) -> QtGui.QColor:
     return QtGui.QColor("#15171a") if lum > 0.5 else QtGui.QColor("#ffffff")
 
 
-class DiagramView(QtWidgets.QWidget):
+class DiagramView(HoverTracking):
     """The model as boxes and arrows; see the module docstring."""
 
     block_clicked = QtCore.Signal(str)   # "tokenizer", "input", "gru", "output", "gradients" or "update"
@@ -635,23 +636,8 @@ class DiagramView(QtWidgets.QWidget):
         event.accept()
         self.block_clicked.emit(key)
 
-    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
-        name = self._name_at(event.position())
-        if name != self._hover:
-            self._hover = name
-            if name is None:
-                self.unsetCursor()
-            else:
-                self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
-            self.update()
-        super().mouseMoveEvent(event)
-
-    def leaveEvent(self, event: QtCore.QEvent) -> None:
-        if self._hover is not None:
-            self._hover = None
-            self.unsetCursor()
-            self.update()
-        super().leaveEvent(event)
+    def _hover_key(self, point):
+        return self._name_at(point)
 
     def tooltip_text(self, point) -> str:
         name = self._name_at(point)

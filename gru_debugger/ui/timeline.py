@@ -20,6 +20,7 @@ from ..core.phases import GATE_SUBSTEPS, PHASE_TITLES, PHASES, Step
 from ..core.snapshot import Snapshot
 from . import theme
 from .subscribe import subscribe
+from .hover import HoverTracking
 
 TIMESTEP_PHASES = ("gru", "backward")
 
@@ -78,7 +79,7 @@ def _contrast_text(fill: QtGui.QColor) -> QtGui.QColor:
     return QtGui.QColor("#15171a") if lum > 0.5 else QtGui.QColor("#ffffff")
 
 
-class TimelineView(QtWidgets.QWidget):
+class TimelineView(HoverTracking):
     """A custom-painted strip of the 13 phases; see the module docstring."""
 
     message = QtCore.Signal(str)   # a refused request, for the status bar
@@ -471,23 +472,8 @@ class TimelineView(QtWidgets.QWidget):
             self.message.emit(str(exc))
         event.accept()
 
-    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:
-        hit = self._hit(event.position())
-        if hit != self._hover:
-            self._hover = hit
-            if hit is None:
-                self.unsetCursor()
-            else:
-                self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
-            self.update()
-        super().mouseMoveEvent(event)
-
-    def leaveEvent(self, event: QtCore.QEvent) -> None:
-        if self._hover is not None:
-            self._hover = None
-            self.unsetCursor()
-            self.update()
-        super().leaveEvent(event)
+    def _hover_key(self, point):
+        return self._hit(point)
 
     def tooltip_text(self, point) -> str:
         """What the tooltip says at a widget point ('' over nothing)."""
