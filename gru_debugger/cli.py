@@ -84,8 +84,11 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from .ui.app import run
+    from .ui.app import no_display_reason, run
 
+    reason = no_display_reason()
+    if reason:
+        raise CliError(reason)
     return run(args.config)
 
 

@@ -85,3 +85,12 @@ def test_main_py_runs_as_a_script(tmp_path):
 def test_notebook_config_file_equals_the_defaults():
     from gru_debugger.core.config import Config, load_config
     assert load_config(ROOT / "resources" / "notebook_config.json") == Config()
+
+
+def test_the_window_without_a_display_says_so(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "screenshots" in err and err.count("\n") == 1

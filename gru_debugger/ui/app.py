@@ -1,6 +1,7 @@
 """Composition root: QApplication, controller, main window."""
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from types import TracebackType
@@ -37,6 +38,16 @@ def install_excepthook(window: QtWidgets.QWidget) -> None:
         box.setDetailedText(text)
         box.open()
     sys.excepthook = hook
+
+
+def no_display_reason() -> str | None:
+    """Why a window cannot open here (Linux without X11 or Wayland), or None."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); run it on a "
+            "desktop, or make images without a display: python main.py screenshots --out DIR")
 
 
 def run(config_path: str | None = None) -> int:
