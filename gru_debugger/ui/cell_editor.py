@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from ..core.controller import Controller, ControllerError
+from .edit_support import busy
 
 
 class CellEditor(QtCore.QObject):
@@ -51,7 +52,8 @@ class CellEditor(QtCore.QObject):
             self.message.emit(f"'{text}' is not a number; {param} is unchanged")
             return False
         try:
-            self.controller.set_param(param, index, value)
+            with busy():
+                self.controller.set_param(param, index, value)
         except ControllerError as exc:
             self.message.emit(f"{exc}; {param} is unchanged")
             return False

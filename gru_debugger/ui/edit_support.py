@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from PySide6 import QtCore, QtWidgets
 
@@ -12,6 +13,16 @@ ERROR_STYLE = "color: #d0342c;"
 HINT_STYLE = "color: palette(placeholder-text);"
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def busy() -> Iterator[None]:
+    """A wait cursor while an edit recomputes (large models take a moment)."""
+    QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QtWidgets.QApplication.restoreOverrideCursor()
 
 
 class ErrorLine(QtWidgets.QLabel):
@@ -32,7 +43,8 @@ class ErrorLine(QtWidgets.QLabel):
     def attempt(self, action: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
         """Run one controller edit; show its refusal here instead of raising."""
         try:
-            action(*args, **kwargs)
+            with busy():
+                action(*args, **kwargs)
         except ControllerError as exc:
             self.show_message(str(exc))
             return False
