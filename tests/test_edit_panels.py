@@ -230,8 +230,10 @@ def test_scheme_change_reinitialises_and_notebook_defaults_restore(init, ctl):
     row.button.click()
     assert ctl.config.init["x2g.weight"] == {"scheme": "normal", "mean": 0.0, "std": 0.5}
     assert not ctl.state.params["x2g.weight"].equal(original)
+    steps = len(ctl.undo_texts)
     init.defaults.click()
     assert not shows_error(init)
+    assert len(ctl.undo_texts) == steps + 1 and ctl.undo_texts[-1] == "Notebook initialisation"
     assert {k: dict(v) for k, v in ctl.config.init.items()} == default_init()
     assert ctl.state.params["x2g.weight"].equal(original)
     assert row.combo.currentData() == "constant" and row.fields["value"].value() == 0.5

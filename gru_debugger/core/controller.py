@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from psygnal import Signal
 
 from .config import Config, ConfigError, validate
-from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_param_cell, with_reinit,
-                    with_seed)
+from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
+                    with_reinit, with_seed)
 from .engine import ModelState, Trace, compute_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step
 from .snapshot import Snapshot
@@ -239,6 +239,10 @@ class Controller:
 
     def set_init(self, name: str, spec: Mapping[str, Any]) -> None:
         self._edit(f"Initialise {name}: {spec.get('scheme', '?')}", lambda s: with_init(s, name, spec))
+
+    def set_inits(self, specs: Mapping[str, Mapping[str, Any]], text: str = "Initialise parameters") -> None:
+        """Several schemes in one undo step (e.g. back to the notebook's)."""
+        self._edit(text, lambda s: with_inits(s, specs))
 
     def reinitialise(self, names: Iterable[str] | None = None) -> None:
         from .config import PARAM_NAMES

@@ -87,10 +87,16 @@ def with_reinit(state: ModelState, names: Iterable[str]) -> ModelState:
 
 def with_init(state: ModelState, name: str, spec: Mapping[str, Any]) -> ModelState:
     """Choose a new scheme for one parameter and re-initialise it with it."""
-    _check_name(name)
-    cfg = state.config.with_changes(init={name: dict(spec)})
+    return with_inits(state, {name: spec})
+
+
+def with_inits(state: ModelState, specs: Mapping[str, Mapping[str, Any]]) -> ModelState:
+    """New schemes for several parameters at once, each re-initialised."""
+    for name in specs:
+        _check_name(name)
+    cfg = state.config.with_changes(init={name: dict(spec) for name, spec in specs.items()})
     moved = ModelState(cfg, state.params, state.iteration, state.position, state.base_seed)
-    return with_reinit(moved, [name])
+    return with_reinit(moved, list(specs))
 
 
 def with_seed(state: ModelState, seed: int | None) -> ModelState:

@@ -245,8 +245,8 @@ class InitPanel(QtWidgets.QWidget):
         return self.error.attempt(self.controller.reinitialise)
 
     def notebook_defaults(self) -> bool:
-        """Every parameter back to the notebook's scheme (one undo step each)."""
-        return self.error.attempt(self._apply_defaults)
+        """Every parameter back to the notebook's scheme, in one undo step."""
+        return self.error.attempt(self.controller.set_inits, default_init(), "Notebook initialisation")
 
     def set_seed(self, seed: int | None) -> bool:
         return self.error.attempt(self.controller.set_seed, seed)
@@ -292,6 +292,3 @@ class InitPanel(QtWidgets.QWidget):
     def _on_defaults(self) -> None:
         self.notebook_defaults()
 
-    def _apply_defaults(self) -> None:
-        for name, spec in default_init().items():
-            self.controller.set_init(name, spec)
