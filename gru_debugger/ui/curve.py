@@ -18,10 +18,13 @@ class CurveData:
     x_title: str = ""
     y_title: str = ""
     marker_x: float | None = None  # a vertical line (current timestep)
+    x_range: tuple[float, float] | None = None  # fixed ranges keep the axes still while data fills in
+    y_range: tuple[float, float] | None = None
     note: str = ""
 
     def key(self) -> tuple:
         return (self.title, self.x.tobytes(), tuple((k, v.tobytes()) for k, v in self.ys.items()),
+                self.x_range, self.y_range,
                 self.marker_x, self.note)
 
 
@@ -77,6 +80,8 @@ class CurvePlot(QtCore.QObject):
         if data.note:
             self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             self.note.setPos(0.5, 0.5)
+        elif data.x_range is not None and data.y_range is not None:
+            self.plot.setRange(xRange=data.x_range, yRange=data.y_range, padding=0.05)
         else:
             self.plot.enableAutoRange()
         return True

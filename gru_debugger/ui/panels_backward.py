@@ -30,11 +30,15 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
     mask = snap.time_mask("grad/h")
     norms = np.sqrt((arr.astype(np.float64) ** 2).sum(axis=(0, 2)))
     with np.errstate(divide="ignore"):
-        logs = np.where(mask & (norms > 0), np.log10(np.where(norms > 0, norms, 1.0)), np.nan)
+        all_logs = np.where(norms > 0, np.log10(np.where(norms > 0, norms, 1.0)), np.nan)
+    logs = np.where(mask, all_logs, np.nan)
+    finite = all_logs[np.isfinite(all_logs)]
+    y_range = (float(finite.min()), float(finite.max()) if finite.max() > finite.min() else float(finite.min()) + 1) \
+        if finite.size else None
     step = snap.step
     marker = float(step.t) if step is not None and step.phase == "backward" else None
     return CurveData(title, x=np.arange(T, dtype=float), ys={"all rows": logs}, x_title="t",
-                     y_title="log10 norm", marker_x=marker)
+                     y_title="log10 norm", marker_x=marker, x_range=(0.0, max(T - 1, 1.0)), y_range=y_range)
 
 
 def _grad(name: str):

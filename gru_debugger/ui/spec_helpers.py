@@ -111,6 +111,7 @@ def batch_time_view(snap: Snapshot, key: str, title: str, note: str) -> HeatmapD
 def param_view(snap: Snapshot, name: str, source: str = "param", title: str | None = None) -> HeatmapData:
     """A parameter (or its gradient/update): labels rows by token or gate."""
     cfg = snap.config
+    levels = None
     if source == "param":
         arr = snap.param(name)
         label = title or (f"{name} (updated)" if snap.phase_done("update") else name)
@@ -122,12 +123,14 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
             return missing(label, when)
         if source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward"):
             label += "  (summed so far)"
+        if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
+            levels = symmetric_levels(snap.trace[f"grad/{name}"], arr)
     rows, cols, separators = _param_axes(snap, name, cfg.hidden_size, cfg.n_embd)
     data = arr if arr.ndim == 2 else arr[None, :]
     if arr.ndim == 1:
         rows, cols = ["bias"], rows
     return HeatmapData(
-        data, label, row_labels=rows, col_labels=cols, separators=separators if arr.ndim == 2 else (),
+        data, label, row_labels=rows, col_labels=cols, separators=separators if arr.ndim == 2 else (), levels=levels,
         describe=lambda r, c, name=name, rows=rows, cols=cols, vec=arr.ndim == 1:
             f"{name}[{c}]  ({cols[c]})" if vec else f"{name}[{r}, {c}]  ({rows[r]}, {cols[c]})",
     )
