@@ -68,6 +68,7 @@ class TensorPanel(QtWidgets.QWidget):
         layout.addWidget(self.caption)
         self.canvas = pg.GraphicsLayoutWidget(parent=self)
         self.canvas.ci.setSpacing(6)
+        self.canvas.ci.layout.setVerticalSpacing(12)  # room between an axis and the next title
         layout.addWidget(self.canvas, 1)
         self.info = QtWidgets.QLabel("Hover a cell to see its exact value.", self)
         self.info.setObjectName("hover-info")
