@@ -21,6 +21,7 @@ from ..core.snapshot import Snapshot
 from . import theme
 from .subscribe import subscribe
 from .hover import HoverTracking
+from .theme import contrast_text, mix
 
 FONT_PT = 9.0
 MARGIN = 8
@@ -73,16 +74,6 @@ class _Geometry:
     lane_x: float = 0.0
     lane: QtCore.QRectF = field(default_factory=QtCore.QRectF)        # clickable gradient lane
     loop_x: float = 0.0                                                # recurrence, inside the cell
-
-
-def _mix(a: QtGui.QColor, b: QtGui.QColor, f: float) -> QtGui.QColor:
-    return QtGui.QColor.fromRgbF(a.redF() * f + b.redF() * (1 - f), a.greenF() * f + b.greenF() * (1 - f),
-                                 a.blueF() * f + b.blueF() * (1 - f))
-
-
-def _contrast_text(fill: QtGui.QColor) -> QtGui.QColor:
-    lum = 0.2126 * fill.redF() + 0.7152 * fill.greenF() + 0.0722 * fill.blueF()
-    return QtGui.QColor("#15171a") if lum > 0.5 else QtGui.QColor("#ffffff")
 
 
 class DiagramView(HoverTracking):
@@ -282,9 +273,9 @@ class DiagramView(HoverTracking):
                strong: float = 0.30) -> tuple[QtGui.QPen, QtGui.QColor, QtGui.QColor]:
         """Pen, fill and text colour of a block in a state."""
         if state == "active":
-            return QtGui.QPen(c["active"], 2.2), _mix(c["active"], c["background"], strong), c["text"]
+            return QtGui.QPen(c["active"], 2.2), mix(c["active"], c["background"], strong), c["text"]
         if state == "done":
-            return QtGui.QPen(c["done"], 1.3), _mix(c["done"], c["background"], 0.16), c["text"]
+            return QtGui.QPen(c["done"], 1.3), mix(c["done"], c["background"], 0.16), c["text"]
         text = QtGui.QColor(c["text"])
         text.setAlphaF(0.55)
         return QtGui.QPen(c["pending"], 1.2), c["background"], text
@@ -318,7 +309,7 @@ class DiagramView(HoverTracking):
         if dashed and state == "pending":
             pen.setStyle(QtCore.Qt.PenStyle.DashLine)
         if hover:
-            fill = _mix(c["text"], fill, 0.07)
+            fill = mix(c["text"], fill, 0.07)
         p.setPen(pen)
         p.setBrush(fill)
         inset = pen.widthF() / 2
@@ -447,9 +438,9 @@ class DiagramView(HoverTracking):
         if state == "active":
             fill = QtGui.QColor(c["active"])
             p.setPen(QtGui.QPen(c["text"], 1.5))
-            text = _contrast_text(fill)
+            text = contrast_text(fill)
         elif state == "done":
-            fill = _mix(c["done"], c["background"], 0.30)
+            fill = mix(c["done"], c["background"], 0.30)
             p.setPen(QtGui.QPen(c["done"], 1.1))
             text = c["text"]
         else:

@@ -39,6 +39,18 @@ DARK = Scheme(True, "#1e1f22", "#e8eaed", (60, 63, 68, 255), (255, 0, 255, 255),
               "#ffb000", "#5aa0ea", "#4a4e55", "#ff6b5e")
 
 
+def mix(a: QtGui.QColor, b: QtGui.QColor, f: float) -> QtGui.QColor:
+    """``f`` of colour ``a`` over ``b``."""
+    return QtGui.QColor.fromRgbF(a.redF() * f + b.redF() * (1 - f), a.greenF() * f + b.greenF() * (1 - f),
+                                 a.blueF() * f + b.blueF() * (1 - f))
+
+
+def contrast_text(fill: QtGui.QColor) -> QtGui.QColor:
+    """Dark or white text, whichever reads on ``fill``."""
+    lum = 0.2126 * fill.redF() + 0.7152 * fill.greenF() + 0.0722 * fill.blueF()
+    return QtGui.QColor("#15171a") if lum > 0.5 else QtGui.QColor("#ffffff")
+
+
 def system_is_dark(app: QtWidgets.QApplication | None = None) -> bool:
     app = app or QtWidgets.QApplication.instance()
     if app is None:

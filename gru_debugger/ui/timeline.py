@@ -21,6 +21,7 @@ from ..core.snapshot import Snapshot
 from . import theme
 from .subscribe import subscribe
 from .hover import HoverTracking
+from .theme import contrast_text, mix
 
 TIMESTEP_PHASES = ("gru", "backward")
 
@@ -66,17 +67,6 @@ class _Chip:
     title: QtCore.QRectF                  # where the title is drawn
     cells: list[tuple[int, QtCore.QRectF]] = field(default_factory=list)  # (t, rect), left to right
     cell_area: QtCore.QRectF | None = None
-
-
-def _mix(a: QtGui.QColor, b: QtGui.QColor, f: float) -> QtGui.QColor:
-    """``f`` of colour ``a`` over ``b``."""
-    return QtGui.QColor.fromRgbF(a.redF() * f + b.redF() * (1 - f), a.greenF() * f + b.greenF() * (1 - f),
-                                 a.blueF() * f + b.blueF() * (1 - f))
-
-
-def _contrast_text(fill: QtGui.QColor) -> QtGui.QColor:
-    lum = 0.2126 * fill.redF() + 0.7152 * fill.greenF() + 0.0722 * fill.blueF()
-    return QtGui.QColor("#15171a") if lum > 0.5 else QtGui.QColor("#ffffff")
 
 
 class TimelineView(HoverTracking):
@@ -319,7 +309,7 @@ class TimelineView(HoverTracking):
                 radius = min(6.0, chip.rect.width() / 4)
                 body = chip.rect.adjusted(0.5, 0.5, -0.5, -0.5)
                 if chip.cells:
-                    fill = _mix(colours[state], background, 0.22 if state != "pending" else 0.45)
+                    fill = mix(colours[state], background, 0.22 if state != "pending" else 0.45)
                 else:
                     fill = QtGui.QColor(colours[state])
                 if hover:
@@ -331,7 +321,7 @@ class TimelineView(HoverTracking):
                 p.setPen(pen)
                 p.setBrush(fill)
                 p.drawRoundedRect(body, radius, radius)
-                title_colour = text if chip.cells else _contrast_text(fill)
+                title_colour = text if chip.cells else contrast_text(fill)
                 if not chip.cells and state == "pending":
                     title_colour.setAlphaF(0.8)
                 p.setFont(self._title_font(chip, state, normal, bold))
@@ -422,7 +412,7 @@ class TimelineView(HoverTracking):
             label = str(t)
             if r.width() >= fm.horizontalAdvance(label) + 3 and r.height() >= fm.height() - 2:
                 fill = colours["pending"] if fraction < 1.0 else colours[state]
-                p.setPen(_contrast_text(fill))
+                p.setPen(contrast_text(fill))
                 p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter, label)
 
     def _draw_gutter(self, p: QtGui.QPainter, chip: _Chip, hover: bool) -> None:
