@@ -203,3 +203,13 @@ def test_a_deleted_window_stops_listening(qtbot, settings):
     assert len(ctl.changed) == 0
     ctl.step()  # nobody left to call into a deleted widget
     assert ctl.cursor == 0
+
+
+def test_every_debug_action_reaches_the_controller(window):
+    ctl = window.controller
+    ctl.run_to_end()
+    window.debug["next_iteration"].trigger()
+    assert ctl.state.iteration == 1 and ctl.cursor == -1
+    window.debug["step"].trigger()
+    window.debug["reset"].trigger()
+    assert ctl.state.iteration == 0 and ctl.cursor == -1 and ctl.undo_texts[-1] == "Reset"

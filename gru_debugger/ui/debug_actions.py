@@ -1,6 +1,7 @@
 """The Debug menu: actions with the shortcuts debugger users already know."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -51,6 +52,10 @@ def tinted_icon(widget: QtWidgets.QWidget, which: SP, size: int = 32) -> QtGui.Q
     return icon
 
 
+# Actions whose controller method has another name than the action.
+CONTROLLER_METHOD = {"continue": "continue_"}
+
+
 class DebugActions(QtCore.QObject):
     """Owns the QActions and keeps their enabled state in step with the controller."""
 
@@ -67,7 +72,10 @@ class DebugActions(QtCore.QObject):
             action.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
             action.setToolTip(f"{text.replace('&', '')} ({shortcut}): {tip}")
             action.setStatusTip(tip)
-            action.triggered.connect(getattr(self, f"_do_{name}"))
+            if name == "breakpoint":
+                action.triggered.connect(self._do_breakpoint)
+            else:
+                action.triggered.connect(partial(self._run_named, CONTROLLER_METHOD.get(name, name)))
             self.actions[name] = action
         subscribe(controller.changed, self, self._on_changed)
         subscribe(controller.history_changed, self, self._refresh)
@@ -82,29 +90,9 @@ class DebugActions(QtCore.QObject):
         except ControllerError as exc:
             self.error.emit(str(exc))
 
-    def _do_continue(self) -> None:
-        self._run(self.controller.continue_)
-
-    def _do_step(self) -> None:
-        self._run(self.controller.step)
-
-    def _do_step_into(self) -> None:
-        self._run(self.controller.step_into)
-
-    def _do_step_out(self) -> None:
-        self._run(self.controller.step_out)
-
-    def _do_step_back(self) -> None:
-        self._run(self.controller.step_back)
-
-    def _do_run_to_end(self) -> None:
-        self._run(self.controller.run_to_end)
-
-    def _do_next_iteration(self) -> None:
-        self._run(self.controller.next_iteration)
-
-    def _do_reset(self) -> None:
-        self._run(self.controller.reset)
+    def _run_named(self, method: str) -> None:
+        """An action that calls the controller method of the same purpose."""
+        self._run(getattr(self.controller, method))
 
     def _do_breakpoint(self) -> None:
         snap = self.controller.snapshot()
