@@ -32,9 +32,9 @@ def test_step_into_visits_gate_substeps(ctl):
 
 
 def test_step_out_finishes_the_phase(ctl):
-    ctl.run_to("gru", 2)
+    ctl.run_to("cell", 2)
     ctl.step_out()
-    assert ctl.snapshot().step == Step("gru", 7, "h")
+    assert ctl.snapshot().step == Step("cell", 7, "h")
 
 
 def test_backward_goes_back_in_time(ctl):
@@ -56,7 +56,7 @@ def test_full_walk_counts_and_loss(ctl):
 def test_not_computed_is_none_not_zero(ctl):
     snap = ctl.snapshot()
     assert snap.get("grad/h2g.weight") is None and snap.get("logits") is None
-    ctl.run_to("gru", 3)
+    ctl.run_to("cell", 3)
     mask = ctl.snapshot().time_mask("h")
     assert mask.tolist() == [True] * 4 + [False] * 4
     ctl.run_to("backward", 5)
@@ -136,11 +136,11 @@ def test_next_iteration_uses_updated_weights_and_step_back_returns(ctl):
 
 
 def test_changing_T_clamps_the_cursor(ctl):
-    ctl.run_to("gru", 6)
+    ctl.run_to("cell", 6)
     ctl.set_batch(2, 4)
-    assert ctl.snapshot().step == Step("gru", 3, "h")
+    assert ctl.snapshot().step == Step("cell", 3, "h")
     ctl.undo()
-    assert ctl.snapshot().step == Step("gru", 3, "h") and ctl.config.context_length == 8
+    assert ctl.snapshot().step == Step("cell", 3, "h") and ctl.config.context_length == 8
 
 
 def test_vocab_change_reinitialises_only_vocab_sized_params(ctl):
@@ -165,7 +165,7 @@ def test_vocab_change_reinitialises_only_vocab_sized_params(ctl):
     lambda c: c.set_init("x2g.weight", {"scheme": "normal", "std": -1}),
     lambda c: c.set_sizes(4096, 4096),
     lambda c: c.run_to("nowhere"),
-    lambda c: c.run_to("gru", 99),
+    lambda c: c.run_to("cell", 99),
     lambda c: c.toggle_breakpoint("nowhere"),
 ])
 def test_bad_requests_raise_and_change_nothing(ctl, bad):

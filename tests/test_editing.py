@@ -53,7 +53,7 @@ def test_bad_weight_values_are_refused(window):
 
 
 def test_computed_tensors_are_not_editable(window):
-    window.panels["gru"].cell_edit_requested.emit("z", 0, 0, "")
+    window.panels["cell"].cell_edit_requested.emit("z", 0, 0, "")
     assert "cannot be edited" in window.status.currentMessage()
     assert window.cell_editor.dialog is None
 

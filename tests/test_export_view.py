@@ -43,8 +43,8 @@ def raised(win, key):
 
 
 def test_numbers_as_csv_and_npy_read_back_equal(window, tmp_path):
-    window.controller.run_to("gru", 3)
-    panel = raised(window, "gru")
+    window.controller.run_to("cell", 3)
+    panel = raised(window, "cell")
     heatmap = panel.heatmaps["z"]
     shown = heatmap.shown.data
     export_view.save_heatmap_numbers(heatmap, tmp_path / "z.csv")
@@ -58,7 +58,7 @@ def test_numbers_as_csv_and_npy_read_back_equal(window, tmp_path):
 
 
 def test_numbers_not_computed_yet_are_nan(window, tmp_path):
-    window.controller.run_to("gru", 2)
+    window.controller.run_to("cell", 2)
     heatmap = raised(window, "time").heatmaps["time_h"]
     export_view.save_heatmap_numbers(heatmap, tmp_path / "h.npy")
     data = np.load(tmp_path / "h.npy")
@@ -93,19 +93,19 @@ def test_panel_and_heatmap_images(window, tmp_path):
 
 
 def test_context_menu_has_the_export_actions(window):
-    panel = raised(window, "gru")
+    panel = raised(window, "cell")
     menu = panel.context_menu("z")
     assert [a.text() for a in menu.actions()] == MENU
     numbers = [a for a in menu.actions() if "numbers" in a.text()]
     assert not any(a.isEnabled() for a in numbers)  # nothing computed yet at the start
-    window.controller.run_to("gru", 0)
+    window.controller.run_to("cell", 0)
     panel.refresh()
     assert all(a.isEnabled() for a in panel.context_menu("z").actions())
 
 
 def test_right_click_on_a_heatmap_asks_for_its_menu(window, qtbot):
-    window.controller.run_to("gru", 1)
-    panel = raised(window, "gru")
+    window.controller.run_to("cell", 1)
+    panel = raised(window, "cell")
     heatmap = panel.heatmaps["n"]
     centre = panel.canvas.mapFromScene(heatmap.plot.vb.sceneBoundingRect().center())
     with qtbot.waitSignal(heatmap.context_requested, timeout=2000) as blocker:
@@ -138,23 +138,23 @@ def test_unwritable_paths_go_to_the_status_bar(window, tmp_path):
     assert not window.export_view(str(blocker / "view.png"))
     assert window.status.currentMessage().startswith(f"Could not export to {blocker / 'view.png'}")
     window.status.clearMessage()
-    window.controller.run_to("gru", 0)
-    panel = raised(window, "gru")
+    window.controller.run_to("cell", 0)
+    panel = raised(window, "cell")
     assert not export_view.export(panel, panel.heatmaps["z"], "numbers", blocker / "z.csv", "csv")
     assert "Could not export" in window.status.currentMessage()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
 def test_numbers_of_a_placeholder_are_refused(window, tmp_path):
-    heatmap = raised(window, "gru").heatmaps["z"]
+    heatmap = raised(window, "cell").heatmaps["z"]
     with pytest.raises(ValueError, match="not computed"):
         export_view.save_heatmap_numbers(heatmap, tmp_path / "z.csv")
     assert not (tmp_path / "z.csv").exists()
 
 
 def test_menu_actions_ask_for_a_path_then_save(window, tmp_path, monkeypatch):
-    window.controller.run_to("gru", 2)
-    panel = raised(window, "gru")
+    window.controller.run_to("cell", 2)
+    panel = raised(window, "cell")
     asked = []
 
     def dialog(parent, caption, name, filters):

@@ -12,7 +12,7 @@ from gru_debugger.ui import screenshots
 from gru_debugger.ui.screenshots import PANELS, plan_walk
 
 NOTEBOOK = "resources/notebook_config.json"
-PHASE_SUBSET = ["embed", "gru", "loss"]
+PHASE_SUBSET = ["embed", "cell", "loss"]
 PANEL_FILES = [f"{stem}.png" for _, _, stem, _ in PANELS]
 
 
@@ -56,7 +56,7 @@ def test_walk_plan_names_sort_in_walk_order():
     assert names[-3:] == ["25-backward-t00", "26-update", "27-forward-after"]
     assert names == sorted(names) and len(names) == 1 + len(PHASES) - 2 + 2 * 8
     # a restricted walk keeps the names of the full one, without the start
-    assert [s.name for s in plan_walk(8, ["loss", "gru"])] == [n for n in names if "gru" in n or "loss" in n]
+    assert [s.name for s in plan_walk(8, ["loss", "cell"])] == [n for n in names if "gru" in n or "loss" in n]
     assert [s.name for s in plan_walk(12, ["backward"])][:2] == ["22-backward-t11", "23-backward-t10"]
 
 
@@ -145,7 +145,7 @@ def test_failure_midway_leaves_nothing(qapp, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--phases", "gru", "backprop"], "unknown phase(s) backprop; phases are: tokenize, batch"),
+    (["--phases", "cell", "backprop"], "unknown phase(s) backprop; phases are: tokenize, batch"),
     (["--size", "big"], "--size must look like WIDTHxHEIGHT"),
     (["--size", "640x480"], "the width must be 1200..4000 and the height 900..3000"),
     (["--size", "5000x1000"], "the width must be 1200..4000"),

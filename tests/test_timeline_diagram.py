@@ -54,7 +54,7 @@ def test_every_phase_and_timestep_can_be_hit(timeline, ctl):
     T = ctl.config.context_length
     for phase in PHASES:
         assert timeline.hit_test(timeline.chip_rect(phase).center())[0] == phase
-    for phase in ("gru", "backward"):
+    for phase in ("cell", "backward"):
         for t in range(T):
             assert timeline.hit_test(timeline.cell_rect(phase, t).center()) == (phase, t)
     # backward's cells run T-1 down to 0, left to right
@@ -70,8 +70,8 @@ def test_click_on_chip_runs_to_phase(qtbot, timeline, ctl):
 
 
 def test_click_on_timestep_cell_runs_to_that_t(qtbot, timeline, ctl):
-    qtbot.mouseClick(timeline, LEFT, pos=find_point(timeline, ("gru", 3)))
-    assert ctl.snapshot().step == Step("gru", 3, "h")
+    qtbot.mouseClick(timeline, LEFT, pos=find_point(timeline, ("cell", 3)))
+    assert ctl.snapshot().step == Step("cell", 3, "h")
     qtbot.mouseClick(timeline, LEFT, pos=find_point(timeline, ("backward", 5)))
     assert ctl.snapshot().step == Step("backward", 5)
 
@@ -81,11 +81,11 @@ def test_right_click_and_gutter_click_toggle_breakpoints(qtbot, timeline, ctl):
     ctl.breakpoints_changed.connect(seen.append)
     qtbot.mouseClick(timeline, RIGHT, pos=find_point(timeline, ("update", None)))
     assert ctl.breakpoints == {"update"}
-    qtbot.mouseClick(timeline, RIGHT, pos=find_point(timeline, ("gru", 2)))
-    assert ctl.breakpoints == {"update", "gru"}
+    qtbot.mouseClick(timeline, RIGHT, pos=find_point(timeline, ("cell", 2)))
+    assert ctl.breakpoints == {"update", "cell"}
     gutter = find_point(timeline, ("update", None), gutter=True)
     qtbot.mouseClick(timeline, LEFT, pos=gutter)
-    assert ctl.breakpoints == {"gru"}
+    assert ctl.breakpoints == {"cell"}
     assert ctl.cursor == -1  # toggling never moves the cursor
     assert len(seen) == 3
     timeline.grab()  # paints the breakpoint dot
@@ -102,9 +102,9 @@ def test_refused_request_becomes_a_message(qtbot, timeline, ctl, monkeypatch):
 
 
 def test_tooltip_names_phase_and_mouse_actions(timeline, ctl):
-    ctl.run_to("gru", 1)
+    ctl.run_to("cell", 1)
     ctl.step_into()
-    text = timeline.tooltip_text(timeline.cell_rect("gru", 2).center())
+    text = timeline.tooltip_text(timeline.cell_rect("cell", 2).center())
     assert "GRU t = 2" in text and "x2g" in text and CLICK_HELP in text
     assert "Loss" in timeline.tooltip_text(timeline.chip_rect("loss").center())
     assert timeline.tooltip_text(QtCore.QPoint(-5, -5)) == ""
@@ -112,7 +112,7 @@ def test_tooltip_names_phase_and_mouse_actions(timeline, ctl):
 
 def test_timeline_repaints_and_changes_with_cursor(timeline, ctl):
     before = image_bytes(timeline)
-    ctl.run_to("gru", 3)
+    ctl.run_to("cell", 3)
     ctl.step_into()
     ctl.step_into()
     during = image_bytes(timeline)
@@ -123,9 +123,9 @@ def test_timeline_repaints_and_changes_with_cursor(timeline, ctl):
 
 def test_timeline_follows_a_new_context_length(timeline, ctl):
     ctl.set_batch(2, 4)
-    assert timeline.hit_test(timeline.cell_rect("gru", 3).center()) == ("gru", 3)
+    assert timeline.hit_test(timeline.cell_rect("cell", 3).center()) == ("cell", 3)
     with pytest.raises(StopIteration):
-        timeline.cell_rect("gru", 4)
+        timeline.cell_rect("cell", 4)
     timeline.grab()
 
 
@@ -148,16 +148,16 @@ def test_block_at_maps_blocks_to_panels(diagram):
 
 
 def test_click_on_gru_block_emits_gru(qtbot, diagram):
-    point = diagram.block_rect("gru").center()
-    assert diagram.block_at(point) == "gru"
+    point = diagram.block_rect("cell").center()
+    assert diagram.block_at(point) == "cell"
     with qtbot.waitSignal(diagram.block_clicked, timeout=1000) as blocker:
         qtbot.mouseClick(diagram, LEFT, pos=point)
-    assert blocker.args == ["gru"]
+    assert blocker.args == ["cell"]
 
 
 def test_diagram_repaints_and_changes_with_cursor(diagram, ctl):
     images = [image_bytes(diagram)]
-    for move in (lambda: ctl.run_to("gru", 2), ctl.step_into, lambda: ctl.run_to("backward", 5),
+    for move in (lambda: ctl.run_to("cell", 2), ctl.step_into, lambda: ctl.run_to("backward", 5),
                  lambda: ctl.run_to("backward", 0), lambda: ctl.run_to("update"), ctl.run_to_end):
         move()
         images.append(image_bytes(diagram))
@@ -182,7 +182,7 @@ def test_both_widgets_paint_in_dark_and_narrow(qtbot, timeline, diagram, ctl):
         theme.apply(dark=False)
     assert dark != (image_bytes(diagram), image_bytes(timeline))
     diagram.resize(220, 480)
-    assert diagram.block_at(diagram.block_rect("gru").center()) == "gru"
+    assert diagram.block_at(diagram.block_rect("cell").center()) == "cell"
     diagram.grab()
 
 

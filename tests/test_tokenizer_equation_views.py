@@ -153,7 +153,7 @@ def test_equation_shows_start_and_every_gru_substep(eq_view, ctl, state):
     assert "nothing has run yet" in eq_view.plain_text()
     state.select(batch_row=1, unit=1)
     b, j, t = 1, 1, 3
-    walk_to(ctl, Step("gru", t, "x2g"))
+    walk_to(ctl, Step("cell", t, "x2g"))
     s = ctl.snapshot()
     for g in ("zx", "rx", "nx"):
         assert f"= {fmt(s.get(g)[b, t, j])}" in eq_view.plain_text()
@@ -163,7 +163,7 @@ def test_equation_shows_start_and_every_gru_substep(eq_view, ctl, state):
         assert f"= {fmt(s.get(g)[b, t, j])}" in eq_view.plain_text()
     ctl.step_into()
     s = ctl.snapshot()
-    assert s.step == Step("gru", t, "z")
+    assert s.step == Step("cell", t, "z")
     z, zx, zh = (float(s.get(k)[b, t, j]) for k in ("z", "zx", "zh"))
     text = eq_view.plain_text()
     assert f"z = σ(zx + zh) = σ({zx:.4f} + {zh:.4f}) = {z:.4f}" in text
@@ -184,7 +184,7 @@ def test_equation_shows_start_and_every_gru_substep(eq_view, ctl, state):
 
 
 def test_run_to_gru_shows_the_timestep_numbers(eq_view, ctl, state):
-    ctl.run_to("gru", 3)
+    ctl.run_to("cell", 3)
     s = ctl.snapshot()
     b, j = state.batch_row, state.unit
     z = s.get("z")[b, 3, j]
@@ -198,7 +198,7 @@ def test_spin_boxes_drive_the_view_state_without_echo(qtbot):
     state = ViewState()
     eq_view = EquationView(ctl, state)
     qtbot.addWidget(eq_view)
-    ctl.run_to("gru", 3)
+    ctl.run_to("cell", 3)
     s = ctl.snapshot()
     emitted = []
     state.changed.connect(lambda: emitted.append(1))
@@ -304,7 +304,7 @@ def test_other_phases_show_their_numbers(eq_view, ctl):
 
 def test_selection_is_clamped_when_h_shrinks(eq_view, ctl, state):
     state.select(batch_row=1, unit=1)
-    ctl.run_to("gru", 2)
+    ctl.run_to("cell", 2)
     ctl.set_sizes(4, 1)
     assert eq_view.selection() == (1, 0)
     assert eq_view._j_spin.maximum() == 0

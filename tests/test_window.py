@@ -54,26 +54,26 @@ def test_shortcuts_drive_the_controller(qtbot, window):
     ctl = window.controller
     ctl.run_to("dropout_in")
     press(qtbot, window, QtCore.Qt.Key.Key_F11)
-    assert ctl.snapshot().step == Step("gru", 0, "x2g")
+    assert ctl.snapshot().step == Step("cell", 0, "x2g")
     press(qtbot, window, QtCore.Qt.Key.Key_F11, QtCore.Qt.KeyboardModifier.ShiftModifier)
-    assert ctl.snapshot().step == Step("gru", 7, "h")
+    assert ctl.snapshot().step == Step("cell", 7, "h")
     press(qtbot, window, QtCore.Qt.Key.Key_Left, QtCore.Qt.KeyboardModifier.AltModifier)
-    assert ctl.snapshot().step == Step("gru", 0, "x2g")
+    assert ctl.snapshot().step == Step("cell", 0, "x2g")
     press(qtbot, window, QtCore.Qt.Key.Key_F9)
-    assert "gru" in ctl.breakpoints
+    assert "cell" in ctl.breakpoints
     ctl.run_to_start()
     press(qtbot, window, QtCore.Qt.Key.Key_F5)
-    assert ctl.snapshot().step == Step("gru", 0, "h")
+    assert ctl.snapshot().step == Step("cell", 0, "h")
     press(qtbot, window, QtCore.Qt.Key.Key_F5, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert ctl.snapshot().at_end
 
 
 def test_views_show_the_controllers_numbers(window):
     ctl = window.controller
-    ctl.run_to("gru", 3)
+    ctl.run_to("cell", 3)
     snap = ctl.snapshot()
-    np.testing.assert_array_equal(shown(window, "gru", "z").data, snap.get("z")[:, 3, :])
-    np.testing.assert_array_equal(shown(window, "gru", "h_prev").data, snap.get("h")[:, 2, :])
+    np.testing.assert_array_equal(shown(window, "cell", "z").data, snap.get("z")[:, 3, :])
+    np.testing.assert_array_equal(shown(window, "cell", "h_prev").data, snap.get("h")[:, 2, :])
     time_h = shown(window, "time", "time_h")
     np.testing.assert_array_equal(time_h.data, snap.get("h")[0].T)
     assert time_h.valid[:, :4].all() and not time_h.valid[:, 4:].any()
@@ -99,9 +99,9 @@ def test_step_back_restores_the_views(window):
 
 def test_hover_text_is_exact(window):
     ctl = window.controller
-    ctl.run_to("gru", 2)
-    shown(window, "gru", "h")
-    text = window.panels["gru"].heatmaps["h"].hover_text(1, 0)
+    ctl.run_to("cell", 2)
+    shown(window, "cell", "h")
+    text = window.panels["cell"].heatmaps["h"].hover_text(1, 0)
     value = ctl.snapshot().get("h")[1, 2, 0]
     assert text == f"h[b=1, t=2, j=0] = {float(value):.7g}"
     shown(window, "input", "wte.weight")
@@ -118,13 +118,13 @@ def test_follow_raises_the_panel_of_the_phase(window):
 
 def test_only_changed_views_repaint(window):
     ctl = window.controller
-    ctl.run_to("gru", 2)
+    ctl.run_to("cell", 2)
     QtWidgets.QApplication.processEvents()
-    params = window.panels["gru"].heatmaps["x2g.weight"]
+    params = window.panels["cell"].heatmaps["x2g.weight"]
     count = params.repaints
     ctl.step()
     assert params.repaints == count  # weights did not change: not redrawn
-    assert window.panels["gru"].refresh() == 0
+    assert window.panels["cell"].refresh() == 0
 
 
 def test_layout_round_trips_through_settings(qtbot, settings):

@@ -12,6 +12,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .cells import CELLS
+from .errors import ConfigError
+from .init import validate_init_spec
+
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 CORPUS_DIR = RESOURCES / "corpus"
 
@@ -19,10 +23,6 @@ PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias",
 
 # Largest trace we agree to build; a bigger one would take the machine's memory.
 MAX_TRACE_BYTES = 2 * 1024**3
-
-
-class ConfigError(ValueError):
-    """A configuration value that cannot work; the message says which and why."""
 
 
 def default_corpus() -> tuple[str, ...]:
@@ -55,6 +55,7 @@ class Config:
     train_mode: bool = True      # False turns dropout off (eval mode)
     seed: int | None = None      # None: fresh randomness each session, as the notebook
     learning_rate: float = 5.0   # SGD step size (large on purpose: one step shows)
+    cell: str = "gru"            # recurrent cell: "gru", "lstm" or "rnn" (see core/cells)
     init: Mapping[str, Mapping[str, Any]] = field(default_factory=default_init)
 
     def __post_init__(self) -> None:
@@ -102,8 +103,6 @@ def _is_number(value: Any) -> bool:
 
 
 def validate(cfg: Config) -> None:
-    from .init import validate_init_spec  # local: init imports this module
-
     if not isinstance(cfg.corpus, tuple) or not cfg.corpus or not all(isinstance(t, str) for t in cfg.corpus):
         raise ConfigError("corpus must be a non-empty list of texts")
     if not any(t.strip() for t in cfg.corpus):
@@ -126,6 +125,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("train_mode and lowercase must be true or false")
     if cfg.seed is not None and (not _is_int(cfg.seed) or not 0 <= cfg.seed < 2**63):
         raise ConfigError(f"seed must be a whole number >= 0 or null, got {cfg.seed!r}")
+    if not isinstance(cfg.cell, str) or cfg.cell not in CELLS:
+        raise ConfigError(f"cell must be one of {', '.join(CELLS)}; got {cfg.cell!r}")
     if not _is_number(cfg.learning_rate):
         raise ConfigError(f"learning_rate must be a finite number, got {cfg.learning_rate!r}")
     unknown = set(cfg.init) - set(PARAM_NAMES)

@@ -84,7 +84,7 @@ class Controller:
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return build_steps(self.config.context_length)
+        return build_steps(self.config.context_length, self.config.cell)
 
     def snapshot(self, reasons: Iterable[str] = ()) -> Snapshot:
         return Snapshot(self._state, self._trace, self._cursor, frozenset(reasons))
@@ -130,7 +130,7 @@ class Controller:
         return bool(self._nav) or self._cursor > -1 or self._undoable_iteration() is not None
 
     def step(self) -> None:
-        """One timestep inside the GRU and backward phases, one phase elsewhere."""
+        """One timestep inside the cell and backward phases, one phase elsewhere."""
         self._require_forward()
         steps, i = self.steps, self._cursor + 1
         while i < self.last and not is_coarse(steps[i]):
@@ -138,7 +138,7 @@ class Controller:
         self._move(i)
 
     def step_into(self) -> None:
-        """Like step, but stops at each gate sub-step of a GRU timestep."""
+        """Like step, but stops at each gate sub-step of a cell timestep."""
         self._require_forward()
         self._move(self._cursor + 1)
 
@@ -278,6 +278,11 @@ class Controller:
     def set_position(self, position: int) -> None:
         self.configure(f"Position = {position}", position=position)
 
+    def set_cell(self, cell: str) -> None:
+        """Switch the recurrent cell (GRU, LSTM, RNN); x2g and h2g are drawn anew
+        with their schemes (their shapes change), the other weights stay."""
+        self.configure(f"Cell = {cell}", cell=cell)
+
     def set_sizes(self, n_embd: int, hidden_size: int) -> None:
         self.configure(f"Sizes E={n_embd} H={hidden_size}", n_embd=n_embd, hidden_size=hidden_size)
 
@@ -343,7 +348,7 @@ class Controller:
             trace = self._trace_for(state)
         except ConfigError as exc:
             raise ControllerError(str(exc)) from None
-        old_steps, new_steps = self.steps, build_steps(state.config.context_length)
+        old_steps, new_steps = self.steps, build_steps(state.config.context_length, state.config.cell)
         if cursor is None:
             cursor = self._map(self._cursor, old_steps, new_steps)
             nav = [self._map(c, old_steps, new_steps) for c in self._nav]

@@ -23,9 +23,13 @@ def draw_seed() -> int:
 
 def estimate_trace_bytes(cfg: Config, vocab_size: int) -> int:
     """Rough size of one recorded iteration (float32 arrays)."""
+    from .cells import get_cell
+    cell = get_cell(cfg.cell)
     B, T, E, H, V = cfg.batch_size, cfg.context_length, cfg.n_embd, cfg.hidden_size, vocab_size
-    per_position = 8 * V + 40 * H + 6 * E      # logits/probs/grads (+after), gates and their grads
-    params = V * E + 3 * H * (E + H + 2) + V * H
+    n = cell.n_blocks
+    # logits/probs/grads (+after), pre-activations (+ slices, grads), gates and their grads, inputs
+    per_position = 8 * V + (8 * n + 4 * len(cell.gates) + 8) * H + 6 * E
+    params = V * E + n * H * (E + H + 2) + V * H
     return 4 * (B * T * per_position + 8 * params)
 
 

@@ -1,7 +1,8 @@
-"""One training iteration of the GRU language model, with every number recorded.
+"""One training iteration of the recurrent language model, with every number recorded.
 
 The computation is written out by hand (as in the notebook) rather than with
-``torch.nn.GRU`` so that each gate of each timestep can be kept and shown.
+``torch.nn.GRU`` / ``nn.LSTM`` / ``nn.RNN`` so that each gate of each timestep
+can be kept and shown; the chosen cell (``core/cells``) supplies the step.
 :func:`compute_trace` is a pure function of a :class:`ModelState`: the same
 state always gives the same numbers, which is what makes stepping back exact.
 """
@@ -16,11 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .cells import Cell, get_cell
 from .config import PARAM_NAMES, Config
 from .data import Corpus, batch_at, tokenize
 from .init import initialise
-
-GATE_KEYS = ("zx", "rx", "nx", "zh", "rh", "nh", "z", "r", "n", "h")
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,13 @@ def generator(seed: int) -> torch.Generator:
 
 def param_shapes(cfg: Config, vocab_size: int) -> dict[str, tuple[int, ...]]:
     E, H, V = cfg.n_embd, cfg.hidden_size, vocab_size
+    n = get_cell(cfg.cell).n_blocks   # GRU 3 (z | r | n), LSTM 4 (i | f | g | o), RNN 1
     return {
         "wte.weight": (V, E),
-        "x2g.weight": (3 * H, E),   # rows: z | r | n
-        "x2g.bias": (3 * H,),
-        "h2g.weight": (3 * H, H),   # rows: z | r | n
-        "h2g.bias": (3 * H,),
+        "x2g.weight": (n * H, E),
+        "x2g.bias": (n * H,),
+        "h2g.weight": (n * H, H),
+        "h2g.bias": (n * H,),
         "lm_head.weight": (V, H),
     }
 
@@ -89,26 +90,28 @@ def masks_for(state: ModelState, tag: str, B: int, T: int) -> tuple[torch.Tensor
     )
 
 
-def gru_unroll(x_in: torch.Tensor, p: Mapping[str, torch.Tensor], keep: bool) -> dict[str, list[torch.Tensor]]:
-    """Run the GRU cell over time. x_in: (B, T, E). Returns per-timestep lists."""
+def unroll(cell: Cell, x_in: torch.Tensor, p: Mapping[str, torch.Tensor],
+           keep: bool) -> dict[str, list[torch.Tensor]]:
+    """Run the cell over time. x_in: (B, T, E). Returns per-timestep lists of
+    gx, gh, the block slices (GRU) and every gate of the cell."""
     B, T, _ = x_in.shape
     H = p["h2g.weight"].shape[1]
-    h = torch.zeros(B, H)                                        # h_{-1} = 0
-    rec: dict[str, list[torch.Tensor]] = {k: [] for k in GATE_KEYS + ("gx", "gh")}
+    state = {name: x_in.new_zeros(B, H) for name in cell.state}  # h_{-1} = 0 (and c_{-1})
+    keys = ("gx", "gh") + cell.split_names + cell.gates
+    rec: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
     for t in range(T):
-        gx = x_in[:, t] @ p["x2g.weight"].T + p["x2g.bias"]      # (B, 3H)
-        gh = h @ p["h2g.weight"].T + p["h2g.bias"]               # (B, 3H)
-        zx, rx, nx = gx.chunk(3, dim=-1)                         # (B, H) each
-        zh, rh, nh = gh.chunk(3, dim=-1)
-        z = torch.sigmoid(zx + zh)                               # update gate
-        r = torch.sigmoid(rx + rh)                               # reset gate
-        n = torch.tanh(nx + r * nh)                              # candidate
-        h = (1 - z) * n + z * h                                  # (B, H)
+        gx = x_in[:, t] @ p["x2g.weight"].T + p["x2g.bias"]      # (B, nH)
+        gh = state["h"] @ p["h2g.weight"].T + p["h2g.bias"]      # (B, nH)
+        out = cell.step(gx, gh, state)                           # gates, (B, H) each
         if keep:
-            for tensor in (gx, gh, z, r, n, h):
+            for tensor in (gx, gh, *out.values()):
                 tensor.retain_grad()
-        for key, value in zip(GATE_KEYS + ("gx", "gh"), (zx, rx, nx, zh, rh, nh, z, r, n, h, gx, gh)):
-            rec[key].append(value)
+        out["gx"], out["gh"] = gx, gh
+        for name in cell.split_names:                            # "zx" … "nh": views of gx, gh
+            out[name] = cell.block(gx if name.endswith("x") else gh, name[:-1])
+        for key in keys:
+            rec[key].append(out[key])
+        state = {name: out[name] for name in cell.state}
     return rec
 
 
@@ -122,13 +125,13 @@ def _stack_time(items: list[torch.Tensor]) -> torch.Tensor:
     return torch.stack(items, dim=1)                             # (B, T, ...)
 
 
-def forward(p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, mask_in: torch.Tensor,
+def forward(cell: Cell, p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, mask_in: torch.Tensor,
             mask_out: torch.Tensor, keep: bool = False) -> dict[str, object]:
     embedded = F.embedding(x, p["wte.weight"])                   # (B, T, E)
     if keep:
         embedded.retain_grad()
     x_in = embedded * mask_in                                    # (B, T, E)
-    rec = gru_unroll(x_in, p, keep)
+    rec = unroll(cell, x_in, p, keep)
     hs = _stack_time(rec["h"])                                   # (B, T, H)
     h_out = hs * mask_out                                        # (B, T, H)
     logits = h_out @ p["lm_head.weight"].T                       # (B, T, V)
@@ -138,7 +141,26 @@ def forward(p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, mas
     loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
     per_pos = F.cross_entropy(logits.detach().reshape(-1, V), y.reshape(-1), reduction="none").view_as(y)
     return {"embedded": embedded, "x_in": x_in, "rec": rec, "hs": hs, "h_out": h_out,
-            "logits": logits, "loss": loss, "loss_per_position": per_pos}
+            "logits": logits, "loss": loss, "loss_per_position": per_pos, "y": y}
+
+
+def _clear_grads(out: Mapping[str, object], params: Mapping[str, torch.Tensor]) -> None:
+    for tensors in out["rec"].values():  # type: ignore[union-attr]
+        for tensor in tensors:
+            tensor.grad = None
+    for tensor in (out["embedded"], out["logits"], *params.values()):
+        tensor.grad = None  # type: ignore[union-attr]
+
+
+def last_position_grads(out: Mapping[str, object]) -> torch.Tensor:
+    """dL_last/dh_t for every t, (B, T, H): L_last is the mean over batch rows of
+    the cross-entropy at t = T-1 alone. Unlike the total dL/dh_t, which gets a
+    fresh term from every position's own prediction, this shows how much of one
+    loss survives the trip back in time (vanishing or exploding gradients)."""
+    logits, y, hs = out["logits"], out["y"], out["rec"]["h"]  # type: ignore[index]
+    loss_last = F.cross_entropy(logits[:, -1], y[:, -1])      # type: ignore[index]
+    grads = torch.autograd.grad(loss_last, hs, retain_graph=True, allow_unused=True)
+    return torch.stack([g if g is not None else torch.zeros_like(h) for g, h in zip(grads, hs)], dim=1)
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: a trace never changes
@@ -163,8 +185,11 @@ def compute_trace(state: ModelState) -> Trace:
     x, y = torch.from_numpy(x_np.copy()), torch.from_numpy(y_np.copy())
     params = {k: v.detach().clone().requires_grad_(True) for k, v in state.params.items()}
     mask_in, mask_out = masks_for(state, "train", B, T)
+    cell = get_cell(cfg.cell)
 
-    out = forward(params, x, y, mask_in, mask_out, keep=True)
+    out = forward(cell, params, x, y, mask_in, mask_out, keep=True)
+    grad_h_last = last_position_grads(out)
+    _clear_grads(out, params)  # retained tensors also caught that pass's gradients
     out["loss"].backward()  # type: ignore[union-attr]
     rec = out["rec"]
     a: dict[str, np.ndarray] = {
@@ -174,10 +199,11 @@ def compute_trace(state: ModelState) -> Trace:
         "logits": _np(out["logits"]), "probs": _np(torch.softmax(out["logits"].detach(), -1)),
         "loss": _np(out["loss"]), "loss_per_position": _np(out["loss_per_position"]),
     }
-    for key in GATE_KEYS + ("gx", "gh"):
-        a[key] = _np(_stack_time(rec[key]))                      # (B, T, H) or (B, T, 3H)
-    for key in ("h", "z", "r", "n", "gx", "gh"):
+    for key in rec:
+        a[key] = _np(_stack_time(rec[key]))                      # (B, T, H) or (B, T, nH)
+    for key in cell.gates + ("gx", "gh"):
         a[f"grad/{key}"] = _np(_stack_time([t.grad for t in rec[key]]))
+    a["grad/h_last"] = _np(grad_h_last)
     a["grad/embedded"] = _np(out["embedded"].grad)
     a["grad/logits"] = _np(out["logits"].grad)
     lr = cfg.learning_rate
@@ -192,7 +218,8 @@ def compute_trace(state: ModelState) -> Trace:
 
     after_in, after_out = masks_for(state, "after", B, T)
     with torch.no_grad():
-        after = forward(updated, x, y, after_in, after_out)
+        after = forward(cell, updated, x, y, after_in, after_out)
+        same_masks = forward(cell, updated, x, y, mask_in, mask_out)
     a["after/dropout_in_mask"] = _np(after_in)
     a["after/dropout_out_mask"] = _np(after_out)
     a["after/h"] = _np(after["hs"])
@@ -201,6 +228,7 @@ def compute_trace(state: ModelState) -> Trace:
     a["after/loss_per_position"] = _np(after["loss_per_position"])
     a["loss_after"] = _np(after["loss"])
     a["loss_improvement"] = _np(out["loss"].detach() - after["loss"])
+    a["loss_after_same_masks"] = _np(same_masks["loss"])
     return Trace(MappingProxyType(a), corpus)
 
 

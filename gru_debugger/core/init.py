@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from .config import ConfigError
+from .errors import ConfigError
 
 # scheme -> {key: default}
 SCHEMES: dict[str, dict[str, float]] = {

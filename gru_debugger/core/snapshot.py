@@ -12,18 +12,10 @@ from typing import Mapping
 
 import numpy as np
 
+from .cells import Cell, get_cell
 from .config import PARAM_NAMES, Config
 from .engine import ModelState, Trace, accumulated_grads
 from .phases import PHASES, Step, build_steps
-
-# Per-timestep arrays of the forward pass, and the gate sub-step that writes them.
-GRU_KEYS: dict[str, str] = {
-    "zx": "x2g", "rx": "x2g", "nx": "x2g", "gx": "x2g",
-    "zh": "h2g", "rh": "h2g", "nh": "h2g", "gh": "h2g",
-    "z": "z", "r": "r", "n": "n", "h": "h",
-}
-# Per-timestep gradients, written by the backward step of their timestep.
-BACKWARD_TIME_KEYS = ("grad/h", "grad/z", "grad/r", "grad/n", "grad/gx", "grad/gh", "grad/embedded")
 # Whole arrays and the phase that produces them.
 PHASE_OF: dict[str, str] = {
     "tokens": "tokenize", "x": "batch", "y": "batch", "embedded": "embed",
@@ -31,6 +23,7 @@ PHASE_OF: dict[str, str] = {
     "dropout_out_mask": "dropout_out", "h_out": "dropout_out",
     "logits": "head", "probs": "loss", "loss": "loss", "loss_per_position": "loss",
     "grad/logits": "backward", "loss_after": "forward_after", "loss_improvement": "forward_after",
+    "loss_after_same_masks": "forward_after",
 }
 for _name in PARAM_NAMES:
     PHASE_OF[f"grad/{_name}"] = "backward"
@@ -39,16 +32,21 @@ for _name in PARAM_NAMES:
 
 
 @lru_cache(maxsize=32)
-def step_index(T: int) -> Mapping[Step, int]:
-    return {step: i for i, step in enumerate(build_steps(T))}
+def step_index(T: int, cell: str = "gru") -> Mapping[Step, int]:
+    return {step: i for i, step in enumerate(build_steps(T, cell))}
 
 
 @lru_cache(maxsize=32)
-def phase_start(T: int) -> Mapping[str, int]:
+def phase_start(T: int, cell: str = "gru") -> Mapping[str, int]:
     starts: dict[str, int] = {}
-    for i, step in enumerate(build_steps(T)):
+    for i, step in enumerate(build_steps(T, cell)):
         starts.setdefault(step.phase, i)
     return starts
+
+
+@lru_cache(maxsize=32)
+def phase_end(T: int, cell: str = "gru") -> Mapping[str, int]:
+    return {step.phase: i for i, step in enumerate(build_steps(T, cell))}
 
 
 class Snapshot:
@@ -59,7 +57,7 @@ class Snapshot:
         self.trace = trace
         self.cursor = cursor
         self.reasons = reasons  # what changed since the last snapshot: cursor, model, history
-        self.steps = build_steps(state.config.context_length)
+        self.steps = build_steps(state.config.context_length, state.config.cell)
         self._accumulated: dict[str, np.ndarray] | None = None
 
     # --- where we are -------------------------------------------------
@@ -80,6 +78,10 @@ class Snapshot:
         return self.cursor == len(self.steps) - 1
 
     @property
+    def cell(self) -> Cell:
+        return get_cell(self.config.cell)
+
+    @property
     def vocab(self) -> tuple[str, ...]:
         return self.trace.corpus.vocab
 
@@ -87,23 +89,24 @@ class Snapshot:
         """True once the phase has started running (its first step is done)."""
         if phase not in PHASES:
             raise ValueError(f"unknown phase {phase!r}")
-        return self.cursor >= phase_start(self.config.context_length)[phase]
+        return self.cursor >= phase_start(self.config.context_length, self.config.cell)[phase]
 
     def phase_complete(self, phase: str) -> bool:
-        last = max(i for i, s in enumerate(self.steps) if s.phase == phase)
-        return self.cursor >= last
+        return self.cursor >= phase_end(self.config.context_length, self.config.cell)[phase]
 
     def done(self, step: Step) -> bool:
-        return self.cursor >= step_index(self.config.context_length)[step]
+        return self.cursor >= step_index(self.config.context_length, self.config.cell)[step]
 
     # --- the numbers --------------------------------------------------
     def time_mask(self, key: str) -> np.ndarray | None:
         """Which timesteps of a (B, T, ...) array exist at the cursor; None if
         the array is not time-indexed while it is being computed."""
         T = self.config.context_length
-        if key in GRU_KEYS:
-            return np.array([self.done(Step("gru", t, GRU_KEYS[key])) for t in range(T)])
-        if key in BACKWARD_TIME_KEYS:
+        cell = self.cell
+        writes = cell.writes
+        if key in writes:
+            return np.array([self.done(Step("cell", t, writes[key])) for t in range(T)])
+        if key in cell.grad_keys or key == "grad/embedded":
             return np.array([self.done(Step("backward", t)) for t in range(T)])
         return None
 

@@ -6,7 +6,7 @@ screenshot generator (``screenshots.py``) writes them into ``index.md``.
 """
 from __future__ import annotations
 
-from ..core.phases import PHASE_TITLES, PHASES, Step
+from ..core.phases import PHASES, Step, phase_fact
 
 START = (
     "Nothing has run yet. The timeline at the top lists the phases of one training iteration, with one cell "
@@ -15,84 +15,6 @@ START = (
     "computes it has run. The Equation panel lists the equations of one GRU timestep that the walk fills "
     "with numbers."
 )
-
-PHASE_CAPTIONS: dict[str, str] = {
-    "tokenize": (
-        "The byte-pair tokenizer starts from single characters, learns its merges from the corpus (each merge "
-        "joins the most frequent adjacent pair into a new token) and encodes the corpus into one stream of "
-        "token ids. The Tokenizer panel lists the merges in the order they were learned, the vocabulary with "
-        "how often each token occurs, and the token stream with the first batch marked. The vocabulary size V "
-        "is the number of rows of the embedding table and of the output head."
-    ),
-    "batch": (
-        "The batch cuts B rows of T consecutive tokens out of the stream: those are the inputs `x`. The targets "
-        "`y` are the same rows shifted by one token, so at every position the model has to predict the token "
-        "that comes next. In the Input panel the rows of `wte.weight` that the selected batch row will look up "
-        "are outlined; everything that depends on the embedding is still \"not computed yet\"."
-    ),
-    "embed": (
-        "Each input token id picks its row of the embedding table `wte.weight`, giving a (B, T, E) tensor. In "
-        "the Input panel `embedded` shows the selected batch row with time running left to right: one column "
-        "of E numbers per token, and the same token always gets the same column."
-    ),
-    "dropout_in": (
-        "In train mode every embedding number is set to zero with probability p and the others are multiplied "
-        "by 1/(1 − p), which keeps the expected input unchanged. Compare the mask with `embedded`: the zeros in "
-        "`x`, the GRU's input, are features the GRU does not see in this iteration. The masks follow from the "
-        "seed, the iteration and the shape, so stepping back and forth never redraws them."
-    ),
-    "gru": (
-        "The GRU cell runs once per timestep, for all batch rows at once. From the input x_t and the previous "
-        "hidden state h_(t−1) it computes the update gate z, the reset gate r, the candidate n and the new "
-        "hidden state h_t = (1 − z) ⊙ n + z ⊙ h_(t−1)."
-    ),
-    "stack": (
-        "The hidden states h_0 … h_(T−1) are collected into one (B, T, H) tensor so that the head can score "
-        "every position at once; nothing new is computed. The Over time panel shows h, z, r and n for the "
-        "selected batch row with time running left to right: the best place to see how the state develops "
-        "along the sequence and how strongly the update gate holds on to the old state."
-    ),
-    "dropout_out": (
-        "The stacked hidden states get a dropout mask of their own before they reach the head: a dropped unit "
-        "contributes nothing to that position's prediction, and the survivors are scaled by 1/(1 − p). The "
-        "first heatmap of the Output panel is the head's input, h ⊙ mask."
-    ),
-    "head": (
-        "The output head, a linear layer without bias, turns each hidden state into one score (logit) per "
-        "vocabulary token: logits = h_out · lm_head.weightᵀ, a (B, T, V) tensor. In the Output panel each column "
-        "is a timestep of the selected batch row and each row a candidate next token; the outlined cells mark "
-        "the tokens that really come next, whose logits training should raise."
-    ),
-    "loss": (
-        "Softmax turns each column of logits into probabilities, and the loss at a position is −log of the "
-        "probability given to the true next token; the loss L is the mean over all B·T positions. A model that "
-        "guesses uniformly scores ln V, so compare the loss per position with that value, and look at how much "
-        "probability the outlined target cells get."
-    ),
-    "zero_grad": (
-        "Every parameter's gradient is cleared before back-propagation, because PyTorch adds new gradients to "
-        "whatever is stored; without this step the gradients of an earlier batch would be mixed in. No other "
-        "number changes; the Gradients panel comes up, still waiting for the backward pass."
-    ),
-    "backward": (
-        "Back-propagation through time runs from the last timestep down to the first. At each step the "
-        "gradient reaching h_t is split into the gradients of the gates, and the parameter gradients add up "
-        "over the timesteps."
-    ),
-    "update": (
-        "Stochastic gradient descent: every parameter p becomes p − lr · ∂L/∂p. The Update panel shows one "
-        "parameter before the step, its gradient, the step −lr · grad and the result (the parameter is chosen "
-        "at the top of the panel). Weights whose gradient is zero, such as the embedding rows of tokens that do "
-        "not occur in the batch, do not move."
-    ),
-    "forward_after": (
-        "The same batch goes through the updated weights, with freshly drawn dropout masks, and gives the loss "
-        "after the step. The status bar, the last block of the diagram and the Equation panel show the loss "
-        "before and after: a lower loss means the step helped on this batch, a higher one usually means the "
-        "learning rate is too large. The Output panel keeps the numbers of the first pass, next to the updated "
-        "head weights."
-    ),
-}
 
 GRU_TIMESTEP = (
     "GRU, timestep t = {t} (t runs from 0 to {last_t}). The cell reads x_{t}, the input at this position, and "
@@ -140,7 +62,7 @@ PANEL_CAPTIONS: dict[str, str] = {
         "batch row (columns are timesteps), above the embedding table `wte.weight` with the rows of the row's "
         "tokens outlined."
     ),
-    "gru": (
+    "cell": (
         "The GRU cell panel: one timestep for all batch rows. Left, the pre-activations from the input (x2g); "
         "middle, those from the previous hidden state (h2g) and h_(t−1) itself; right of them the gates z and r, "
         "the candidate n and the new h; on the far right the two weight matrices with their z | r | n blocks."
@@ -180,21 +102,21 @@ def _sub(index: int | str) -> str:
     return f"{index}" if isinstance(index, int) and index >= 0 else f"({index})"
 
 
-def stop_title(step: Step | None) -> str:
+def stop_title(step: Step | None, cell: str = "gru") -> str:
     """Heading of one walk-through image: 'Start', 'Embed', 'GRU, t = 3'."""
     if step is None:
         return "Start"
-    title = PHASE_TITLES[step.phase]
+    title = phase_fact(step.phase, "title", cell)
     return f"{title}, t = {step.t}" if step.t is not None else title
 
 
-def stop_caption(step: Step | None, T: int) -> str:
+def stop_caption(step: Step | None, T: int, cell: str = "gru") -> str:
     """The caption of the window at a stop of the walk-through."""
     if step is None:
         return START
     if step.phase not in PHASES:
         raise ValueError(f"unknown phase {step.phase!r}")
-    if step.phase == "gru" and step.t is not None:
+    if step.phase == "cell" and step.t is not None:
         t = step.t
         prev = _sub(t - 1) if t > 0 else "(−1)"
         return GRU_TIMESTEP.format(t=t, last_t=T - 1, prev=prev,
@@ -204,7 +126,7 @@ def stop_caption(step: Step | None, T: int) -> str:
         t = step.t
         future = BACKWARD_NO_FUTURE if t == T - 1 else BACKWARD_FUTURE.format(next=t + 1)
         return BACKWARD_TIMESTEP.format(t=t, last_t=T - 1, future=future, done=BACKWARD_DONE if t == 0 else "")
-    return PHASE_CAPTIONS[step.phase]
+    return phase_fact(step.phase, "caption", cell)
 
 
 def panel_caption(key: str, training_iterations: int = 0) -> str:

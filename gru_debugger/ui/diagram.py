@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..core.phases import GATE_SUBSTEPS
 from ..core.snapshot import Snapshot
 from . import theme
 from .subscribe import subscribe
@@ -35,8 +34,8 @@ BLOCKS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("tokens", ("tokenize", "batch"), "tokenizer"),
     ("embed", ("embed",), "input"),
     ("dropout_in", ("dropout_in",), "input"),
-    ("gru", ("gru",), "gru"),
-    ("stack", ("stack",), "gru"),
+    ("cell", ("cell",), "cell"),
+    ("stack", ("stack",), "cell"),
     ("dropout_out", ("dropout_out",), "output"),
     ("head", ("head",), "output"),
     ("loss", ("loss",), "output"),
@@ -48,13 +47,12 @@ SIDE_LABELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 PANEL_OF: dict[str, str] = {name: key for name, _, key in BLOCKS + SIDE_LABELS}
 PANEL_OF["gradients"] = "gradients"
 GRADIENT_PHASES = ("zero_grad", "backward", "update")
-GATES = GATE_SUBSTEPS  # x2g, h2g, z, r, n, h
 
 BLOCK_HELP: dict[str, str] = {
     "tokens": "Tokens x: the corpus encoded by the byte-pair tokenizer, cut into a (B, T) batch.",
     "embed": "Embedding wte: each token id picks its row of wte.",
     "dropout_in": "Dropout on the embeddings: random entries zeroed, the rest scaled by 1/(1−p).",
-    "gru": "GRU cell, one timestep at a time: x2g and h2g feed the gates z, r and the candidate n, "
+    "cell": "GRU cell, one timestep at a time: x2g and h2g feed the gates z, r and the candidate n, "
            "which give the new hidden state h_t; h_t is fed back as h_{t−1}.",
     "stack": "Stack: h_0 … h_{T−1} collected into one (B, T, H) tensor.",
     "dropout_out": "Dropout on the hidden states.",
@@ -79,7 +77,7 @@ class _Geometry:
 class DiagramView(HoverTracking):
     """The model as boxes and arrows; see the module docstring."""
 
-    block_clicked = QtCore.Signal(str)   # "tokenizer", "input", "gru", "output", "gradients" or "update"
+    block_clicked = QtCore.Signal(str)   # "tokenizer", "input", "cell", "output", "gradients" or "update"
 
     def __init__(self, controller, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -115,16 +113,19 @@ class DiagramView(HoverTracking):
 
     def _gate_state(self, gate: str) -> str:
         step = self._snap.step
-        if step is not None and step.phase == "gru":
-            i, j = GATES.index(step.sub or GATES[-1]), GATES.index(gate)
+        gates = self._snap.cell.substeps
+        if step is not None and step.phase == "cell":
+            if gate not in gates:
+                return "pending"
+            i, j = gates.index(step.sub or gates[-1]), gates.index(gate)
             if j == i:
                 return "active"
             return "done" if j < i else "pending"
-        return "done" if self._snap.phase_complete("gru") else "pending"
+        return "done" if self._snap.phase_complete("cell") else "pending"
 
     def _gradient_reach(self) -> tuple[str, float] | None:
         """How far back-propagation has got: None outside the gradient phases;
-        ("zero", 0) at zero_grad; ("gru", fraction of timesteps done) during
+        ("zero", 0) at zero_grad; ("cell", fraction of timesteps done) during
         backward before t = 0; ("all", 1) once it reached the embedding."""
         step = self._snap.step
         if step is None or step.phase not in GRADIENT_PHASES:
@@ -133,7 +134,7 @@ class DiagramView(HoverTracking):
             return "zero", 0.0
         if step.phase == "backward" and step.t != 0:
             T = self._snap.config.context_length
-            return "gru", (T - step.t) / T
+            return "cell", (T - step.t) / T
         return "all", 1.0
 
     def _detail(self, name: str) -> str:
@@ -192,7 +193,7 @@ class DiagramView(HoverTracking):
         g = _Geometry()
         y = float(MARGIN)
         for name, _, _ in BLOCKS:
-            h = gru_h if name == "gru" else (double if name == "loss" else single)
+            h = gru_h if name == "cell" else (double if name == "loss" else single)
             g.blocks[name] = QtCore.QRectF(left, round(y), block_w, round(h))
             y += h + gap
         g.blocks["update"] = QtCore.QRectF(left, round(y), block_w, single)
@@ -207,7 +208,7 @@ class DiagramView(HoverTracking):
         return g
 
     def _layout_gru(self, g: _Geometry, fm: QtGui.QFontMetricsF) -> None:
-        cell = g.blocks["gru"]
+        cell = g.blocks["cell"]
         g.gru_title = QtCore.QRectF(cell.left() + 8, cell.top() + 3, cell.width() - 16, fm.height() + 4)
         loop_room = 18
         inner_left, inner_right = cell.left() + 10, cell.right() - 10 - loop_room
@@ -289,7 +290,7 @@ class DiagramView(HoverTracking):
         try:
             self._draw_arrows(p, g, c)
             for name, phases, _ in BLOCKS:
-                if name == "gru":
+                if name == "cell":
                     self._draw_gru(p, g, c)
                 else:
                     self._draw_block(p, g.blocks[name], name, self._state(phases), c)
@@ -353,24 +354,24 @@ class DiagramView(HoverTracking):
                        fm.elidedText(title, QtCore.Qt.TextElideMode.ElideRight, inner.width()))
 
     def _draw_gru(self, p: QtGui.QPainter, g: _Geometry, c: dict[str, QtGui.QColor]) -> None:
-        cell = g.blocks["gru"]
-        state = self._state(("gru",))
-        text = self._box(p, cell, state, c, hover=self._hover == "gru", radius=8, strong=0.12)
+        cell = g.blocks["cell"]
+        state = self._state(("cell",))
+        text = self._box(p, cell, state, c, hover=self._hover == "cell", radius=8, strong=0.12)
         # title row: "GRU cell" and "t = k / T"
         p.setFont(self._bold(True))
         p.setPen(text)
         p.drawText(g.gru_title, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter, "GRU cell")
         step = self._snap.step
         T = self._snap.config.context_length
-        if step is not None and step.phase == "gru":
+        if step is not None and step.phase == "cell":
             t_text, t_colour = f"t = {step.t} / {T}", c["text"]
         elif step is not None and step.phase == "backward":
             t_text, t_colour = f"∇ t = {step.t} / {T}", c["gradient"]
-        elif self._snap.phase_complete("gru"):
+        elif self._snap.phase_complete("cell"):
             t_text, t_colour = f"t = {T - 1} / {T}", text
         else:
             t_text, t_colour = f"t = – / {T}", text
-        p.setFont(self._bold(step is not None and step.phase in ("gru", "backward")))
+        p.setFont(self._bold(step is not None and step.phase in ("cell", "backward")))
         p.setPen(t_colour)
         p.drawText(g.gru_title, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter, t_text)
 
@@ -565,8 +566,8 @@ class DiagramView(HoverTracking):
                                   x + LANE_W / 2 - loss.right() - 2, fm.height())
             p.drawText(label, QtCore.Qt.AlignmentFlag.AlignCenter, "∇=0")
             return
-        cell = g.blocks["gru"]
-        if kind == "gru":
+        cell = g.blocks["cell"]
+        if kind == "cell":
             top = cell.bottom() - 6 - fraction * (cell.height() - 12)
         else:
             top = top_block.center().y()
@@ -593,7 +594,7 @@ class DiagramView(HoverTracking):
             self._arrow_head(p, QtCore.QPointF(r.right() + 1, y), red, down=False,
                              start=QtCore.QPointF(x, y), size=5.0)
         # into the GRU cell, at the height back-propagation has got to
-        y = min(top + 10, cell.bottom() - 6) if kind == "gru" else cell.center().y()
+        y = min(top + 10, cell.bottom() - 6) if kind == "cell" else cell.center().y()
         self._arrow_head(p, QtCore.QPointF(cell.right() + 1, y), red, down=False, start=QtCore.QPointF(x, y), size=5.0)
         # a label along the lane
         length = bottom - top

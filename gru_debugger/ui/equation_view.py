@@ -623,7 +623,7 @@ def _forward_after_page(s, step, b, j) -> Page:
 
 _BUILDERS = {
     "tokenize": _tokenize_page, "batch": _batch_page, "embed": _embed_page, "dropout_in": _dropout_in_page,
-    "gru": _gru_page, "stack": _stack_page, "dropout_out": _dropout_out_page, "head": _head_page,
+    "cell": _gru_page, "stack": _stack_page, "dropout_out": _dropout_out_page, "head": _head_page,
     "loss": _loss_page, "zero_grad": _zero_grad_page, "backward": _backward_page, "update": _update_page,
     "forward_after": _forward_after_page,
 }

@@ -184,7 +184,7 @@ def slug(text: str) -> str:
 
 
 # The tab group of big views: tensor panels, tokenizer, training.
-MAIN_TAB_KEYS = ("input", "gru", "time", "output", "gradients", "update", "params", "tokenizer", "training")
+MAIN_TAB_KEYS = ("input", "cell", "time", "output", "gradients", "update", "params", "tokenizer", "training")
 
 
 def raised_view(window) -> tuple[str, QtWidgets.QWidget] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.controller import Controller
-from ..core.phases import PHASE_TITLES
+from ..core.phases import phase_fact
 from ..core.snapshot import Snapshot
 from .cell_editor import CellEditor
 from .debug_actions import DebugActions
@@ -31,7 +31,7 @@ from .subscribe import subscribe
 TENSOR_PANELS = (
     ("input", "Input", INPUT_SPECS, "Tokens become embedding rows; dropout zeroes some features and scales the "
      "rest by 1/(1−p). Columns are timesteps of the selected batch row."),
-    ("gru", "GRU cell", GRU_SPECS, "One timestep for every batch row: the gate pre-activations from the input "
+    ("cell", "GRU cell", GRU_SPECS, "One timestep for every batch row: the gate pre-activations from the input "
      "(left) and from h(t−1) (middle) combine into z, r, n and the new h (right)."),
     ("time", "Over time", TIME_SPECS, "The GRU's state and gates over all timesteps of the selected batch row; "
      "columns fill in as you step."),
@@ -46,11 +46,11 @@ TENSOR_PANELS = (
 )
 
 # A bold line above a panel's heatmaps: where in time / which batch row it shows.
-CAPTIONS = {"gru": gru_caption, "input": batch_row_caption, "time": batch_row_caption,
+CAPTIONS = {"cell": gru_caption, "input": batch_row_caption, "time": batch_row_caption,
             "output": batch_row_caption, "gradients": batch_row_caption}
 
 # Which tensor panel the window raises when the cursor enters a phase.
-FOLLOW = {"tokenize": "tokenizer", "batch": "input", "embed": "input", "dropout_in": "input", "gru": "gru", "stack": "time",
+FOLLOW = {"tokenize": "tokenizer", "batch": "input", "embed": "input", "dropout_in": "input", "cell": "cell", "stack": "time",
           "dropout_out": "output", "head": "output", "loss": "output", "zero_grad": "gradients",
           "backward": "gradients", "update": "update", "forward_after": "output"}
 
@@ -282,4 +282,4 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def phase_title(self) -> str:
         step = self.controller.snapshot().step
-        return "Start" if step is None else PHASE_TITLES[step.phase]
+        return "Start" if step is None else phase_fact(step.phase, "title", self.controller.config.cell)

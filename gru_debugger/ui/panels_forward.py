@@ -71,7 +71,7 @@ def gru_caption(snap: Snapshot, vs: ViewState) -> str:
     if t is None:
         return "Timestep: the GRU has not run yet"
     step = snap.step
-    sub = f", sub-step {step.sub}" if step is not None and step.phase == "gru" and step.sub != "h" else ""
+    sub = f", sub-step {step.sub}" if step is not None and step.phase == "cell" and step.sub != "h" else ""
     return f"Timestep t = {t} (of 0…{snap.config.context_length - 1}){sub}  ·  outlined: what this step writes"
 
 
@@ -94,7 +94,7 @@ GRU_SPECS = [
 
 def _over_time(key: str, title: str, note: str = "runs in the GRU phase"):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
-        return time_view(snap, vs, key, title, "gru", note)
+        return time_view(snap, vs, key, title, "cell", note)
     build.__name__ = f"time_{key}"
     return build
 

@@ -45,7 +45,7 @@ PANELS: tuple[tuple[str, str, str, str], ...] = (
     ("tokenizer", "tokenizer", "panel-tokenizer", "Tokenizer"),
     ("equation", "equations", "panel-equation", "Equation"),
     ("input", "input", "panel-input", "Input"),
-    ("gru", "gru", "panel-gru-cell", "GRU cell"),
+    ("cell", "cell", "panel-gru-cell", "GRU cell"),
     ("time", "time", "panel-over-time", "Over time"),
     ("output", "output", "panel-output", "Output"),
     ("gradients", "gradients", "panel-gradients", "Gradients"),
@@ -63,13 +63,14 @@ class Stop:
     step: Step | None
     digits: int = 2
     t_digits: int = 2
+    cell: str = "gru"   # the recurrent phase's frames are named after the cell: "05-gru-t00"
 
     @property
     def name(self) -> str:
         if self.step is None:
             what = "start"
         else:
-            what = self.step.phase.replace("_", "-")
+            what = self.cell if self.step.phase == "cell" else self.step.phase.replace("_", "-")
             if self.step.t is not None:
                 what += f"-t{self.step.t:0{self.t_digits}d}"
         return f"{self.number:0{self.digits}d}-{what}"
@@ -94,8 +95,8 @@ def walk_steps(T: int) -> list[Step | None]:
     """Every stop of the full walk: start, each phase, each GRU and backward timestep."""
     stops: list[Step | None] = [None]
     for phase in PHASES:
-        if phase == "gru":
-            stops.extend(Step("gru", t) for t in range(T))
+        if phase == "cell":
+            stops.extend(Step("cell", t) for t in range(T))
         elif phase == "backward":
             stops.extend(Step("backward", t) for t in reversed(range(T)))
         else:
@@ -103,7 +104,7 @@ def walk_steps(T: int) -> list[Step | None]:
     return stops
 
 
-def plan_walk(T: int, phases: Sequence[str] | None = None) -> list[Stop]:
+def plan_walk(T: int, phases: Sequence[str] | None = None, cell: str = "gru") -> list[Stop]:
     """The stops to photograph, numbered by their place in the full walk (so a
     restricted run writes the same names as the full one). The start image
     belongs to the full walk only."""
@@ -113,7 +114,7 @@ def plan_walk(T: int, phases: Sequence[str] | None = None) -> list[Stop]:
             raise ValueError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
     steps = walk_steps(T)
     digits, t_digits = max(2, len(str(len(steps) - 1))), max(2, len(str(T - 1)))
-    return [Stop(i, s, digits, t_digits) for i, s in enumerate(steps)
+    return [Stop(i, s, digits, t_digits, cell) for i, s in enumerate(steps)
             if (not phases and s is None) or (s is not None and (not phases or s.phase in phases))]
 
 
@@ -121,8 +122,8 @@ def panel_steps(T: int) -> dict[str, Step | None]:
     """Where the cursor stands for each panel image (None: after the training run)."""
     mid = max(0, T // 2 - 1)
     return {
-        "network": Step("backward", mid), "tokenizer": Step("batch"), "equation": Step("gru", min(1, T - 1)),
-        "input": Step("dropout_in"), "gru": Step("gru", mid), "time": Step("stack"), "output": Step("loss"),
+        "network": Step("backward", mid), "tokenizer": Step("batch"), "equation": Step("cell", min(1, T - 1)),
+        "input": Step("dropout_in"), "cell": Step("cell", mid), "time": Step("stack"), "output": Step("loss"),
         "gradients": Step("backward", 0), "update": Step("update"), "params": Step("forward_after"),
         "training": None,
     }
@@ -293,7 +294,8 @@ def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[st
     for stop in stops:
         camera.go(stop.step)
         camera.settle()
-        title, caption = captions.stop_title(stop.step), captions.stop_caption(stop.step, T)
+        cell = camera.controller.config.cell
+        title, caption = captions.stop_title(stop.step, cell), captions.stop_caption(stop.step, T, cell)
         name = camera.shoot(camera.window, stop.name, title, caption)
         if progress:
             progress(name)
@@ -337,7 +339,7 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     if not (MIN_SIZE[0] <= size[0] <= MAX_SIZE[0] and MIN_SIZE[1] <= size[1] <= MAX_SIZE[1]):
         raise ValueError(f"size {size[0]}x{size[1]} is out of range")
     config, seed_fixed = screenshot_config(load_config(config_path))
-    stops = plan_walk(config.context_length, phases)
+    stops = plan_walk(config.context_length, phases, config.cell)
     controller = Controller(config)  # a bad config fails here, before anything is written
     out = Path(out)
     if out.exists() and not out.is_dir():

@@ -56,9 +56,9 @@ def current_t(snap: Snapshot, phase: str) -> int | None:
 def gru_t(snap: Snapshot) -> int | None:
     """The timestep the GRU-cell panel shows: the running one, else the last."""
     step = snap.step
-    if step is not None and step.phase == "gru":
+    if step is not None and step.phase == "cell":
         return step.t
-    if snap.phase_complete("gru"):
+    if snap.phase_complete("cell"):
         return snap.config.context_length - 1
     return None
 
@@ -158,7 +158,7 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None) -> 
     if arr is None or mask is None or not mask[t]:
         return missing(title, f"step into t={t}")
     step = snap.step
-    writing = step is not None and step.phase == "gru" and step.t == t and step.sub == sub
+    writing = step is not None and step.phase == "cell" and step.t == t and step.sub == sub
     B, H = arr.shape[0], arr.shape[2]
     return HeatmapData(
         arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(arr, sub),

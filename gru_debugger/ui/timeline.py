@@ -16,38 +16,14 @@ from dataclasses import dataclass, field
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.controller import ControllerError
-from ..core.phases import GATE_SUBSTEPS, PHASE_TITLES, PHASES, Step
+from ..core.phases import PHASES, TIMESTEP_PHASES, Step, phase_fact
 from ..core.snapshot import Snapshot
 from . import theme
 from .subscribe import subscribe
 from .hover import HoverTracking
 from .theme import contrast_text, mix
 
-TIMESTEP_PHASES = ("gru", "backward")
-
-PHASE_HELP: dict[str, str] = {
-    "tokenize": "Learns the byte-pair merges from the corpus and encodes it into token ids.",
-    "batch": "Cuts the inputs x and their next-token targets y (B×T) from the token stream.",
-    "embed": "Looks up each token's row of wte, giving (B, T, E).",
-    "dropout_in": "Zeroes random inputs and scales the rest by 1/(1−p).",
-    "gru": "Runs the GRU cell one timestep at a time: gates z and r, candidate n, new state h_t.",
-    "stack": "Collects h_0 … h_{T−1} into one (B, T, H) tensor.",
-    "dropout_out": "Zeroes random hidden units and scales the rest by 1/(1−p).",
-    "head": "Maps every hidden state to vocabulary logits with lm_head, giving (B, T, V).",
-    "loss": "Softmax of the logits and the mean cross-entropy against the targets y.",
-    "zero_grad": "Clears every parameter's gradient before back-propagation.",
-    "backward": "Back-propagates through time from t = T−1 down to 0, filling in the gradients.",
-    "update": "SGD step: every parameter moves by −lr × its gradient.",
-    "forward_after": "Runs the same batch through the updated weights to get the new loss.",
-}
 CLICK_HELP = "click: run to here; right-click: toggle breakpoint"
-# Used when the full title does not fit, even on two lines.
-SHORT_TITLES: dict[str, str] = {
-    "tokenize": "Tok", "batch": "Batch", "embed": "Emb", "dropout_in": "Drop in", "gru": "GRU", "stack": "Stack",
-    "dropout_out": "Drop out", "head": "Head", "loss": "Loss", "zero_grad": "Zero", "backward": "Back",
-    "update": "SGD", "forward_after": "Fwd",
-}
-
 BREAKPOINT_RED = "#e51400"
 MARGIN = 4          # around the strip
 GAP = 3             # between chips
@@ -94,9 +70,9 @@ class TimelineView(HoverTracking):
 
     # ------------------------------------------------------------ controller
     def _on_changed(self, snapshot: Snapshot) -> None:
-        old_T = self._T
+        old = (self._T, self._snap.config.cell)
         self._snap = snapshot
-        if self._T != old_T:
+        if (self._T, snapshot.config.cell) != old:
             self._layout_key = None
             self.updateGeometry()
         self.update()
@@ -104,6 +80,9 @@ class TimelineView(HoverTracking):
     def _on_breakpoints_changed(self, phases) -> None:
         self._breakpoints = frozenset(phases)
         self.update()
+
+    def _fact(self, phase: str, name: str) -> str:
+        return phase_fact(phase, name, self._snap.config.cell)
 
     @property
     def _T(self) -> int:
@@ -128,10 +107,10 @@ class TimelineView(HoverTracking):
         chrome = GUTTER + PAD + 2
         mins, wraps, fulls, weights = [], [], [], []
         for phase in PHASES:
-            title = PHASE_TITLES[phase]
+            title = self._fact(phase, "title")
             full = fm.horizontalAdvance(title) + chrome
             if phase in TIMESTEP_PHASES:
-                lo = max(chrome + T * MIN_CELL, fm.horizontalAdvance(SHORT_TITLES[phase]) + chrome)
+                lo = max(chrome + T * MIN_CELL, fm.horizontalAdvance(self._fact(phase, "short")) + chrome)
                 mins.append(lo)
                 wraps.append(max(lo, chrome + T * MID_CELL, full))
                 fulls.append(max(wraps[-1], chrome + T * PREF_CELL))
@@ -142,7 +121,7 @@ class TimelineView(HoverTracking):
                 if len(words) > 1:
                     wrap = min(max(fm.horizontalAdvance(" ".join(words[:k])), fm.horizontalAdvance(" ".join(words[k:])))
                                for k in range(1, len(words))) + chrome
-                short = fm.horizontalAdvance(SHORT_TITLES[phase]) + chrome
+                short = fm.horizontalAdvance(self._fact(phase, "short")) + chrome
                 mins.append(min(short, wrap))
                 wraps.append(wrap)
                 fulls.append(full)
@@ -184,7 +163,7 @@ class TimelineView(HoverTracking):
         return [w + budget * k / sum(weights) for w, k in zip(widths, weights)]
 
     def _layout(self) -> list[_Chip]:
-        key = (self.width(), self.height(), self._T, self.font().key())
+        key = (self.width(), self.height(), self._T, self._snap.config.cell, self.font().key())
         if key == self._layout_key:
             return self._chips
         widths = self._widths(self.width() - 2 * MARGIN - GAP * (len(PHASES) - 1))
@@ -208,7 +187,7 @@ class TimelineView(HoverTracking):
                 T = self._T
                 cw = area.width() / T
                 gap = 2.0 if cw >= 10 else (1.0 if cw >= 4 else 0.0)
-                order = range(T) if phase == "gru" else reversed(range(T))
+                order = range(T) if phase == "cell" else reversed(range(T))
                 for i, t in enumerate(order):
                     chip.cells.append((t, QtCore.QRectF(area.left() + i * cw + gap / 2, area.top(),
                                                         max(cw - gap, 1.0), area.height())))
@@ -225,9 +204,9 @@ class TimelineView(HoverTracking):
         fm = QtGui.QFontMetricsF(bold)
         width = 2 * MARGIN + GAP * (len(PHASES) - 1)
         for phase in PHASES:
-            width += fm.horizontalAdvance(PHASE_TITLES[phase]) + GUTTER + PAD + 8
+            width += fm.horizontalAdvance(self._fact(phase, "title")) + GUTTER + PAD + 8
             if phase in TIMESTEP_PHASES:
-                width += max(0, self._T * PREF_CELL - fm.horizontalAdvance(PHASE_TITLES[phase]))
+                width += max(0, self._T * PREF_CELL - fm.horizontalAdvance(self._fact(phase, "title")))
         return QtCore.QSize(int(width), 56)
 
     def minimumSizeHint(self) -> QtCore.QSize:
@@ -278,10 +257,11 @@ class TimelineView(HoverTracking):
         """State of one timestep and, while a gate sub-step is active, how much of it ran."""
         step = self._snap.step
         if step is not None and step.phase == phase and step.t == t:
-            if step.sub is not None and step.sub != GATE_SUBSTEPS[-1]:
-                return "active", (GATE_SUBSTEPS.index(step.sub) + 1) / len(GATE_SUBSTEPS)
+            subs = self._snap.cell.substeps
+            if step.sub is not None and step.sub != subs[-1]:
+                return "active", (subs.index(step.sub) + 1) / len(subs)
             return "active", 1.0
-        full = Step(phase, t, GATE_SUBSTEPS[-1]) if phase == "gru" else Step(phase, t)
+        full = Step(phase, t, "h") if phase == "cell" else Step(phase, t)
         return ("done", 1.0) if self._snap.done(full) else ("pending", 1.0)
 
     # ------------------------------------------------------------ painting
@@ -341,22 +321,22 @@ class TimelineView(HoverTracking):
         return bold if lines_bold == lines_normal else normal
 
     def _title_lines(self, chip: _Chip, fm: QtGui.QFontMetricsF, state: str) -> list[str]:
-        title = PHASE_TITLES[chip.phase]
+        title = self._fact(chip.phase, "title")
         width = chip.title.width()
         if chip.cells:
             step = self._snap.step
             candidates = [title]
             if state == "active" and step is not None and step.t is not None:
-                sub = f" · {step.sub}" if step.sub not in (None, GATE_SUBSTEPS[-1]) else ""
+                sub = f" · {step.sub}" if step.sub not in (None, "h") else ""
                 candidates.insert(0, f"{title}  t={step.t}{sub}")
                 candidates.insert(1, f"{title} t={step.t}")
-            candidates.append(SHORT_TITLES[chip.phase])
+            candidates.append(self._fact(chip.phase, "short"))
             for c in candidates:
                 if fm.horizontalAdvance(c) <= width:
                     return [c]
-            return [fm.elidedText(SHORT_TITLES[chip.phase], QtCore.Qt.TextElideMode.ElideRight, width)]
+            return [fm.elidedText(self._fact(chip.phase, "short"), QtCore.Qt.TextElideMode.ElideRight, width)]
         max_lines = max(1, int((chip.title.height() - 4) // fm.lineSpacing()))
-        for text in (title, SHORT_TITLES[chip.phase]):
+        for text in (title, self._fact(chip.phase, "short")):
             if fm.horizontalAdvance(text) <= width:
                 return [text]
             words = text.split()
@@ -367,7 +347,7 @@ class TimelineView(HoverTracking):
                 lines = [" ".join(words[:k]), " ".join(words[k:])]
                 if all(fm.horizontalAdvance(line) <= width for line in lines):
                     return lines
-        return [fm.elidedText(SHORT_TITLES[chip.phase], QtCore.Qt.TextElideMode.ElideRight, width)]
+        return [fm.elidedText(self._fact(chip.phase, "short"), QtCore.Qt.TextElideMode.ElideRight, width)]
 
     def _draw_title(self, p: QtGui.QPainter, chip: _Chip, state: str, colour: QtGui.QColor) -> None:
         fm = QtGui.QFontMetricsF(p.font())
@@ -471,7 +451,7 @@ class TimelineView(HoverTracking):
         if hit is None:
             return ""
         phase, t, _ = hit
-        title = PHASE_TITLES[phase]
+        title = self._fact(phase, "title")
         if t is not None:
             state, fraction = self._cell_state(phase, t)
             title += f" t = {t}"
@@ -481,7 +461,7 @@ class TimelineView(HoverTracking):
         step = self._snap.step
         if fraction < 1.0 and step is not None and step.sub is not None:
             status += f", at gate sub-step {step.sub}"
-        lines = [f"<b>{title}</b> ({status})", PHASE_HELP[phase]]
+        lines = [f"<b>{title}</b> ({status})", self._fact(phase, "help")]
         if phase in self._breakpoints:
             lines.append("Breakpoint set: Continue stops here.")
         lines.append(f"<i>{CLICK_HELP}</i>")
