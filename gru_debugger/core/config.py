@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-CORPUS_DIR = RESOURCES / "corpus"
+from .bundled import corpus_files
 
 PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
 
@@ -26,7 +25,7 @@ class ConfigError(ValueError):
 
 
 def default_corpus() -> tuple[str, ...]:
-    return tuple(p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt")))
+    return tuple(f.read_text(encoding="utf-8") for f in corpus_files())
 
 
 def default_init() -> dict[str, dict[str, Any]]:
