@@ -151,4 +151,9 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config {path} must hold a JSON object")
     if "corpus" in data and not isinstance(data["corpus"], list):
         raise ConfigError("corpus must be a list of texts")
+    if "corpus_files" in data:  # files' texts, after any "corpus" texts; relative to the config's folder
+        from .texts import read_corpus_files  # local: texts imports this module
+
+        files = read_corpus_files(data.pop("corpus_files"), Path(path).parent)
+        data["corpus"] = [*data.get("corpus", []), *files]
     return base.with_changes(**data)
