@@ -62,12 +62,29 @@ def installed(tmp_path_factory):
     # The system's packages are visible (torch and PySide6 are not installed again).
     _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], cwd=tmp)
     python = _bin(venv, "python")
+    _see_this_environment(python)
     if subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode != 0:
         _run([str(python), "-m", "ensurepip", "--default-pip"], cwd=tmp)
     _run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheels[0])], cwd=tmp)
     work = tmp / "work"
     work.mkdir()
     return python, venv, wheels[0], work
+
+
+def _see_this_environment(python: Path) -> None:
+    """Let the new venv import what this environment has (torch, PySide6, ...).
+
+    ``--system-site-packages`` shows only the base interpreter's packages; when
+    the tests run inside a virtual environment (as the README sets up) its
+    packages are listed in a ``.pth`` file too. They come after the venv's own
+    site-packages, so the installed wheel wins; nothing under the source tree
+    is listed.
+    """
+    site_dir = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         cwd=python.parent).strip())
+    ours = [p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()
+            and not Path(p).resolve().is_relative_to(ROOT)]
+    (site_dir / "_outer_environment.pth").write_text("".join(f"{p}\n" for p in ours), encoding="utf-8")
 
 
 def _env() -> dict[str, str]:
