@@ -12,12 +12,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .bundled import corpus_files
 from .cells import CELLS
 from .errors import ConfigError
 from .init import validate_init_spec
-
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-CORPUS_DIR = RESOURCES / "corpus"
 
 PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
 
@@ -26,7 +24,7 @@ MAX_TRACE_BYTES = 2 * 1024**3
 
 
 def default_corpus() -> tuple[str, ...]:
-    return tuple(p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt")))
+    return tuple(f.read_text(encoding="utf-8") for f in corpus_files())
 
 
 def default_init() -> dict[str, dict[str, Any]]:
@@ -153,4 +151,9 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config {path} must hold a JSON object")
     if "corpus" in data and not isinstance(data["corpus"], list):
         raise ConfigError("corpus must be a list of texts")
+    if "corpus_files" in data:  # files' texts, after any "corpus" texts; relative to the config's folder
+        from .texts import read_corpus_files  # local: texts imports this module
+
+        files = read_corpus_files(data.pop("corpus_files"), Path(path).parent)
+        data["corpus"] = [*data.get("corpus", []), *files]
     return base.with_changes(**data)

@@ -7,12 +7,15 @@ reloads them from the configuration. The batch position applies at once.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
 from PySide6 import QtCore, QtWidgets
 
+from ..core.config import ConfigError
 from ..core.controller import Controller
 from ..core.snapshot import Snapshot
+from ..core.texts import MAX_TEXT_BYTES, read_text_file
 from .edit_support import HINT_STYLE, ErrorLine
 from .subscribe import subscribe
 
@@ -39,6 +42,7 @@ class InputsPanel(QtWidgets.QWidget):
         self.controller = controller
         self._texts: list[str] = []          # the staged corpus
         self._loaded: dict[str, Any] = {}    # config values last written into the editors
+        self._open_folder = ""               # where "Open Text File…" starts
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -64,8 +68,14 @@ class InputsPanel(QtWidgets.QWidget):
         self.remove_button = QtWidgets.QPushButton("Remove", corpus_box)
         self.remove_button.setToolTip("Remove the selected text from the corpus")
         self.remove_button.clicked.connect(self._on_remove)
+        self.open_button = QtWidgets.QPushButton("Open Text File…", corpus_box)
+        self.open_button.setObjectName("open-text-file")
+        self.open_button.setToolTip(f"Use one or more UTF-8 text files (up to {MAX_TEXT_BYTES // 1024**2} MB "
+                                    "each) as the corpus, in place of the texts above (one undo step)")
+        self.open_button.clicked.connect(self._on_open_files)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.open_button)
         buttons.addStretch(1)
         list_row.addLayout(buttons)
         corpus_layout.addLayout(list_row)
@@ -162,6 +172,32 @@ class InputsPanel(QtWidgets.QWidget):
             return True
         text = "Inputs: " + ", ".join(STAGED_KEYS[k] for k in changes)
         return self.error.attempt(self.controller.configure, text, **changes)
+
+    def open_text_files(self, paths: Sequence[str]) -> bool:
+        """Make the texts of ``paths`` the corpus (one undo step); False if nothing changed.
+
+        Files that cannot be used (missing, not UTF-8 text, too large) are
+        left out and named in the panel's message; the others are applied.
+        """
+        texts: list[str] = []
+        refused: list[str] = []
+        for path in paths:
+            try:
+                texts.append(read_text_file(path))
+            except ConfigError as exc:
+                refused.append(str(exc))
+        if paths:
+            self._open_folder = str(Path(paths[-1]).parent)
+        if not texts:
+            self.error.show_message("Nothing opened: " + "; ".join(refused) if refused else "")
+            return False
+        if not self.error.attempt(self.controller.set_corpus, texts):
+            return False
+        names = ", ".join(Path(p).name for p in paths)
+        if refused:
+            self.error.show_message(f"Opened {len(texts)} of {len(paths)} files; left out: " + "; ".join(refused))
+        self._status(f"Corpus: {len(texts)} text file{'s' if len(texts) != 1 else ''} opened ({names})")
+        return True
 
     def revert(self) -> None:
         """Throw away staged edits: show the configuration again."""
@@ -284,6 +320,18 @@ class InputsPanel(QtWidgets.QWidget):
 
     def _on_staged_edit(self, *_: object) -> None:
         self._update_pending()
+
+    def _on_open_files(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Open Text Files as the Corpus", self._open_folder,
+            "Text files (*.txt *.md *.text);;All files (*)")
+        if paths:
+            self.open_text_files(paths)
+
+    def _status(self, message: str) -> None:
+        window = self.window()
+        if isinstance(window, QtWidgets.QMainWindow):
+            window.statusBar().showMessage(message, 8000)
 
     def _on_apply(self) -> None:
         self.apply()
