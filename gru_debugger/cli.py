@@ -20,7 +20,7 @@ class CliError(Exception):
 
 def _export(args: argparse.Namespace) -> int:
     from .core.config import load_config
-    from .core.controller import Controller
+    from .core.controller import Controller, ControllerError
     from .core.export import trace_arrays, write_npz
 
     out = Path(args.out)
@@ -28,7 +28,11 @@ def _export(args: argparse.Namespace) -> int:
         raise CliError(f"--out must name a .npz file, got {args.out}")
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist")
-    controller = Controller(load_config(args.config))
+    config = load_config(args.config)
+    try:
+        controller = Controller(config)
+    except ControllerError as exc:
+        raise CliError(f"config {args.config}: {exc}" if args.config else str(exc)) from None
     write_npz(out, trace_arrays(controller.snapshot().trace))
     print(f"wrote {out} (loss {float(controller.snapshot().trace['loss']):.4f} -> "
           f"{float(controller.snapshot().trace['loss_after']):.4f})")
@@ -133,8 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except (CliError, ConfigError, ControllerError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return USAGE_ERROR
     except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return USAGE_ERROR
+
+
+def _error(message: str) -> None:
+    """One line on stderr, however the message came about."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)

@@ -9,7 +9,7 @@ from PySide6 import QtGui
 from gru_debugger import cli
 from gru_debugger.core.phases import PHASES
 from gru_debugger.ui import screenshots
-from gru_debugger.ui.screenshots import PANELS, plan_walk
+from gru_debugger.ui.screenshots import MANIFEST, PANELS, PARTIAL_MARKER, plan_walk
 
 NOTEBOOK = "resources/notebook_config.json"
 PHASE_SUBSET = ["embed", "cell", "loss"]
@@ -64,7 +64,8 @@ def test_expected_files_in_order(subset):
     out = subset[0]
     walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
     assert walk == ["03-embed.png"] + [f"{5 + t:02d}-gru-t{t:02d}.png" for t in range(8)] + ["16-loss.png"]
-    assert sorted(p.name for p in out.iterdir()) == sorted(walk + PANEL_FILES + ["index.md"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(walk + PANEL_FILES + ["index.md", MANIFEST])
+    assert sorted(screenshots.read_manifest(out)) == sorted(walk + PANEL_FILES + ["index.md"])
     assert not leftovers(out.parent)
 
 
@@ -109,14 +110,15 @@ def test_existing_folder_keeps_other_files(qapp, tmp_path, capsys, monkeypatch):
     out = tmp_path / "docs"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    (out / "99-old-step.png").write_bytes(b"stale")
+    (out / "99-old-step.png").write_bytes(b"named like ours, but not ours")
     monkeypatch.setattr(screenshots, "TRAINING_ITERATIONS", 2)
     monkeypatch.setattr(screenshots, "PANELS", PANELS[:1] + PANELS[-1:])
     code, stdout, _ = run(capsys, "--out", out, "--phases", "zero_grad", "--size", "1200x900")
     assert code == 0 and "wrote 3 images" in stdout
-    assert sorted(p.name for p in out.iterdir()) == ["17-zero-grad.png", "index.md", "notes.txt",
-                                                     "panel-network.png", "panel-training.png"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "17-zero-grad.png", "99-old-step.png", "index.md",
+                                                     "notes.txt", "panel-network.png", "panel-training.png"]
     assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "99-old-step.png").read_bytes() == b"named like ours, but not ours"
     assert QtGui.QImage(str(out / "17-zero-grad.png")).size().toTuple() == (1200, 900)
     assert not leftovers(tmp_path)
 
@@ -127,7 +129,8 @@ def test_svg_format(qapp, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(screenshots, "PANELS", PANELS[4:5])
     code, _, _ = run(capsys, "--out", tmp_path / "svg", "--format", "svg", "--phases", "head", "--theme", "dark")
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == ["15-head.svg", "index.md", "panel-gru-cell.svg"]
+    assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == [MANIFEST, "15-head.svg", "index.md",
+                                                                     "panel-gru-cell.svg"]
     for path in (tmp_path / "svg").glob("*.svg"):
         assert ET.parse(path).getroot().tag.endswith("svg")
     assert "dark theme" in (tmp_path / "svg" / "index.md").read_text(encoding="utf-8")
@@ -184,9 +187,88 @@ def test_full_walk(qapp, tmp_path, capsys):
     assert code == 0
     walk = [f"{s.name}.png" for s in plan_walk(8)]
     files = sorted(p.name for p in (tmp_path / "walk").iterdir())
-    assert files == sorted(walk + PANEL_FILES + ["index.md"])
+    assert files == sorted(walk + PANEL_FILES + ["index.md", MANIFEST])
     assert f"wrote {len(walk) + len(PANEL_FILES)} images" in stdout
     text = (tmp_path / "walk" / "index.md").read_text(encoding="utf-8")
     assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == walk + PANEL_FILES
     start, loss = (QtGui.QImage(str(tmp_path / "walk" / n)) for n in ("00-start.png", "16-loss.png"))
     assert start != loss
+
+
+# ------------------------------------------------------------------ the manifest: only our own files
+@pytest.fixture
+def small_run(qapp, monkeypatch):
+    """A quick run: one phase, one panel."""
+    monkeypatch.setattr(screenshots, "PANELS", PANELS[:1])
+    return ["--phases", "zero_grad", "--size", "1200x900"]
+
+
+def test_users_file_named_like_ours_is_never_overwritten(tmp_path, capsys, small_run):
+    out = tmp_path / "docs"
+    out.mkdir()
+    users = out / "17-zero-grad.png"
+    users.write_bytes(b"the user's picture")
+    code, stdout, stderr = run(capsys, "--out", out, *small_run)
+    assert code == 2 and stdout == "" and stderr.count("\n") == 1 and stderr.startswith("error: ")
+    assert str(users) in stderr and "another folder" in stderr
+    assert users.read_bytes() == b"the user's picture"
+    assert sorted(p.name for p in out.iterdir()) == ["17-zero-grad.png"] and not leftovers(tmp_path)
+
+
+def test_second_run_replaces_its_own_files_and_removes_its_old_ones(tmp_path, capsys, small_run):
+    out = tmp_path / "docs"
+    assert run(capsys, "--out", out, *small_run)[0] == 0
+    (out / "index.md").write_text("stale index", encoding="utf-8")  # changed by hand: no longer ours
+    code, _, stderr = run(capsys, "--out", out, *small_run)
+    assert code == 2 and str(out / "index.md") in stderr
+    assert (out / "index.md").read_text(encoding="utf-8") == "stale index"
+    (out / "index.md").unlink()
+    assert run(capsys, "--out", out, *small_run)[0] == 0  # ours again (and index.md is back)
+    first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    # a run of another phase replaces our earlier images with its own, keeps the user's notes
+    (out / "notes.md").write_text("mine", encoding="utf-8")
+    code, _, _ = run(capsys, "--out", out, "--phases", "loss", "--size", "1200x900")
+    assert code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([MANIFEST, "16-loss.png", "index.md", "notes.md", "panel-network.png"])
+    assert "17-zero-grad.png" in first
+    assert sorted(screenshots.read_manifest(out)) == ["16-loss.png", "index.md", "panel-network.png"]
+
+
+def test_foreign_manifest_is_refused(tmp_path, capsys, small_run):
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / MANIFEST).write_text("[1, 2]", encoding="utf-8")
+    code, _, stderr = run(capsys, "--out", out, *small_run)
+    assert code == 2 and str(out / MANIFEST) in stderr
+    assert (out / MANIFEST).read_text(encoding="utf-8") == "[1, 2]"
+
+
+def test_stale_partial_folders_are_removed_only_with_our_marker(tmp_path, capsys, small_run):
+    import json
+    import socket
+
+    out = tmp_path / "docs"
+    stale = tmp_path / ".docs.abc123.partial"
+    stale.mkdir()
+    (stale / "05-gru-t00.png").write_bytes(b"half")
+    (stale / PARTIAL_MARKER).write_text(json.dumps({"pid": 2**22 + 12345, "host": socket.gethostname()}))
+    foreign = tmp_path / ".docs.xyz.partial"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("not ours")
+    assert run(capsys, "--out", out, *small_run)[0] == 0
+    assert not stale.exists()
+    assert (foreign / "keep.txt").read_text() == "not ours"
+    assert leftovers(tmp_path) == [".docs.xyz.partial"]
+    assert PARTIAL_MARKER not in {p.name for p in out.iterdir()}
+
+
+def test_interrupted_run_leaves_nothing_behind(tmp_path, monkeypatch):
+    def interrupted(camera, *args, **kwargs):
+        (camera.folder / "03-embed.png").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(screenshots, "_walk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        screenshots.generate(tmp_path / "out", phases=["embed"])
+    assert list(tmp_path.iterdir()) == []

@@ -6,8 +6,11 @@ every key is optional. :func:`validate` turns a bad value into a
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+import stat
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,11 +19,16 @@ from .bundled import corpus_files
 from .cells import CELLS
 from .errors import ConfigError
 from .init import validate_init_spec
+from .validation import FLOAT32_MAX, show
 
 PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
 
 # Largest trace we agree to build; a bigger one would take the machine's memory.
 MAX_TRACE_BYTES = 2 * 1024**3
+# No corpus is longer than this many tokens (a bound for position).
+MAX_POSITION = 10**12
+# Largest config file we agree to read.
+MAX_CONFIG_BYTES = 50 * 1024**2
 
 
 def default_corpus() -> tuple[str, ...]:
@@ -97,7 +105,14 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A real number that fits a float32 (huge ints, NaN and Inf do not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:
+        return False
+    return math.isfinite(number) and abs(number) <= FLOAT32_MAX
 
 
 def validate(cfg: Config) -> None:
@@ -114,20 +129,24 @@ def validate(cfg: Config) -> None:
     ):
         value = getattr(cfg, name)
         if not _is_int(value) or not low <= value <= high:
-            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-    if not _is_int(cfg.position) or cfg.position < 0:
-        raise ConfigError(f"position must be a whole number >= 0, got {cfg.position!r}")
+            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {show(value)}")
+    if not _is_int(cfg.position) or not 0 <= cfg.position <= MAX_POSITION:
+        raise ConfigError(f"position must be a whole number from 0 to {MAX_POSITION:.0e} (within the corpus), "
+                          f"got {show(cfg.position)}")
     if not _is_number(cfg.dropout) or not 0.0 <= cfg.dropout < 1.0:
-        raise ConfigError(f"dropout must be a number in [0, 1), got {cfg.dropout!r}")
+        raise ConfigError(f"dropout must be a number in [0, 1), got {show(cfg.dropout)}")
     if not isinstance(cfg.train_mode, bool) or not isinstance(cfg.lowercase, bool):
         raise ConfigError("train_mode and lowercase must be true or false")
     if cfg.seed is not None and (not _is_int(cfg.seed) or not 0 <= cfg.seed < 2**63):
-        raise ConfigError(f"seed must be a whole number >= 0 or null, got {cfg.seed!r}")
+        raise ConfigError(f"seed must be a whole number >= 0 or null, got {show(cfg.seed)}")
     if not isinstance(cfg.cell, str) or cfg.cell not in CELLS:
         raise ConfigError(f"cell must be one of {', '.join(CELLS)}; got {cfg.cell!r}")
     if not _is_number(cfg.learning_rate):
-        raise ConfigError(f"learning_rate must be a finite number, got {cfg.learning_rate!r}")
-    unknown = set(cfg.init) - set(PARAM_NAMES)
+        raise ConfigError(f"learning_rate must be a finite number within float32 range, "
+                          f"got {show(cfg.learning_rate)}")
+    if not isinstance(cfg.init, Mapping):
+        raise ConfigError("init must be an object mapping parameter names to schemes")
+    unknown = [show(k) for k in cfg.init if k not in PARAM_NAMES]
     if unknown:
         raise ConfigError(f"init: unknown parameter(s) {', '.join(sorted(unknown))}; known: {', '.join(PARAM_NAMES)}")
     for name in PARAM_NAMES:
@@ -137,23 +156,73 @@ def validate(cfg: Config) -> None:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Defaults, overridden by the keys of a JSON file (if given)."""
+    """Defaults, overridden by the keys of a JSON file (if given).
+
+    Every problem, however odd the file, is a ConfigError whose message names
+    ``path``: not a regular file (a folder, a device, a pipe: refused before
+    reading, so nothing blocks or reads forever), too large, not JSON, nested
+    too deeply, numbers too long, bad values, or a batch that does not fit.
+    """
     base = Config()
     if path is None:
         return base
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config {path} is not valid JSON: {exc}") from None
+    data = _read_json(path)
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must hold a JSON object")
-    if "corpus" in data and not isinstance(data["corpus"], list):
-        raise ConfigError("corpus must be a list of texts")
-    if "corpus_files" in data:  # files' texts, after any "corpus" texts; relative to the config's folder
-        from .texts import read_corpus_files  # local: texts imports this module
+    try:
+        if "corpus" in data and not isinstance(data["corpus"], list):
+            raise ConfigError("corpus must be a list of texts")
+        if "corpus_files" in data:  # files' texts, after any "corpus" texts; relative to the config's folder
+            from .texts import read_corpus_files  # local: texts imports this module
 
-        files = read_corpus_files(data.pop("corpus_files"), Path(path).parent)
-        data["corpus"] = [*data.get("corpus", []), *files]
-    return base.with_changes(**data)
+            files = read_corpus_files(data.pop("corpus_files"), Path(path).parent)
+            data["corpus"] = [*data.get("corpus", []), *files]
+        cfg = base.with_changes(**data)
+        from .edits import check_state  # local: edits imports the engine
+        check_state(cfg, cfg.position)
+    except ConfigError as exc:
+        raise ConfigError(f"config {path}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config {path}: its values are nested too deeply") from None
+    return cfg
+
+
+def _read_json(path: str | Path) -> Any:
+    try:
+        with open(path, "rb", opener=_open_regular) as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config {path} is larger than the limit of {MAX_CONFIG_BYTES // 1024**2} MB")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config {path} is nested too deeply to read") from None
+    except ValueError as exc:  # an integer literal longer than Python agrees to convert
+        raise ConfigError(f"config {path} holds a number too long to read ({str(exc).split(':')[0]})") from None
+
+
+def _open_regular(path: str, flags: int) -> int:
+    """Open for reading only if ``path`` is a regular file of a sane size.
+
+    Opened without blocking (a pipe with no writer would wait forever) and
+    checked with fstat on the open descriptor, so nothing can be swapped in
+    between the check and the read."""
+    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file", path)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", path)
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise OSError(errno.EFBIG, f"larger than the limit of {MAX_CONFIG_BYTES // 1024**2} MB", path)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -17,18 +17,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 from psygnal import Signal
 
-from .config import Config, ConfigError, validate
+from .cells import get_cell
+from .config import PARAM_NAMES, Config, ConfigError, validate
 from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
 from .engine import ModelState, Trace, compute_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step
 from .snapshot import Snapshot
+from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
+                         check_merge_key, check_names, check_spec, check_specs, check_str, check_texts, show)
 
+__all__ = ["Command", "Controller", "ControllerError"]
 
-class ControllerError(ValueError):
-    """A request the controller refused; nothing was changed."""
+# What a pure state transition or a recomputation may raise on odd input; all
+# of it is turned into a ControllerError before anything changes.
+_REFUSED = (ConfigError, TypeError, ValueError, OverflowError, AttributeError, KeyError, IndexError,
+            RuntimeError, RecursionError)
+REASONS = frozenset({"cursor", "model"})
 
 
 @dataclass
@@ -51,11 +59,15 @@ class Controller:
     breakpoints_changed = Signal(object)  # frozenset of phase names
 
     def __init__(self, config: Config | None = None):
+        if config is not None and not isinstance(config, Config):
+            raise ControllerError(f"config must be a Config, got {show(config)}")
         cfg = config if config is not None else Config()
         try:
             validate(cfg)
             state = fresh_state(cfg)
-        except ConfigError as exc:
+        except ControllerError:
+            raise
+        except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
         self._traces: OrderedDict[int, tuple[ModelState, Trace]] = OrderedDict()
         self._state = state
@@ -87,6 +99,11 @@ class Controller:
         return build_steps(self.config.context_length, self.config.cell)
 
     def snapshot(self, reasons: Iterable[str] = ()) -> Snapshot:
+        if isinstance(reasons, str) or not isinstance(reasons, Iterable):
+            raise ControllerError(f"reasons must be a set of 'cursor' and 'model', got {show(reasons)}")
+        reasons = list(reasons)
+        for reason in reasons:
+            check_choice(reason, "reason", sorted(REASONS))
         return Snapshot(self._state, self._trace, self._cursor, frozenset(reasons))
 
     @contextmanager
@@ -101,22 +118,32 @@ class Controller:
             if not self._quiet:
                 reasons, self._pending = self._pending, set()
                 history, self._pending_history = self._pending_history, False
-                if reasons:
-                    self.changed.emit(self.snapshot(reasons))
-                if history:
-                    self.history_changed.emit()
+                self._notify(reasons, history)
 
-    def _emit(self, *reasons: str) -> None:
+    def _emit(self, *reasons: str, history: bool = False) -> None:
+        """Tell listeners; called only after a change is completely recorded."""
         if self._quiet:
             self._pending.update(reasons)
+            self._pending_history = self._pending_history or history
         else:
-            self.changed.emit(self.snapshot(reasons))
+            self._notify(set(reasons), history)
 
-    def _emit_history(self) -> None:
-        if self._quiet:
-            self._pending_history = True
-        else:
-            self.history_changed.emit()
+    def _notify(self, reasons: set[str], history: bool) -> None:
+        """Send both signals even if a listener of the first one raises; then
+        re-raise the first error. The change itself is already complete."""
+        error: BaseException | None = None
+        if reasons:
+            try:
+                self.changed.emit(self.snapshot(reasons))
+            except Exception as exc:
+                error = exc
+        if history:
+            try:
+                self.history_changed.emit()
+            except Exception as exc:
+                error = error or exc
+        if error is not None:
+            raise error
 
     # ------------------------------------------------------------ navigation
     @property
@@ -150,6 +177,10 @@ class Controller:
 
     def run_to(self, phase: str, t: int | None = None) -> None:
         """Move to where ``phase`` (or its timestep ``t``) has just run; may go back."""
+        check_choice(phase, "phase", PHASES)
+        if t is not None:
+            check_int(t, "t", 0, self.config.context_length - 1)
+            t = int(t)
         try:
             target = find_step(self.steps, phase, t)
         except ValueError as exc:
@@ -175,7 +206,8 @@ class Controller:
     def step_back(self) -> None:
         """Return exactly to where the cursor was before the last move."""
         if self._nav:
-            self._set_cursor(self._nav.pop())
+            target = self._nav.pop()
+            self._set_cursor(target)
         elif self._cursor > -1:
             i = self._cursor - 1
             while i >= 0 and not is_coarse(self.steps[i]):
@@ -209,8 +241,7 @@ class Controller:
         return self._breakpoints
 
     def toggle_breakpoint(self, phase: str) -> bool:
-        if phase not in PHASES:
-            raise ControllerError(f"unknown phase {phase!r}; phases are: {', '.join(PHASES)}")
+        check_choice(phase, "phase", PHASES)
         self._breakpoints = self._breakpoints ^ {phase}
         self.breakpoints_changed.emit(self._breakpoints)
         return phase in self._breakpoints
@@ -218,7 +249,10 @@ class Controller:
     # ------------------------------------------------------------ model changes
     def next_iteration(self) -> None:
         """The next batch through the weights this iteration's update produced."""
-        after = next_iteration_state(self._state, self._trace)
+        try:
+            after = next_iteration_state(self._state, self._trace)
+        except _REFUSED as exc:
+            raise ControllerError(str(exc)) from None
         self._commit(Command("Next iteration", self._state, after, kind="iteration", cursor_before=self._cursor,
                              nav_before=list(self._nav)))
 
@@ -226,74 +260,101 @@ class Controller:
         """Back to iteration 0 with freshly initialised weights (undoable)."""
         try:
             after = fresh_state(self.config, self._state.base_seed)
-        except ConfigError as exc:
+        except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
         self._commit(Command("Reset", self._state, after, kind="reset", cursor_before=self._cursor,
                              nav_before=list(self._nav)))
 
     def set_param(self, name: str, index: Sequence[int], value: float, merge_key: Any = None) -> None:
         """Set one weight of the iteration's starting parameters."""
-        text = f"Set {name}[{', '.join(map(str, index))}] = {value:.6g}" if isinstance(value, (int, float)) \
-            else f"Set {name}"
-        self._edit(text, lambda s: with_param_cell(s, name, index, value), merge_key)
+        check_choice(name, "parameter", PARAM_NAMES)
+        index = check_index(index, name, tuple(self._state.params[name].shape))
+        value = check_float32(value, f"{name}[{', '.join(map(str, index))}]")
+        merge_key = check_merge_key(merge_key)
+        self._edit(f"Set {name}[{', '.join(map(str, index))}] = {value:.6g}",
+                   lambda s: with_param_cell(s, name, index, value), merge_key)
 
     def set_init(self, name: str, spec: Mapping[str, Any]) -> None:
-        self._edit(f"Initialise {name}: {spec.get('scheme', '?')}", lambda s: with_init(s, name, spec))
+        check_choice(name, "parameter", PARAM_NAMES)
+        spec = check_spec(name, spec)
+        self._edit(f"Initialise {name}: {spec['scheme']}", lambda s: with_init(s, name, spec))
 
     def set_inits(self, specs: Mapping[str, Mapping[str, Any]], text: str = "Initialise parameters") -> None:
         """Several schemes in one undo step (e.g. back to the notebook's)."""
+        specs = check_specs(specs, PARAM_NAMES)
+        text = check_str(text, "text")
         self._edit(text, lambda s: with_inits(s, specs))
 
     def reinitialise(self, names: Iterable[str] | None = None) -> None:
-        from .config import PARAM_NAMES
-        chosen = list(PARAM_NAMES if names is None else names)
+        chosen = list(PARAM_NAMES) if names is None else check_names(names, "parameters", PARAM_NAMES)
         label = "all parameters" if names is None else ", ".join(chosen)
         self._edit(f"Re-initialise {label}", lambda s: with_reinit(s, chosen))
 
     def set_seed(self, seed: int | None) -> None:
+        if seed is not None:
+            seed = check_int(seed, "seed", 0, 2**63 - 1)
         self._edit(f"Seed = {seed}", lambda s: with_seed(s, seed))
 
     def set_learning_rate(self, lr: float, merge_key: Any = None) -> None:
-        self.configure(f"Learning rate = {lr:.6g}" if isinstance(lr, (int, float)) else "Learning rate",
-                       merge_key, learning_rate=lr)
+        lr = check_float32(lr, "learning rate")
+        self.configure(f"Learning rate = {lr:.6g}", merge_key, learning_rate=lr)
 
     def set_dropout(self, p: float, merge_key: Any = None) -> None:
-        self.configure(f"Dropout p = {p:.6g}" if isinstance(p, (int, float)) else "Dropout", merge_key, dropout=p)
+        p = check_float32(p, "dropout p")
+        self.configure(f"Dropout p = {p:.6g}", merge_key, dropout=p)
 
     def set_train_mode(self, train: bool) -> None:
+        train = check_bool(train, "train mode")
         self.configure("Train mode" if train else "Eval mode (no dropout)", train_mode=train)
 
     def set_corpus(self, texts: Sequence[str]) -> None:
-        self.configure("Corpus", corpus=tuple(texts))
+        self.configure("Corpus", corpus=check_texts(texts))
 
     def set_tokenizer(self, num_merges: int, lowercase: bool) -> None:
+        num_merges = check_int(num_merges, "num_merges", 0)
+        lowercase = check_bool(lowercase, "lowercase")
         self.configure(f"Tokenizer: {num_merges} merges", num_merges=num_merges, lowercase=lowercase)
 
     def set_batch(self, batch_size: int, context_length: int, position: int | None = None) -> None:
-        changes: dict[str, Any] = {"batch_size": batch_size, "context_length": context_length}
+        changes: dict[str, Any] = {"batch_size": check_int(batch_size, "batch size B", 1),
+                                   "context_length": check_int(context_length, "context length T", 1)}
         if position is not None:
-            changes["position"] = position
-        self.configure(f"Batch B={batch_size} T={context_length}", **changes)
+            changes["position"] = check_int(position, "position", 0)
+        self.configure(f"Batch B={changes['batch_size']} T={changes['context_length']}", **changes)
 
     def set_position(self, position: int) -> None:
+        position = check_int(position, "position", 0)
         self.configure(f"Position = {position}", position=position)
 
     def set_cell(self, cell: str) -> None:
         """Switch the recurrent cell (GRU, LSTM, RNN); x2g and h2g are drawn anew
         with their schemes (their shapes change), the other weights stay."""
-        self.configure(f"Cell = {cell}", cell=cell)
+        from .cells import CELLS
+        cell = check_str(cell, "cell")
+        if cell not in CELLS:
+            raise ControllerError(f"unknown cell {show(cell)}; cells are: {', '.join(CELLS)}")
+        self.configure(f"Cell = {get_cell(cell).title}", cell=cell)
 
     def set_sizes(self, n_embd: int, hidden_size: int) -> None:
+        n_embd, hidden_size = check_int(n_embd, "E", 1), check_int(hidden_size, "H", 1)
         self.configure(f"Sizes E={n_embd} H={hidden_size}", n_embd=n_embd, hidden_size=hidden_size)
 
     def configure(self, text: str = "Settings", merge_key: Any = None, **changes: Any) -> None:
         """Change any settings at once (see Config); one undo step."""
+        text = check_str(text, "text")
+        merge_key = check_merge_key(merge_key)
+        if not changes:
+            raise ControllerError("no settings given")
+        if "corpus" in changes:
+            changes["corpus"] = check_texts(changes["corpus"])
         self._edit(text, lambda s: with_config(s, **changes), merge_key)
 
     def _edit(self, text: str, make: Callable[[ModelState], ModelState], merge_key: Any = None) -> None:
         try:
             after = make(self._state)
-        except ConfigError as exc:
+        except ControllerError:
+            raise
+        except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
         self._commit(Command(text, self._state, after, merge_key))
 
@@ -316,44 +377,64 @@ class Controller:
         if not self._undo:
             raise ControllerError("nothing to undo")
         cmd = self._undo[-1]
-        cursor = cmd.cursor_before if cmd.cursor_before is not None else None
-        self._install(cmd.before, cursor, list(cmd.nav_before) if cmd.cursor_before is not None else None)
+        moves = cmd.cursor_before is not None
+        trace = self._prepare(cmd.before)
+        self._install(cmd.before, trace, cmd.cursor_before if moves else None,
+                      list(cmd.nav_before) if moves else None)
         self._redo.append(self._undo.pop())
-        self._emit_history()
+        self._emit("model", "cursor", history=True)
 
     def redo(self) -> None:
         if not self._redo:
             raise ControllerError("nothing to redo")
         cmd = self._redo[-1]
         moves = cmd.cursor_before is not None
-        self._install(cmd.after, -1 if moves else None, [] if moves else None)
+        trace = self._prepare(cmd.after)
+        self._install(cmd.after, trace, -1 if moves else None, [] if moves else None)
         self._undo.append(self._redo.pop())
-        self._emit_history()
+        self._emit("model", "cursor", history=True)
 
     def _commit(self, cmd: Command) -> None:
+        """Record a change completely (state, cursor, undo and redo stacks), then
+        tell listeners: a listener that raises cannot leave it half done."""
         moves = cmd.cursor_before is not None
-        self._install(cmd.after, -1 if moves else None, [] if moves else None)
+        trace = self._prepare(cmd.after)
+        self._check_finite_update(cmd, trace)
+        self._install(cmd.after, trace, -1 if moves else None, [] if moves else None)
         top = self._undo[-1] if self._undo else None
         if cmd.merge_key is not None and top is not None and top.merge_key == cmd.merge_key and not self._redo:
             top.after, top.text = cmd.after, cmd.text
         else:
             self._undo.append(cmd)
         self._redo.clear()
-        self._emit_history()
+        self._emit("model", "cursor", history=True)
 
-    def _install(self, state: ModelState, cursor: int | None, nav: list[int] | None) -> None:
-        """Make ``state`` current. The cursor keeps its step (mapped if T
-        changed) unless one is given. Computes first: on failure nothing changes."""
+    def _prepare(self, state: ModelState) -> Trace:
+        """Compute (or fetch) the trace of ``state``; on failure nothing has changed."""
         try:
-            trace = self._trace_for(state)
-        except ConfigError as exc:
+            return self._trace_for(state)
+        except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
+
+    @staticmethod
+    def _check_finite_update(cmd: Command, trace: Trace) -> None:
+        """A new learning rate whose step overflows float32 is refused (not turned into Inf)."""
+        if cmd.before.config.learning_rate == cmd.after.config.learning_rate:
+            return
+        for name in PARAM_NAMES:
+            grad, step = trace.arrays.get(f"grad/{name}"), trace.arrays.get(f"update/{name}")
+            if grad is not None and step is not None and np.isfinite(grad).all() and not np.isfinite(step).all():
+                raise ControllerError(f"learning rate {cmd.after.config.learning_rate:g} times the gradient of "
+                                      f"{name} overflows float32: choose a smaller learning rate")
+
+    def _install(self, state: ModelState, trace: Trace, cursor: int | None, nav: list[int] | None) -> None:
+        """Make ``state`` current (no notification). The cursor keeps its step
+        (mapped if T changed) unless one is given."""
         old_steps, new_steps = self.steps, build_steps(state.config.context_length, state.config.cell)
         if cursor is None:
             cursor = self._map(self._cursor, old_steps, new_steps)
             nav = [self._map(c, old_steps, new_steps) for c in self._nav]
         self._state, self._trace, self._cursor, self._nav = state, trace, cursor, nav or []
-        self._emit("model", "cursor")
 
     @staticmethod
     def _map(cursor: int, old: tuple[Step, ...], new: tuple[Step, ...]) -> int:

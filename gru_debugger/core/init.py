@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from .errors import ConfigError
+from .validation import FLOAT32_MAX, show
 
 # scheme -> {key: default}
 SCHEMES: dict[str, dict[str, float]] = {
@@ -31,21 +32,38 @@ def validate_init_spec(name: str, spec: Any) -> None:
     if not isinstance(spec, Mapping) or "scheme" not in spec:
         raise ConfigError(f"init[{name}] must be an object with a 'scheme' key")
     scheme = spec["scheme"]
-    if scheme not in SCHEMES:
-        raise ConfigError(f"init[{name}]: unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-    extra = set(spec) - {"scheme"} - set(SCHEMES[scheme])
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise ConfigError(f"init[{name}]: unknown scheme {show(scheme)}; choose one of {', '.join(SCHEMES)}")
+    extra = [show(k) for k in spec if k != "scheme" and k not in SCHEMES[scheme]]
     if extra:
         raise ConfigError(f"init[{name}]: scheme {scheme} takes no key(s) {', '.join(sorted(extra))}")
     for key in SCHEMES[scheme]:
         value = spec.get(key, SCHEMES[scheme][key])
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ConfigError(f"init[{name}].{key} must be a finite number, got {value!r}")
+        if not _fits_float32(value):
+            raise ConfigError(f"init[{name}].{key} must be a finite number within float32 range, got {show(value)}")
     if scheme == "normal" and spec.get("std", 1.0) < 0:
         raise ConfigError(f"init[{name}].std must be >= 0")
     if scheme == "uniform" and spec.get("low", -1.0) > spec.get("high", 1.0):
         raise ConfigError(f"init[{name}]: low must not exceed high")
+    # Draws must stay finite in float32 too (a value that fits can still overflow on the way).
+    if scheme == "normal" and abs(_arg(spec, "mean")) + 8 * _arg(spec, "std") > FLOAT32_MAX:
+        raise ConfigError(f"init[{name}]: mean and std this large overflow float32")
+    if scheme == "uniform" and _arg(spec, "high") - _arg(spec, "low") > FLOAT32_MAX:
+        raise ConfigError(f"init[{name}]: high - low overflows float32")
+    if scheme in MATRIX_ONLY and abs(_arg(spec, "gain")) > FLOAT32_MAX / 2:
+        raise ConfigError(f"init[{name}]: a gain this large overflows float32")
     if scheme in MATRIX_ONLY and name.endswith(".bias"):
         raise ConfigError(f"init[{name}]: {scheme} needs a matrix; a bias is a vector")
+
+
+def _fits_float32(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:
+        return False
+    return math.isfinite(number) and abs(number) <= FLOAT32_MAX
 
 
 def _arg(spec: Mapping[str, Any], key: str) -> float:
@@ -76,7 +94,11 @@ def initialise(
         "orthogonal": lambda: torch.nn.init.orthogonal_(torch.empty(shape), _arg(spec, "gain"), generator=gen),
         "default": lambda: _default(name, shape, gen, fan_in),
     }
-    return makers[scheme]().to(torch.float32).contiguous()
+    values = makers[scheme]().to(torch.float32).contiguous()
+    if not bool(torch.isfinite(values).all()):
+        raise ConfigError(f"init[{name}]: {scheme} with these values overflows float32 (some weights would be "
+                          f"Inf or NaN); use smaller numbers")
+    return values
 
 
 def _default(name: str, shape: tuple[int, ...], gen: torch.Generator, fan_in: int | None) -> torch.Tensor:

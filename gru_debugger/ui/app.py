@@ -32,12 +32,28 @@ def install_excepthook(window: QtWidgets.QWidget) -> None:
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         print(text, file=sys.stderr)
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Something went wrong",
-                                    f"{kind.__name__}: {value}\n\nThe state is unchanged; you can keep working.",
-                                    parent=window)
-        box.setDetailedText(text)
-        box.open()
+        try:
+            show_exception(window, kind, value, text)
+        except Exception:  # the hook itself must never end the app
+            traceback.print_exc()
     sys.excepthook = hook
+
+
+def show_exception(window: QtWidgets.QWidget | None, kind: type[BaseException], value: BaseException,
+                   details: str) -> QtWidgets.QMessageBox:
+    """The error dialog: a short message, the traceback under "Show Details…"
+    and a "Copy Details" button that puts the traceback on the clipboard
+    (for a bug report) without closing the dialog."""
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, "Something went wrong",
+                                f"{kind.__name__}: {value}\n\nThe state is unchanged; you can keep working.",
+                                QtWidgets.QMessageBox.StandardButton.Close, parent=window)
+    box.setDetailedText(details)
+    copy = box.addButton("Copy Details", QtWidgets.QMessageBox.ButtonRole.ActionRole)
+    copy.clicked.disconnect()  # a message box closes on any button; this one only copies
+    copy.clicked.connect(lambda: QtWidgets.QApplication.clipboard().setText(details))
+    box.setObjectName("exception-dialog")
+    box.open()
+    return box
 
 
 def no_display_reason() -> str | None:

@@ -12,9 +12,11 @@ folder next to the destination and moved into place only when complete.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -36,8 +38,16 @@ TRAINING_ITERATIONS = 30     # the short run behind the loss-curve image
 EQUATION_SIZE = (560, 200)   # the equation panel's picture: this wide, and as tall as its text
 SETTLE_ROUNDS = 4            # event-loop rounds before a grab (pyqtgraph lays out on events)
 
-# Files this generator owns inside the output folder (replaced on every run).
-OWN_FILES = re.compile(r"^(?:\d{2,}-[a-z0-9-]+|panel-[a-z0-9-]+)\.(?:png|svg)$|^index\.md$")
+# The list of files this generator wrote into the output folder (with their
+# SHA-256): only those are ever replaced or removed by a later run.
+MANIFEST = ".gru-debugger-screenshots.json"
+MANIFEST_KIND = "gru-debugger screenshots"
+# Inside a temporary ``.NAME.*.partial`` folder: says it is ours and who is writing it.
+PARTIAL_MARKER = ".gru-debugger-partial"
+
+
+class OutputConflict(ValueError):
+    """The output folder holds a file we would write but did not write ourselves."""
 
 # Panel images, in order: caption key, dock key (window.docks), file stem, heading.
 PANELS: tuple[tuple[str, str, str, str], ...] = (
@@ -137,10 +147,91 @@ def screenshot_config(config: Config) -> tuple[Config, bool]:
 
 
 # ------------------------------------------------------------------ output folder
+def expected_files(stops: Sequence[Stop], fmt: str) -> list[str]:
+    """The names a run writes into the output folder (besides the manifest)."""
+    return [f"{s.name}.{fmt}" for s in stops] + [f"{stem}.{fmt}" for _, _, stem, _ in PANELS] + ["index.md"]
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_manifest(out: Path) -> dict[str, str]:
+    """File name -> SHA-256 of what an earlier run wrote into ``out`` ({} if none)."""
+    path = out / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        return {}
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1024**2:
+            raise ValueError
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"]
+        if data.get("written_by") != MANIFEST_KIND or not isinstance(files, dict) or not all(
+                isinstance(k, str) and "/" not in k and isinstance(v, str) for k, v in files.items()):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise OutputConflict(f"{path} is not a list of files this generator wrote; it is left alone: "
+                             "choose another folder with --out") from None
+    return dict(files)
+
+
+def _ours(path: Path, manifest: dict[str, str]) -> bool:
+    """True if ``path`` is a file an earlier run wrote and nobody changed since."""
+    return (path.name in manifest and path.is_file() and not path.is_symlink()
+            and _digest(path) == manifest[path.name])
+
+
+def check_conflicts(out: Path, names: Sequence[str]) -> None:
+    """Refuse before writing anything if a file we would write exists and is not ours."""
+    if not out.is_dir():
+        return
+    manifest = read_manifest(out)
+    for name in names:
+        path = out / name
+        if (path.exists() or path.is_symlink()) and not _ours(path, manifest):
+            raise OutputConflict(f"{path} exists and was not written by this generator (or was changed since); "
+                                 "it is left alone: move it away or choose another folder with --out")
+
+
+def remove_stale_partials(out: Path) -> list[Path]:
+    """Remove temporary folders that an earlier, interrupted run made for ``out``:
+    only ``.NAME.*.partial`` folders holding our marker whose writer has gone."""
+    from ..core.export import _running
+
+    removed = []
+    parent = out.absolute().parent
+    try:
+        candidates = list(parent.glob(f".{glob_escape(out.name)}.*.partial"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        marker = folder / PARTIAL_MARKER
+        if folder.is_symlink() or not folder.is_dir() or marker.is_symlink() or not marker.is_file():
+            continue
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+            pid, host = int(info["pid"]), str(info["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if host == socket.gethostname() and _running(pid):
+            continue  # another run is writing it right now
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
 def _temp_folder(out: Path) -> Path:
     parent = out.absolute().parent
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+        (tmp / PARTIAL_MARKER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}),
+                                          encoding="utf-8")
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write into {parent} ({exc.strerror or exc})", str(out)) from None
     umask = os.umask(0)
@@ -151,18 +242,31 @@ def _temp_folder(out: Path) -> Path:
 
 def _install(tmp: Path, out: Path) -> None:
     """Move the finished files into ``out``: a rename if it does not exist yet,
-    else replace the files we own and keep everything else."""
+    else replace the files an earlier run wrote (per its manifest) and keep
+    everything else; a file of someone else's that we would overwrite stops it."""
+    (tmp / PARTIAL_MARKER).unlink()
+    names = sorted(p.name for p in tmp.iterdir())
+    manifest = {name: _digest(tmp / name) for name in names}
+    _write_manifest(tmp / MANIFEST, manifest)
     if not out.exists():
         os.replace(tmp, out)
         return
     if not out.is_dir():
         raise NotADirectoryError(20, "not a folder", str(out))
-    for old in out.iterdir():
-        if OWN_FILES.match(old.name) and old.is_file():
-            old.unlink()
-    for new in sorted(tmp.iterdir()):
-        os.replace(new, out / new.name)
+    check_conflicts(out, names)
+    old = read_manifest(out)
+    for name in sorted(set(old) - set(names)):  # ours from an earlier run, not made this time
+        if _ours(out / name, old):
+            (out / name).unlink()
+    for name in names:
+        os.replace(tmp / name, out / name)
+    os.replace(tmp / MANIFEST, out / MANIFEST)
     tmp.rmdir()
+
+
+def _write_manifest(path: Path, files: dict[str, str]) -> None:
+    data = {"written_by": MANIFEST_KIND, "files": dict(sorted(files.items()))}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 # ------------------------------------------------------------------ Qt
@@ -344,6 +448,8 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(20, "exists and is not a folder", str(out))
+    check_conflicts(out, expected_files(stops, fmt))  # before minutes of rendering, not after
+    remove_stale_partials(out)
     tmp = _temp_folder(out)
     try:
         T = config.context_length
@@ -365,7 +471,7 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
                  "end show single views.")
         write_index(tmp / "index.md", images,
                     _made_with(config_path, seed_note, size, dark, fmt, phases), about)
-        names = sorted(p.name for p in tmp.iterdir())
+        names = sorted(p.name for p in tmp.iterdir() if p.name != PARTIAL_MARKER)
         _install(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
