@@ -1,26 +1,45 @@
 """A token sequence with an index of where each adjacent pair occurs.
 
 Merging a pair then costs time proportional to its occurrences, not to the
-text: the sequence is a doubly linked list over character positions (a
-token lives at the position of its first character) and ``occ`` maps a pair
-key to the set of positions where that pair starts. Both the trainer and
-the encoder drive it.
+text. The sequence is a doubly linked list over character positions (a
+token lives at the position of its first character, a token swallowed by
+the one before it gets id -1). ``occ`` maps a pair key to the positions
+where that pair was formed; entries go stale when a neighbour merges and
+are checked with :meth:`PairIndex.holds` rather than removed, which is
+cheaper in Python than keeping exact sets. A pair forms at a position at
+most once (tokens there only grow), so a list never repeats a position.
 """
 from __future__ import annotations
 
-from typing import Container, Sequence
+import gc
+from contextlib import contextmanager
+from typing import Container, Iterator, Sequence
 
 import numpy as np
 
 SHIFT = 32  # pair key = (left id << SHIFT) | right id
+MASK = (1 << SHIFT) - 1
 
 
 def pair_key(left: int, right: int) -> int:
     return (left << SHIFT) | right
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The index makes many small lists; cyclic collection passes over them
+    cost about a tenth of the run and can never free anything here."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class PairIndex:
-    """Token ids per position, links, and pair occurrences.
+    """Token ids per position, links, pair occurrences and their counts.
 
     ``segments`` are the lengths of runs that never pair across their border
     (one per text when encoding a stream). With ``wanted`` only those pair
@@ -37,7 +56,6 @@ class PairIndex:
         self.nxt: list[int] = list(range(1, n + 1))
         self.prv: list[int] = list(range(-1, n - 1))
         self.starts: list[int] = []
-        self.wanted = wanted
         cut = np.zeros(n, dtype=bool)  # cut[i]: no pair between i and i + 1
         pos = 0
         for length in lengths:
@@ -47,81 +65,52 @@ class PairIndex:
                 self.nxt[pos + length - 1] = -1
                 cut[pos + length - 1] = True
             pos += length
-        self.occ: dict[int, set[int]] = self._initial_occurrences(np.asarray(ids, dtype=np.int64), cut)
+        self.occ: dict[int, list[int]] = {}
+        self.counts: dict[int, int] = {}
+        self._index(np.asarray(ids, dtype=np.int64), cut, wanted)
 
-    def _initial_occurrences(self, ids: np.ndarray, cut: np.ndarray) -> dict[int, set[int]]:
+    def _index(self, ids: np.ndarray, cut: np.ndarray, wanted: Container[int] | None) -> None:
         """Group positions by pair with one sort instead of a loop over the text."""
         if len(ids) < 2:
-            return {}
-        keys = (ids[:-1] << SHIFT) | ids[1:]
+            return
         where = np.flatnonzero(~cut[:-1])
-        keys = keys[where]
+        keys = ((ids[:-1] << SHIFT) | ids[1:])[where]
         if not len(keys):
-            return {}
+            return
         order = np.argsort(keys, kind="stable")
         keys, where = keys[order], where[order]
         bounds = np.flatnonzero(np.diff(keys)) + 1
-        starts = np.concatenate(([0], bounds)).tolist()
-        ends = np.concatenate((bounds, [len(keys)])).tolist()
-        occ: dict[int, set[int]] = {}
-        wanted = self.wanted
-        for s, e in zip(starts, ends):
-            key = int(keys[s])
+        starts = [0, *bounds.tolist()]
+        ends = [*bounds.tolist(), len(keys)]
+        for s, e, key in zip(starts, ends, keys[starts].tolist()):
             if wanted is None or key in wanted:
-                occ[key] = set(where[s:e].tolist())
-        return occ
+                self.occ[key] = where[s:e].tolist()
+                self.counts[key] = e - s
 
-    def merge(self, key: int, new: int, touched: set[int]) -> int:
-        """Replace the pair ``key`` by token ``new`` at every non-overlapping
-        occurrence, left to right; add the keys whose occurrences changed
-        (indexed ones) to ``touched``. Returns the number of replacements."""
-        positions = self.occ.pop(key, None)
+    def holds(self, key: int, i: int) -> bool:
+        """Whether the pair ``key`` still starts at position ``i``."""
+        tok = self.tok
+        if tok[i] != key >> SHIFT:
+            return False
+        j = self.nxt[i]
+        return j != -1 and tok[j] == key & MASK
+
+    def first_position(self, key: int) -> int:
+        """Earliest position where ``key`` occurs now (``len(tok)`` if nowhere).
+
+        Sorts the list (cheap in C, it is nearly sorted) and drops the stale
+        entries in front, so repeated ties do not rescan them.
+        """
+        positions = self.occ.get(key)
         if not positions:
-            return 0
-        left_id, right_id = key >> SHIFT, key & ((1 << SHIFT) - 1)
-        tok, nxt, prv, occ, wanted = self.tok, self.nxt, self.prv, self.occ, self.wanted
-        done = 0
-        for i in sorted(positions):
-            if tok[i] != left_id:  # eaten by the occurrence just before it ("aaa")
-                continue
-            j = nxt[i]
-            r = nxt[j]
-            left = prv[i]
-            if left != -1:
-                k = (tok[left] << SHIFT) | left_id
-                s = occ.get(k)
-                if s is not None:
-                    s.discard(left)
-                    touched.add(k)
-                k = (tok[left] << SHIFT) | new
-                if wanted is None or k in wanted:
-                    s = occ.get(k)
-                    if s is None:
-                        occ[k] = {left}
-                    else:
-                        s.add(left)
-                    touched.add(k)
-            if r != -1:
-                k = (right_id << SHIFT) | tok[r]
-                s = occ.get(k)
-                if s is not None:
-                    s.discard(j)
-                    touched.add(k)
-                k = (new << SHIFT) | tok[r]
-                if wanted is None or k in wanted:
-                    s = occ.get(k)
-                    if s is None:
-                        occ[k] = {i}
-                    else:
-                        s.add(i)
-                    touched.add(k)
-                prv[r] = i
-            tok[i] = new
-            tok[j] = -1
-            nxt[i] = r
-            done += 1
-        touched.discard(key)
-        return done
+            return len(self.tok)
+        positions.sort()
+        for n, i in enumerate(positions):
+            if self.holds(key, i):
+                del positions[:n]
+                return i
+        positions.clear()
+        return len(self.tok)
 
     def tokens(self) -> list[list[int]]:
         """The token ids of each non-empty segment, in order."""

@@ -21,7 +21,7 @@ from typing import Callable, Optional, Sequence
 
 from .bpe_encode import encode_segments
 from .bpe_reference import EOT, Pair
-from .bpe_train import train_merges
+from .bpe_train import train as train_bpe
 
 Progress = Optional[Callable[[int, int], None]]
 
@@ -38,6 +38,9 @@ class BPETokenizer:
     lowercase: bool = True
     merges: list[Pair] = field(default_factory=list)
     vocab: dict[str, int] = field(default_factory=dict)
+    # (training text, merges, its tokens after all merges) when encoding that same
+    # text is known to give those tokens: encode_stream then skips the work
+    _trained: tuple[str, list[Pair], list[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def eot_id(self) -> int:
@@ -49,11 +52,13 @@ class BPETokenizer:
     def train(self, texts: Sequence[str], progress: Progress = None) -> "BPETokenizer":
         """Learn merges and vocabulary; on cancel nothing is changed."""
         text = self._prepare("".join(texts))
-        merges = train_merges(text, self.num_merges, progress)
+        result = train_bpe(text, self.num_merges, progress)
+        merges = result.merges
         vocab: dict[str, int] = {}
         for token in [*sorted(set(text)), *(a + b for a, b in merges), EOT]:
             vocab.setdefault(token, len(vocab))
         self.merges, self.vocab = merges, vocab
+        self._trained = (text, list(merges), result.tokens) if result.no_merged_pair_came_back else None
         return self
 
     def encode(self, text: str) -> list[int]:
@@ -84,10 +89,19 @@ def encode_stream(tokenizer: BPETokenizer, texts: Sequence[str], progress: Progr
         vocab.setdefault(ch, len(vocab))
     eot = vocab[EOT]
     stream: list[int] = []
-    for ids in encode_segments(prepared, tokenizer.merges, vocab, progress):
+    for ids in _known_tokens(tokenizer, prepared, vocab) or encode_segments(prepared, tokenizer.merges, vocab,
+                                                                            progress):
         stream.append(eot)
         stream.extend(ids)
         if not ids or ids[-1] != eot:
             stream.append(eot)
     tokenizer.vocab.update(vocab)
     return stream
+
+
+def _known_tokens(tokenizer: BPETokenizer, prepared: list[str], vocab: dict[str, int]) -> list[list[int]] | None:
+    """The training run's final tokens, when the stream is that one text with the same merges."""
+    trained = tokenizer._trained
+    if trained is None or len(prepared) != 1 or trained[0] != prepared[0] or trained[1] != tokenizer.merges:
+        return None
+    return [[vocab[t] for t in trained[2]]] if prepared[0] else [[]]
