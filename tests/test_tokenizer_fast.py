@@ -147,3 +147,46 @@ def test_notebook_corpus_matches_reference():
     cfg = Config()
     assert_same_as_reference(list(cfg.corpus), cfg.num_merges, cfg.lowercase)
     assert_same_as_reference(list(cfg.corpus), 80, cfg.lowercase)
+
+
+def test_reusing_the_training_tokens_equals_encoding_again():
+    texts = ["the cat sat on the mat, the cat ate the rat"]
+    tok = BPETokenizer(num_merges=20).train(texts)
+    assert tok._trained is not None  # the shortcut is taken here
+    reused = encode_stream(tok, texts)
+    tok._trained = None
+    assert encode_stream(tok, texts) == reused
+
+
+def test_changed_merges_are_not_answered_from_the_training_run():
+    texts = ["abab abab"]
+    tok = BPETokenizer(num_merges=3).train(texts)
+    tok.merges = tok.merges[:1]
+    _, vocab, expected = reference_tokenize(texts, 1, True)
+    names = {i: t for t, i in vocab.items()}
+    assert [tok.id_to_token[i] for i in encode_stream(tok, texts)] == [names[i] for i in expected]
+
+
+def test_stream_progress_counts_up_to_its_total():
+    tok = BPETokenizer(num_merges=6).train(["the cat sat on the mat"])
+    seen = []
+    encode_stream(tok, ["the mat sat", "on the cat"], progress=lambda d, t: seen.append((d, t)))
+    assert seen and [d for d, _ in seen] == list(range(1, len(seen) + 1))
+    assert all(d <= t == seen[0][1] for d, t in seen)
+
+
+def test_tokenize_with_progress_caches_only_finished_results():
+    from gru_debugger.core import data
+
+    cfg = Config(corpus=("some text that nobody else tokenizes, some text",), num_merges=7)
+
+    def cancel(done, total):
+        raise TokenizeCancelled
+
+    with pytest.raises(TokenizeCancelled):
+        data.tokenize(cfg, progress=cancel)
+    seen = []
+    first = data.tokenize(cfg, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1][0] <= seen[-1][1] and seen[0] == (1, 14)
+    assert data.tokenize(cfg, progress=cancel) is first  # from the cache: no callback
+    assert data.tokenize(cfg) is first
