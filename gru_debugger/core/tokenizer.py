@@ -40,7 +40,8 @@ class BPETokenizer:
     vocab: dict[str, int] = field(default_factory=dict)
     # (training text, merges, its tokens after all merges) when encoding that same
     # text is known to give those tokens: encode_stream then skips the work
-    _trained: tuple[str, list[Pair], list[str]] | None = field(default=None, repr=False, compare=False)
+    _trained: tuple[str, list[Pair], list[str]] | None = field(default=None, init=False, repr=False,
+                                                                compare=False)
 
     @property
     def eot_id(self) -> int:
@@ -62,6 +63,7 @@ class BPETokenizer:
         return self
 
     def encode(self, text: str) -> list[int]:
+        """Ids of one text, ending with end-of-text; unseen characters join the vocabulary."""
         return encode_stream(self, [text])[1:]
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -89,8 +91,10 @@ def encode_stream(tokenizer: BPETokenizer, texts: Sequence[str], progress: Progr
         vocab.setdefault(ch, len(vocab))
     eot = vocab[EOT]
     stream: list[int] = []
-    for ids in _known_tokens(tokenizer, prepared, vocab) or encode_segments(prepared, tokenizer.merges, vocab,
-                                                                            progress):
+    encoded = _known_tokens(tokenizer, prepared, vocab)
+    if encoded is None:
+        encoded = encode_segments(prepared, tokenizer.merges, vocab, progress)
+    for ids in encoded:
         stream.append(eot)
         stream.extend(ids)
         if not ids or ids[-1] != eot:
