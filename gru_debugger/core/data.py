@@ -1,13 +1,17 @@
 """Tokenized corpus and the batches cut from it."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Callable, Optional
 
 import numpy as np
 
 from .config import Config, ConfigError
 from .tokenizer import BPETokenizer, encode_stream
+
+Progress = Optional[Callable[[int, int], None]]
+CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -24,16 +28,45 @@ class Corpus:
         return len(self.vocab)
 
 
-@lru_cache(maxsize=16)
-def _tokenize(corpus: tuple[str, ...], num_merges: int, lowercase: bool) -> Corpus:
-    tok = BPETokenizer(num_merges=num_merges, lowercase=lowercase).train(corpus)
-    tokens = np.asarray(encode_stream(tok, corpus), dtype=np.int64)
+# Tokenizing is the slow part of a settings change; undo and redo come back to the
+# same corpora. Only finished results are stored, so a cancelled run leaves nothing.
+_cache: OrderedDict[tuple[tuple[str, ...], int, bool], Corpus] = OrderedDict()
+
+
+def _build(corpus: tuple[str, ...], num_merges: int, lowercase: bool, progress: Progress) -> Corpus:
+    """Training reports 0..M merges and encoding M..2M, so one bar covers both."""
+    total = 2 * max(num_merges, 1)
+
+    def training(done: int, _total: int) -> None:
+        progress(done, total)
+
+    def encoding(done: int, steps: int) -> None:
+        progress(total // 2 + done * (total // 2) // max(steps, 1), total)
+
+    tok = BPETokenizer(num_merges=num_merges, lowercase=lowercase).train(
+        corpus, training if progress else None)
+    tokens = np.asarray(encode_stream(tok, corpus, encoding if progress else None), dtype=np.int64)
     tokens.flags.writeable = False
     return Corpus(tokens, tuple(tok.id_to_token), tuple(tok.merges), tok.eot_id)
 
 
-def tokenize(cfg: Config) -> Corpus:
-    return _tokenize(cfg.corpus, cfg.num_merges, cfg.lowercase)
+def _tokenize(corpus: tuple[str, ...], num_merges: int, lowercase: bool, progress: Progress = None) -> Corpus:
+    """Cached by the three settings (the callback is not part of the key).
+
+    ``progress`` may raise ``TokenizeCancelled`` to stop; nothing is cached then."""
+    key = (corpus, num_merges, lowercase)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    result = _build(corpus, num_merges, lowercase, progress)
+    _cache[key] = result
+    if len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return result
+
+
+def tokenize(cfg: Config, progress: Progress = None) -> Corpus:
+    return _tokenize(cfg.corpus, cfg.num_merges, cfg.lowercase, progress)
 
 
 def check_fits(n_tokens: int, position: int, B: int, T: int) -> None:

@@ -1,6 +1,7 @@
 """A tiny byte-pair tokenizer, small enough to show every merge on screen.
 
-Behaviour (the spec the rest of the app relies on):
+Behaviour (the spec the rest of the app relies on; ``bpe_reference`` is the
+literal version of it, this module the fast one with identical output):
 - training joins the texts, optionally lowercases them, and merges the most
   frequent adjacent pair ``num_merges`` times; a tie goes to the pair that
   occurs first in the current sequence;
@@ -8,35 +9,27 @@ Behaviour (the spec the rest of the app relies on):
   merge order, then the end-of-text token;
 - encoding applies merges by rank (lowest first), adds characters it has not
   seen to the vocabulary and ends with the end-of-text id.
+
+Training and stream encoding take an optional ``progress(done, total)``
+callback; raising :class:`TokenizeCancelled` from it cancels, and the
+tokenizer is left as it was.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Optional, Sequence
 
-EOT = "<|endoftext|>"
+from .bpe_encode import encode_segments
+from .bpe_reference import EOT, Pair
+from .bpe_train import train as train_bpe
 
-Pair = tuple[str, str]
+Progress = Optional[Callable[[int, int], None]]
+
+__all__ = ["EOT", "Pair", "BPETokenizer", "TokenizeCancelled", "encode_stream"]
 
 
-def _pairs(seq: Sequence[str]) -> Iterable[Pair]:
-    return zip(seq, seq[1:])
-
-
-def _apply_merge(seq: list[str], pair: Pair) -> list[str]:
-    """Replace every non-overlapping occurrence of ``pair`` (left to right)."""
-    first, second = pair
-    out: list[str] = []
-    i = 0
-    while i < len(seq):
-        if i + 1 < len(seq) and seq[i] == first and seq[i + 1] == second:
-            out.append(first + second)
-            i += 2
-        else:
-            out.append(seq[i])
-            i += 1
-    return out
+class TokenizeCancelled(Exception):
+    """Raised by a progress callback to stop training or encoding."""
 
 
 @dataclass
@@ -45,6 +38,10 @@ class BPETokenizer:
     lowercase: bool = True
     merges: list[Pair] = field(default_factory=list)
     vocab: dict[str, int] = field(default_factory=dict)
+    # (training text, merges, its tokens after all merges) when encoding that same
+    # text is known to give those tokens: encode_stream then skips the work
+    _trained: tuple[str, list[Pair], list[str]] | None = field(default=None, init=False, repr=False,
+                                                                compare=False)
 
     @property
     def eot_id(self) -> int:
@@ -53,44 +50,21 @@ class BPETokenizer:
     def _prepare(self, text: str) -> str:
         return text.lower() if self.lowercase else text
 
-    def _add(self, token: str) -> int:
-        return self.vocab.setdefault(token, len(self.vocab))
-
-    def train(self, texts: Sequence[str]) -> "BPETokenizer":
+    def train(self, texts: Sequence[str], progress: Progress = None) -> "BPETokenizer":
+        """Learn merges and vocabulary; on cancel nothing is changed."""
         text = self._prepare("".join(texts))
-        seq = list(text)
-        self.merges = []
-        for _ in range(self.num_merges):
-            counts = Counter(_pairs(seq))
-            if not counts:
-                break
-            # Counter.most_common keeps insertion order among equal counts,
-            # so ties go to the pair seen first in the current sequence.
-            best, _count = counts.most_common(1)[0]
-            self.merges.append(best)
-            seq = _apply_merge(seq, best)
-        self.vocab = {}
-        for ch in sorted(set(text)):
-            self._add(ch)
-        for first, second in self.merges:
-            self._add(first + second)
-        self._add(EOT)
+        result = train_bpe(text, self.num_merges, progress)
+        merges = result.merges
+        vocab: dict[str, int] = {}
+        for token in [*sorted(set(text)), *(a + b for a, b in merges), EOT]:
+            vocab.setdefault(token, len(vocab))
+        self.merges, self.vocab = merges, vocab
+        self._trained = (text, list(merges), result.tokens) if result.no_merged_pair_came_back else None
         return self
 
     def encode(self, text: str) -> list[int]:
-        seq = list(self._prepare(text.replace(EOT, "")))
-        for ch in dict.fromkeys(seq):  # unseen characters join the vocabulary
-            self._add(ch)
-        ranks = {pair: rank for rank, pair in enumerate(self.merges)}
-        while True:
-            ranked = [(ranks[p], p) for p in _pairs(seq) if p in ranks]
-            if not ranked:
-                break
-            seq = _apply_merge(seq, min(ranked)[1])
-        ids = [self.vocab[tok] for tok in seq]
-        if not ids or ids[-1] != self.eot_id:
-            ids.append(self.eot_id)
-        return ids
+        """Ids of one text, ending with end-of-text; unseen characters join the vocabulary."""
+        return encode_stream(self, [text])[1:]
 
     def decode(self, ids: Sequence[int]) -> str:
         """Inverse of :func:`encode_stream` / :meth:`encode`: end-of-text ids vanish."""
@@ -105,10 +79,33 @@ class BPETokenizer:
         return out
 
 
-def encode_stream(tokenizer: BPETokenizer, texts: Sequence[str]) -> list[int]:
-    """The training stream: per text, an end-of-text id, then the encoded text."""
+def encode_stream(tokenizer: BPETokenizer, texts: Sequence[str], progress: Progress = None) -> list[int]:
+    """The training stream: per text, an end-of-text id, then the encoded text.
+
+    Characters not seen in training join the vocabulary (in order of first
+    appearance), but only once encoding has finished.
+    """
+    prepared = [tokenizer._prepare(text.replace(EOT, "")) for text in texts]
+    vocab = dict(tokenizer.vocab)
+    for ch in dict.fromkeys("".join(prepared)):
+        vocab.setdefault(ch, len(vocab))
+    eot = vocab[EOT]
     stream: list[int] = []
-    for text in texts:
-        stream.append(tokenizer.eot_id)
-        stream.extend(tokenizer.encode(text))
+    encoded = _known_tokens(tokenizer, prepared, vocab)
+    if encoded is None:
+        encoded = encode_segments(prepared, tokenizer.merges, vocab, progress)
+    for ids in encoded:
+        stream.append(eot)
+        stream.extend(ids)
+        if not ids or ids[-1] != eot:
+            stream.append(eot)
+    tokenizer.vocab.update(vocab)
     return stream
+
+
+def _known_tokens(tokenizer: BPETokenizer, prepared: list[str], vocab: dict[str, int]) -> list[list[int]] | None:
+    """The training run's final tokens, when the stream is that one text with the same merges."""
+    trained = tokenizer._trained
+    if trained is None or len(prepared) != 1 or trained[0] != prepared[0] or trained[1] != tokenizer.merges:
+        return None
+    return [[vocab[t] for t in trained[2]]] if prepared[0] else [[]]
