@@ -65,7 +65,7 @@ def _screenshots(args: argparse.Namespace) -> int:
     unknown = [p for p in args.phases or () if p not in PHASES]
     if unknown:
         raise CliError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
-    from .ui.screenshots import MAX_SIZE, MIN_SIZE, generate
+    from .ui.docs.screenshots import MAX_SIZE, MIN_SIZE, generate
 
     match = re.fullmatch(r"(\d{1,5})[xX](\d{1,5})", args.size)
     if not match:

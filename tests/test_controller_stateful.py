@@ -39,7 +39,7 @@ NOT_MERGE_KEY = st.lists(st.integers(), max_size=2) | st.dictionaries(st.text(ma
 # A bad request: the method and a function from drawn bad values to its arguments.
 INVALID = {
     "run_to": (NOT_NAME, lambda v: ((v,), {})),
-    "run_to_t": (NOT_INT, lambda v: (("gru", v), {})),
+    "run_to_t": (NOT_INT, lambda v: (("cell", v), {})),
     "toggle_breakpoint": (NOT_NAME, lambda v: ((v,), {})),
     "set_param_name": (NOT_NAME, lambda v: ((v, (0, 0), 1.0), {})),
     "set_param_index": (NOT_INDEX, lambda v: (("h2g.weight", v, 1.0), {})),
@@ -47,7 +47,7 @@ INVALID = {
     "set_param_key": (NOT_MERGE_KEY, lambda v: (("h2g.weight", (0, 0), 1.0), {"merge_key": v})),
     "set_init": (NOT_SPEC, lambda v: (("x2g.weight", v), {})),
     "set_inits": (NOT_SPEC, lambda v: (({"x2g.weight": v},), {})),
-    "reinitialise": (NOT_TEXTS, lambda v: ((v,), {})),
+    "reinitialise": (NOT_TEXTS.filter(lambda v: v is not None), lambda v: ((v,), {})),  # None: all of them
     "set_seed": (NOT_INT, lambda v: ((v,), {})),
     "set_learning_rate": (NOT_NUMBER, lambda v: ((v,), {})),
     "set_dropout": (NOT_NUMBER, lambda v: ((v,), {})),
@@ -63,7 +63,8 @@ INVALID = {
     "set_sizes_H": (NOT_INT, lambda v: ((2, v), {})),
     "configure": (NOT_NUMBER, lambda v: (("Settings",), {"learning_rate": v})),
     "configure_text": (NOT_NUMBER.filter(lambda v: not isinstance(v, str)), lambda v: ((v,), {"dropout": 0.2})),
-    "snapshot": (NOT_NAME.filter(lambda v: v not in ("cursor", "model", None)), lambda v: ((v,), {})),
+    "snapshot": (NOT_NAME.filter(lambda v: v not in ("cursor", "model", None) and v != [] and v != {}),
+                 lambda v: ((v,), {})),  # an empty collection is a valid set of reasons
 }
 
 

@@ -8,7 +8,7 @@ from gru_debugger.cli import main
 from gru_debugger.core.config import Config, ConfigError, load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.texts import MAX_TEXT_BYTES, read_text_file
-from gru_debugger.ui.inputs_panel import InputsPanel
+from gru_debugger.ui.editors.inputs_panel import InputsPanel
 
 TEXT_A = "the quick brown fox jumps over the lazy dog. " * 6
 TEXT_B = "säge, größe, naïve café: ünïcödé works too. " * 6

@@ -7,9 +7,9 @@ from gru_debugger.core.config import PARAM_NAMES, Config, default_init
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.init import MATRIX_ONLY, SCHEMES
 from gru_debugger.core.phases import Step
-from gru_debugger.ui.hyper_panel import HyperPanel, lr_to_slider, slider_to_lr
-from gru_debugger.ui.init_panel import InitPanel
-from gru_debugger.ui.inputs_panel import InputsPanel
+from gru_debugger.ui.editors.hyper_panel import HyperPanel, lr_to_slider, slider_to_lr
+from gru_debugger.ui.editors.init_panel import InitPanel
+from gru_debugger.ui.editors.inputs_panel import InputsPanel
 
 
 @pytest.fixture

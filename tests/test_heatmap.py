@@ -6,8 +6,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.ui import theme
-from gru_debugger.ui.heatmap import Heatmap, HeatmapData
+from gru_debugger.ui.widgets import theme
+from gru_debugger.ui.widgets.heatmap import Heatmap, HeatmapData
 
 
 @pytest.fixture

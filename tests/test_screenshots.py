@@ -8,8 +8,8 @@ from PySide6 import QtGui
 
 from gru_debugger import cli
 from gru_debugger.core.phases import PHASES
-from gru_debugger.ui import screenshots
-from gru_debugger.ui.screenshots import MANIFEST, PANELS, PARTIAL_MARKER, plan_walk
+from gru_debugger.ui.docs import screenshots
+from gru_debugger.ui.docs.screenshots import MANIFEST, PANELS, PARTIAL_MARKER, plan_walk
 
 NOTEBOOK = "resources/notebook_config.json"
 PHASE_SUBSET = ["embed", "cell", "loss"]

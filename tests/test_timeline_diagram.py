@@ -6,9 +6,9 @@ from PySide6 import QtCore, QtGui
 from gru_debugger.core.config import Config
 from gru_debugger.core.controller import Controller, ControllerError
 from gru_debugger.core.phases import PHASES, Step
-from gru_debugger.ui import theme
-from gru_debugger.ui.diagram import BLOCKS, DiagramView
-from gru_debugger.ui.timeline import CLICK_HELP, TimelineView
+from gru_debugger.ui.widgets import theme
+from gru_debugger.ui.views.diagram import BLOCKS, DiagramView
+from gru_debugger.ui.views.timeline import CLICK_HELP, TimelineView
 
 LEFT, RIGHT = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.RightButton
 

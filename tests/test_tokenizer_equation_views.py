@@ -11,10 +11,10 @@ from PySide6 import QtCore
 from gru_debugger.core.config import PARAM_NAMES, Config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.phases import Step
-from gru_debugger.ui import theme
-from gru_debugger.ui.equation_view import EquationView, fmt
-from gru_debugger.ui.tokenizer_view import MAX_RENDERED_TOKENS, NOT_RUN_NOTE, TokenizerView
-from gru_debugger.ui.view_state import ViewState
+from gru_debugger.ui.widgets import theme
+from gru_debugger.ui.views.equation_view import EquationView, fmt
+from gru_debugger.ui.views.tokenizer_view import MAX_RENDERED_TOKENS, NOT_RUN_NOTE, TokenizerView
+from gru_debugger.ui.widgets.view_state import ViewState
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.config import load_config
 from ..core.controller import Controller
-from . import theme
+from .widgets import theme
 
 ORGANIZATION = "gru-debugger"
 APPLICATION = "GRU Debugger"

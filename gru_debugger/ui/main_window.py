@@ -6,26 +6,26 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..core.controller import Controller
 from ..core.phases import phase_fact
 from ..core.snapshot import Snapshot
-from .cell_editor import CellEditor
-from .debug_actions import DebugActions
-from .diagram import DiagramView
-from .equation_view import EquationView
-from .export_view import export_view_dialog, save_view
-from .hyper_panel import HyperPanel
-from .init_panel import InitPanel
-from .inputs_panel import InputsPanel
-from .panels_backward import GRADIENT_SPECS, PARAM_SPECS, UPDATE_SPECS
-from .panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS, gru_caption
-from .status import StatusLine
-from .spec_helpers import batch_row_caption
-from .tensor_panel import TensorPanel
-from .timeline import TimelineView
-from .tokenizer_view import TokenizerView
-from .training_panel import TrainingPanel
-from .undo_bridge import UndoBridge
-from .update_header import UpdateHeader
-from .view_state import ViewState
-from .subscribe import subscribe
+from .editors.cell_editor import CellEditor
+from .editors.debug_actions import DebugActions
+from .views.diagram import DiagramView
+from .views.equation_view import EquationView
+from .docs.export_view import export_view_dialog, save_view
+from .editors.hyper_panel import HyperPanel
+from .editors.init_panel import InitPanel
+from .editors.inputs_panel import InputsPanel
+from .panels.panels_backward import GRADIENT_SPECS, PARAM_SPECS, UPDATE_SPECS
+from .panels.panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS, gru_caption
+from .views.status import StatusLine
+from .panels.spec_helpers import batch_row_caption
+from .panels.tensor_panel import TensorPanel
+from .views.timeline import TimelineView
+from .views.tokenizer_view import TokenizerView
+from .editors.training_panel import TrainingPanel
+from .editors.undo_bridge import UndoBridge
+from .panels.update_header import UpdateHeader
+from .widgets.view_state import ViewState
+from .widgets.subscribe import subscribe
 
 # Tensor panels: key, dock title, specs, one-line introduction.
 TENSOR_PANELS = (

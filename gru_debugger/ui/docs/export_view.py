@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-from . import theme
+from ..widgets import theme
 
 if TYPE_CHECKING:
-    from .heatmap import Heatmap
-    from .tensor_panel import TensorPanel
+    from ..widgets.heatmap import Heatmap
+    from ..panels.tensor_panel import TensorPanel
 
 IMAGE_FORMATS = ("png", "svg")
 NUMBER_FORMATS = ("csv", "npy")

@@ -11,12 +11,12 @@ from typing import Any, Mapping
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.config import PARAM_NAMES, default_init
-from ..core.controller import Controller
-from ..core.init import MATRIX_ONLY, SCHEMES
-from ..core.snapshot import Snapshot
+from ...core.config import PARAM_NAMES, default_init
+from ...core.controller import Controller
+from ...core.init import MATRIX_ONLY, SCHEMES
+from ...core.snapshot import Snapshot
 from .edit_support import HINT_STYLE, ErrorLine
-from .subscribe import subscribe
+from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.config import PARAM_NAMES
-from .view_state import ViewState
+from ...core.config import PARAM_NAMES
+from ..widgets.view_state import ViewState
 
 
 class UpdateHeader(QtWidgets.QWidget):

@@ -12,12 +12,12 @@ from typing import Any, Sequence
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.config import ConfigError
-from ..core.controller import Controller
-from ..core.snapshot import Snapshot
-from ..core.texts import MAX_TEXT_BYTES, read_text_file
+from ...core.config import ConfigError
+from ...core.controller import Controller
+from ...core.snapshot import Snapshot
+from ...core.texts import MAX_TEXT_BYTES, read_text_file
 from .edit_support import HINT_STYLE, ErrorLine
-from .subscribe import subscribe
+from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
 

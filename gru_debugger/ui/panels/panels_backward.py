@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.config import PARAM_NAMES
-from ..core.snapshot import Snapshot
-from . import theme
-from .curve import CurveData
-from .heatmap import HeatmapData, symmetric_levels
+from ...core.config import PARAM_NAMES
+from ...core.snapshot import Snapshot
+from ..widgets import theme
+from ..widgets.curve import CurveData
+from ..widgets.heatmap import HeatmapData, symmetric_levels
 from .spec_helpers import missing, param_view, time_view
 from .tensor_panel import Spec
-from .view_state import ViewState
+from ..widgets.view_state import ViewState
 
 S = theme.SIGNED
 

@@ -10,9 +10,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.snapshot import Snapshot
-from .heatmap import HeatmapData, symmetric_levels
-from .view_state import ViewState
+from ...core.snapshot import Snapshot
+from ..widgets.heatmap import HeatmapData, symmetric_levels
+from ..widgets.view_state import ViewState
 
 GATES = ("z", "r", "n")
 

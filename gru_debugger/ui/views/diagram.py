@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..core.snapshot import Snapshot
-from . import theme
-from .subscribe import subscribe
-from .hover import HoverTracking
-from .theme import contrast_text, mix
+from ...core.snapshot import Snapshot
+from ..widgets import theme
+from ..widgets.subscribe import subscribe
+from ..widgets.hover import HoverTracking
+from ..widgets.theme import contrast_text, mix
 
 FONT_PT = 9.0
 MARGIN = 8

@@ -26,8 +26,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..core.config import Config, load_config
-from ..core.phases import PHASES, Step
+from ...core.config import Config, load_config
+from ...core.phases import PHASES, Step
 
 DEFAULT_SIZE = (1600, 1000)
 MIN_SIZE = (1200, 900)       # about the smallest the window's docks allow
@@ -198,7 +198,7 @@ def check_conflicts(out: Path, names: Sequence[str]) -> None:
 def remove_stale_partials(out: Path) -> list[Path]:
     """Remove temporary folders that an earlier, interrupted run made for ``out``:
     only ``.NAME.*.partial`` folders holding our marker whose writer has gone."""
-    from ..core.export import _running
+    from ...core.export import _running
 
     removed = []
     parent = out.absolute().parent
@@ -278,8 +278,8 @@ def _application(dark: bool) -> Iterator[object]:
     import pyqtgraph as pg
     from PySide6 import QtCore, QtWidgets
 
-    from . import theme
-    from .app import make_application
+    from ..widgets import theme
+    from ..app import make_application
 
     existing = QtWidgets.QApplication.instance()
     saved = None
@@ -322,7 +322,7 @@ class _Camera:
     def __init__(self, app, controller, size: tuple[int, int], fmt: str, folder: Path):
         from PySide6 import QtGui
 
-        from .main_window import MainWindow
+        from ..main_window import MainWindow
 
         self.app, self.controller, self.fmt, self.folder = app, controller, fmt, folder
         self.window = MainWindow(controller, settings=None)
@@ -434,7 +434,7 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     Raises ValueError for bad arguments, ConfigError / ControllerError for a
     bad config and OSError if the folder cannot be written; in every case
     nothing is left behind."""
-    from ..core.controller import Controller
+    from ...core.controller import Controller
 
     if training_iterations is None:
         training_iterations = TRAINING_ITERATIONS

@@ -5,8 +5,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ..core.controller import Controller, ControllerError
-from ..core.training import TrainingPoint, train_iterations
+from ...core.controller import Controller, ControllerError
+from ...core.training import TrainingPoint, train_iterations
 
 REFRESH_MS = 50  # views follow at most 20 times a second
 

@@ -16,8 +16,8 @@ import logging
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import theme
-from .subscribe import subscribe
+from ..widgets import theme
+from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from functools import lru_cache
 import numpy as np
 from PySide6 import QtWidgets
 
-from ..core.controller import Controller
-from ..core.snapshot import Snapshot
-from .subscribe import subscribe
+from ...core.controller import Controller
+from ...core.snapshot import Snapshot
+from ..widgets.subscribe import subscribe
 
 
 @lru_cache(maxsize=8)

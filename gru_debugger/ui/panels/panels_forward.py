@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.snapshot import Snapshot
-from . import theme
-from .heatmap import HeatmapData
+from ...core.snapshot import Snapshot
+from ..widgets import theme
+from ..widgets.heatmap import HeatmapData
 from .spec_helpers import (at_t_view, batch_time_view, gate_rows, gru_t, h_prev_view, input_tokens, missing,
                            param_view, row_of, target_tokens, time_view, tok, units)
 from .tensor_panel import Spec
-from .view_state import ViewState
+from ..widgets.view_state import ViewState
 
 S, U, TH, P = theme.SIGNED, theme.UNIT, theme.TANH, theme.POSITIVE
 

@@ -12,11 +12,11 @@ from typing import Callable
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ..core.snapshot import Snapshot
-from .curve import CurvePlot, CurveData
-from .heatmap import Heatmap, HeatmapData
-from .view_state import ViewState
-from .subscribe import subscribe
+from ...core.snapshot import Snapshot
+from ..widgets.curve import CurvePlot, CurveData
+from ..widgets.heatmap import Heatmap, HeatmapData
+from ..widgets.view_state import ViewState
+from ..widgets.subscribe import subscribe
 
 Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
 
@@ -148,7 +148,7 @@ class TensorPanel(QtWidgets.QWidget):
 
     def context_menu(self, name: str) -> QtWidgets.QMenu:
         """The right-click menu of heatmap ``name``: export its image, its numbers or the panel."""
-        from .export_view import heatmap_menu
+        from ..docs.export_view import heatmap_menu
         return heatmap_menu(self, self.heatmaps[name])
 
     def _on_context_requested(self, pos) -> None:

@@ -6,9 +6,9 @@ from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..core.controller import Controller, ControllerError
-from ..core.snapshot import Snapshot
-from .subscribe import subscribe
+from ...core.controller import Controller, ControllerError
+from ...core.snapshot import Snapshot
+from ..widgets.subscribe import subscribe
 
 SP = QtWidgets.QStyle.StandardPixmap
 

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.controller import ControllerError
+from ...core.controller import ControllerError
 
 ERROR_STYLE = "color: #d0342c;"
 HINT_STYLE = "color: palette(placeholder-text);"

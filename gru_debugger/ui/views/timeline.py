@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..core.controller import ControllerError
-from ..core.phases import PHASES, TIMESTEP_PHASES, Step, phase_fact
-from ..core.snapshot import Snapshot
-from . import theme
-from .subscribe import subscribe
-from .hover import HoverTracking
-from .theme import contrast_text, mix
+from ...core.controller import ControllerError
+from ...core.phases import PHASES, TIMESTEP_PHASES, Step, phase_fact
+from ...core.snapshot import Snapshot
+from ..widgets import theme
+from ..widgets.subscribe import subscribe
+from ..widgets.hover import HoverTracking
+from ..widgets.theme import contrast_text, mix
 
 CLICK_HELP = "click: run to here; right-click: toggle breakpoint"
 BREAKPOINT_RED = "#e51400"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui
 
-from ..core.controller import Controller, ControllerError
-from .subscribe import subscribe
+from ...core.controller import Controller, ControllerError
+from ..widgets.subscribe import subscribe
 
 
 class _Mirror(QtGui.QUndoCommand):

@@ -17,10 +17,10 @@ from typing import Sequence
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from ..core.config import PARAM_NAMES
-from . import theme
-from .view_state import ViewState
-from .subscribe import subscribe
+from ...core.config import PARAM_NAMES
+from ..widgets import theme
+from ..widgets.view_state import ViewState
+from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
 

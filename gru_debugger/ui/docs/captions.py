@@ -6,7 +6,7 @@ screenshot generator (``screenshots.py``) writes them into ``index.md``.
 """
 from __future__ import annotations
 
-from ..core.phases import PHASES, Step, phase_fact
+from ...core.phases import PHASES, Step, phase_fact
 
 START = (
     "Nothing has run yet. The timeline at the top lists the phases of one training iteration, with one cell "

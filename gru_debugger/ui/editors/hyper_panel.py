@@ -10,10 +10,10 @@ import math
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.controller import Controller
-from ..core.snapshot import Snapshot
+from ...core.controller import Controller
+from ...core.snapshot import Snapshot
 from .edit_support import HINT_STYLE, ErrorLine
-from .subscribe import subscribe
+from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Documentation output: screenshots, captions, exporting views and numbers."""

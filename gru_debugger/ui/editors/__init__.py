@@ -1,0 +1,1 @@
+"""Editing: debug actions, undo, hyperparameters, inputs, initialisation, training."""

@@ -1,0 +1,1 @@
+"""Tensor panels: declarative heatmap specs per part of the network."""

@@ -1,0 +1,1 @@
+"""Views of the computation: timeline, network diagram, equations, tokenizer, status bar."""

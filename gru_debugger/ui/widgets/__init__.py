@@ -1,0 +1,1 @@
+"""Reusable widgets: heatmaps, curves, colours, hover tracking, signal helpers."""
