@@ -91,35 +91,35 @@ def export_weights(state: ModelState, path: str | os.PathLike[str], layout: str 
     does as it is told)."""
     from safetensors.torch import save
 
-    path = Path(path)
+    shown, path = os.fspath(path), Path(path)
     if path.suffix.lower() != ".safetensors":
-        raise WeightsError(f"{path}: weights are written as safetensors; name the file NAME.safetensors")
+        raise WeightsError(f"{shown}: weights are written as safetensors; name the file NAME.safetensors")
     tensors = weights_for_export(state, layout)
     cell = get_cell(state.config.cell)
     order = cell.blocks if layout == "project" else _torch_order(cell)
     metadata = {"format": "pt", "writer": "gru-debugger", "layout": layout, "cell": cell.name,
                 "gate_order": ",".join(order)}
-    _write_atomic(path, save(tensors, metadata=metadata))
+    _write_atomic(path, shown, save(tensors, metadata=metadata))
     return path
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, shown: str, data: bytes) -> None:
     if path.is_dir():
-        raise WeightsError(f"cannot write {path}: it is a folder")
+        raise WeightsError(f"cannot write {shown}: it is a folder")
     remove_stale_temps(path, ".safetensors")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TEMP_MARK}{os.getpid()}-", suffix=".safetensors",
                                    dir=path.parent)
     except OSError as exc:
         reason = "no such folder" if exc.errno == errno.ENOENT else exc.strerror or str(exc)
-        raise WeightsError(f"cannot write {path}: {reason}") from None
+        raise WeightsError(f"cannot write {shown}: {reason}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise WeightsError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise WeightsError(f"cannot write {shown}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -134,8 +134,8 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     naming ``path``: other file kinds, folders and devices, files over
     :data:`MAX_WEIGHTS_BYTES`, damaged files, pickled Python objects,
     anything but tensors, tensors that are not floating point, NaN or Inf."""
-    path = Path(path)
-    kind = SUFFIXES.get(path.suffix.lower())
+    path = os.fspath(path)  # messages name the path as the user gave it
+    kind = SUFFIXES.get(Path(path).suffix.lower())
     if kind is None:
         raise WeightsError(f"{path}: not a weights file this program reads; use .safetensors, .pt, .pth or .bin")
     raw = _read_capped(path)
@@ -149,7 +149,7 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path}: nested too deeply to read") from None
 
 
-def _read_capped(path: Path) -> bytes:
+def _read_capped(path: str) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -177,7 +177,7 @@ def _read_capped(path: Path) -> bytes:
     return raw
 
 
-def _parse_safetensors(raw: bytes, path: Path) -> Any:
+def _parse_safetensors(raw: bytes, path: str) -> Any:
     from safetensors.torch import load
 
     try:
@@ -188,7 +188,7 @@ def _parse_safetensors(raw: bytes, path: Path) -> Any:
                            f"{detail})") from None
 
 
-def _parse_torch(raw: bytes, path: Path) -> Any:
+def _parse_torch(raw: bytes, path: str) -> Any:
     damaged = (f"{path} is not a readable PyTorch file (damaged, another format, or pickled data other than a "
                f"state dict)")
     try:
@@ -213,7 +213,7 @@ def _is_tensor_dict(obj: Any) -> bool:
     return isinstance(obj, Mapping) and bool(obj) and all(isinstance(v, torch.Tensor) for v in obj.values())
 
 
-def _state_dict_of(obj: Any, path: Path) -> Any:
+def _state_dict_of(obj: Any, path: str) -> Any:
     """A state dict, or the state dict inside a checkpoint dict."""
     if not isinstance(obj, Mapping):
         raise WeightsError(f"{path} holds a {type(obj).__name__}, not a state dict (names mapped to tensors)")
