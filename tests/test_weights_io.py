@@ -15,7 +15,6 @@ from gru_debugger.core import weights_io
 from gru_debugger.core.config import PARAM_NAMES, Config
 from gru_debugger.core.controller import Controller, ControllerError
 from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace
 from gru_debugger.core.weights_io import WeightsError, export_weights, import_weights, read_weights
 
 CELLS = ["gru", "lstm", "rnn"]
