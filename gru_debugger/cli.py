@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Sequence
 
 USAGE_ERROR = 2
+WEIGHTS_HELP = ("start from these weights: .safetensors, or .pt/.pth/.bin (tensors only), with this program's "
+                "names or a plain PyTorch model's (see README)")
 
 
 class CliError(Exception):
@@ -33,6 +35,8 @@ def _export(args: argparse.Namespace) -> int:
         controller = Controller(config)
     except ControllerError as exc:
         raise CliError(f"config {args.config}: {exc}" if args.config else str(exc)) from None
+    if args.weights is not None:
+        controller.import_weights(args.weights)  # a refusal names the file: one error line, exit 2
     write_npz(out, trace_arrays(controller.snapshot().trace))
     print(f"wrote {out} (loss {float(controller.snapshot().trace['loss']):.4f} -> "
           f"{float(controller.snapshot().trace['loss_after']):.4f})")
@@ -93,7 +97,7 @@ def _gui(args: argparse.Namespace) -> int:
     reason = no_display_reason()
     if reason:
         raise CliError(reason)
-    return run(args.config)
+    return run(args.config, weights=args.weights)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,9 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gru-debugger", description="Step through one training "
                                      "iteration of a tiny GRU language model.")
     parser.add_argument("--config", help="JSON config (every key optional; defaults: the notebook's example)")
+    parser.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     sub = parser.add_subparsers(dest="command")
     exp = sub.add_parser("export", help="run one iteration headlessly and write every array to a .npz")
     exp.add_argument("--config", help="JSON config file")
+    exp.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     exp.add_argument("--out", required=True, help="the .npz file to write")
     exp.set_defaults(func=_export)
     bench = sub.add_parser("bench", help="measure how fast a click repaints the window (offscreen)")

@@ -74,6 +74,15 @@ def cases():
         out.append(("configure", ("Settings",), changes))
     for v in [5, "cursor", ["nope"], [None], [["cursor"]], None]:
         out.append(("snapshot", (v,), {}))
+    # weights files: bad types and paths that cannot be read (files that exist but are refused: test_weights_io)
+    for v in [None, "", 5, True, b"w.pt", ["w.pt"], {"path": "w.pt"}, object(), "/nonexistent/w.safetensors",
+              "/nonexistent/w.pt", "/dev/null.npz", "/", "/dev/zero.pt"]:
+        out.append(("import_weights", (v,), {}))
+    for v in [None, "", 5, True, b"w.safetensors", ["w.safetensors"], object(), "/nonexistent/w.safetensors",
+              "/tmp/w.pt", "/tmp/w.npz", "/"]:
+        out.append(("export_weights", (v,), {}))
+    for v in [None, "", "keras", "TORCH", 1, True, ["torch"]]:
+        out.append(("export_weights", ("/tmp/gru-debugger-never-written.safetensors", v), {}))
     return out
 
 

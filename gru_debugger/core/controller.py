@@ -12,6 +12,7 @@ Model of time:
 """
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -338,6 +339,34 @@ class Controller:
     def set_sizes(self, n_embd: int, hidden_size: int) -> None:
         n_embd, hidden_size = check_int(n_embd, "E", 1), check_int(hidden_size, "H", 1)
         self.configure(f"Sizes E={n_embd} H={hidden_size}", n_embd=n_embd, hidden_size=hidden_size)
+
+    def import_weights(self, path: str | os.PathLike[str]) -> None:
+        """Replace the six parameters with those of a weights file (``.safetensors``, or ``.pt`` / ``.pth`` /
+        ``.bin`` read with weights_only), in this program's names or a plain PyTorch model's (see
+        core/weights_io); one undo step. Exporting: :meth:`export_weights`."""
+        from .weights_io import import_weights, read_weights
+
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise ControllerError(f"path must name a weights file, got {show(path)}")
+        try:
+            tensors = read_weights(path)
+        except _REFUSED as exc:
+            raise ControllerError(str(exc)) from None
+        self._edit(f"Import weights from {os.path.basename(path)}",
+                   lambda s: import_weights(s, tensors, source=str(path)))
+
+    def export_weights(self, path: str | os.PathLike[str], layout: str = "project") -> str:
+        """Write the iteration's starting parameters to a ``.safetensors`` file, atomically; an existing
+        file is replaced. ``layout``: "project" (this program's names) or "torch" (a plain model's)."""
+        from .weights_io import LAYOUTS, export_weights
+
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise ControllerError(f"path must name a .safetensors file, got {show(path)}")
+        check_choice(layout, "layout", LAYOUTS)
+        try:
+            return str(export_weights(self._state, path, layout))
+        except _REFUSED as exc:
+            raise ControllerError(str(exc)) from None
 
     def configure(self, text: str = "Settings", merge_key: Any = None, **changes: Any) -> None:
         """Change any settings at once (see Config); one undo step."""

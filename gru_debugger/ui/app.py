@@ -66,10 +66,12 @@ def no_display_reason() -> str | None:
             "desktop, or make images without a display: python main.py screenshots --out DIR")
 
 
-def run(config_path: str | None = None) -> int:
+def run(config_path: str | None = None, weights: str | None = None) -> int:
     config = load_config(config_path)
     app = make_application()
     controller = Controller(config)
+    if weights is not None:  # refused before the window opens (ControllerError: an error line from the CLI)
+        controller.import_weights(weights)
     from .main_window import MainWindow
     window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
     install_excepthook(window)

@@ -25,6 +25,9 @@ class Cell:
     substeps: tuple[str, ...]        # Step Into stops of one timestep; the last one is always "h"
     split_keys: bool = False         # also record "zx" … "nh" (block slices of gx, gh) by name
     equations: tuple[str, ...] = ()  # plain text, one line per equation, in computation order
+    # ``blocks`` in the order PyTorch's own layer (nn.GRU, nn.LSTM, nn.RNN) stores its rows;
+    # core/weights_io converts with it. () if PyTorch has no such layer.
+    torch_block_order: tuple[str, ...] = ()
 
     @property
     def n_blocks(self) -> int:

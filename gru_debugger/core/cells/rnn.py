@@ -18,7 +18,7 @@ class ElmanCell(Cell):
 
 CELL = ElmanCell(
     name="rnn", title="RNN", long_title="plain (Elman) recurrent network",
-    blocks=("h",), gates=("h",), state=("h",), substeps=("x2g", "h2g", "h"),
+    blocks=("h",), gates=("h",), state=("h",), substeps=("x2g", "h2g", "h"), torch_block_order=("h",),
     equations=(
         "hx = x2g(x_t)                hh = h2g(h_{t-1})",
         "h_t = tanh(hx + hh)",
