@@ -43,6 +43,41 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradcheck(args: argparse.Namespace) -> int:
+    import json
+
+    from .core.config import load_config
+    from .core.edits import fresh_state
+    from .core.gradcheck import format_table, gradient_check
+
+    if args.samples < 1:
+        raise CliError(f"--samples must be at least 1, got {args.samples}")
+    if args.seed < 0:
+        raise CliError(f"--seed must be a whole number >= 0, got {args.seed}")
+    out = Path(args.json) if args.json else None
+    if out is not None and not out.absolute().parent.is_dir():
+        raise CliError(f"the folder {out.absolute().parent} does not exist")
+    if out is not None and out.is_dir():
+        raise CliError(f"--json must name a file; {out} is a folder")
+    config = load_config(args.config)
+    state = fresh_state(config)
+    report = gradient_check(state, samples=args.samples, seed=args.seed)
+    report["config"] = args.config
+    report["base_seed"] = state.base_seed
+    report["config_dtype"] = config.dtype  # the check itself always runs in float64
+    print(format_table(report))
+    if out is not None:
+        tmp = out.with_name(f".{out.name}.partial")
+        try:
+            tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            tmp.replace(out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+        print(f"wrote {out}")
+    return 0 if report["ok"] else 1
+
+
 def _bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmarks
 
@@ -118,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     exp.add_argument("--out", required=True, help="the .npz file to write")
     exp.set_defaults(func=_export)
+    check = sub.add_parser("gradcheck", help="compare every gradient with float64 finite differences "
+                                               "(exit 0 if all agree, 1 if not)")
+    check.add_argument("--config", help="JSON config file")
+    check.add_argument("--json", help="also write the report to this JSON file")
+    check.add_argument("--samples", type=int, default=200,
+                       help="check at most this many elements per parameter, drawn at random (default 200)")
+    check.add_argument("--seed", type=int, default=0, help="seed for choosing the elements (default 0)")
+    check.set_defaults(func=_gradcheck)
     bench = sub.add_parser("bench", help="measure how fast a click repaints the window (offscreen)")
     bench.add_argument("--clicks", type=int, default=40, help="clicks to time per configuration")
     bench.add_argument("--quick", action="store_true", help="the notebook's sizes only")

@@ -29,6 +29,8 @@ MAX_TRACE_BYTES = 2 * 1024**3
 MAX_POSITION = 10**12
 # Largest config file we agree to read.
 MAX_CONFIG_BYTES = 50 * 1024**2
+# Floating-point precisions the computation can run in (config key "dtype").
+DTYPES = ("float32", "float64")
 
 
 def default_corpus() -> tuple[str, ...]:
@@ -62,6 +64,7 @@ class Config:
     seed: int | None = None      # None: fresh randomness each session, as the notebook
     learning_rate: float = 5.0   # SGD step size (large on purpose: one step shows)
     cell: str = "gru"            # recurrent cell: "gru", "lstm" or "rnn" (see core/cells)
+    dtype: str = "float32"       # precision of weights and of the whole computation: "float32" or "float64"
     init: Mapping[str, Mapping[str, Any]] = field(default_factory=default_init)
 
     def __post_init__(self) -> None:
@@ -141,6 +144,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"seed must be a whole number >= 0 or null, got {show(cfg.seed)}")
     if not isinstance(cfg.cell, str) or cfg.cell not in CELLS:
         raise ConfigError(f"cell must be one of {', '.join(CELLS)}; got {cfg.cell!r}")
+    if not isinstance(cfg.dtype, str) or cfg.dtype not in DTYPES:
+        raise ConfigError(f"dtype must be \"float32\" or \"float64\", got {show(cfg.dtype)}")
     if not _is_number(cfg.learning_rate):
         raise ConfigError(f"learning_rate must be a finite number within float32 range, "
                           f"got {show(cfg.learning_rate)}")

@@ -14,7 +14,7 @@ import torch
 
 from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
 from .data import check_fits, next_position, tokenize
-from .engine import ModelState, Trace, init_param, param_shapes
+from .engine import ModelState, Trace, init_param, param_shapes, torch_dtype
 
 
 def draw_seed() -> int:
@@ -22,7 +22,7 @@ def draw_seed() -> int:
 
 
 def estimate_trace_bytes(cfg: Config, vocab_size: int) -> int:
-    """Rough size of one recorded iteration (float32 arrays)."""
+    """Rough size of one recorded iteration (4 bytes a number in float32, 8 in float64)."""
     from .cells import get_cell
     cell = get_cell(cfg.cell)
     B, T, E, H, V = cfg.batch_size, cfg.context_length, cfg.n_embd, cfg.hidden_size, vocab_size
@@ -30,7 +30,8 @@ def estimate_trace_bytes(cfg: Config, vocab_size: int) -> int:
     # logits/probs/grads (+after), pre-activations (+ slices, grads), gates and their grads, inputs
     per_position = 8 * V + (8 * n + 4 * len(cell.gates) + 8) * H + 6 * E
     params = V * E + n * H * (E + H + 2) + V * H
-    return 4 * (B * T * per_position + 8 * params)
+    itemsize = 8 if cfg.dtype == "float64" else 4
+    return itemsize * (B * T * per_position + 8 * params)
 
 
 def check_state(cfg: Config, position: int) -> int:
@@ -131,7 +132,8 @@ def with_config(state: ModelState, **changes: Any) -> ModelState:
     vocab = check_state(cfg, position)
     old_shapes = param_shapes(state.config, tokenize(state.config).vocab_size)
     new_shapes = param_shapes(cfg, vocab)
-    params = dict(state.params)
+    dtype = torch_dtype(cfg)
+    params = {name: tensor.to(dtype).contiguous() for name, tensor in state.params.items()}  # a new dtype casts
     for name in PARAM_NAMES:
         if new_shapes[name] != old_shapes[name]:
             params[name] = init_param(cfg, name, vocab, state.base_seed)

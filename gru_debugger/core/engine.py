@@ -61,32 +61,40 @@ def fan_in(cfg: Config, name: str) -> int:
     return cfg.n_embd if name.startswith("x2g") else cfg.hidden_size
 
 
+def torch_dtype(cfg: Config) -> torch.dtype:
+    """The precision of the computation (config key ``dtype``)."""
+    return torch.float64 if cfg.dtype == "float64" else torch.float32
+
+
 def init_param(cfg: Config, name: str, vocab_size: int, base_seed: int) -> torch.Tensor:
     shape = param_shapes(cfg, vocab_size)[name]
     gen = generator(derive_seed(base_seed, "init", name))
-    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name))
+    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name), torch_dtype(cfg))
 
 
 def init_params(cfg: Config, vocab_size: int, base_seed: int) -> dict[str, torch.Tensor]:
     return {name: init_param(cfg, name, vocab_size, base_seed) for name in PARAM_NAMES}
 
 
-def dropout_mask(shape: tuple[int, ...], p: float, enabled: bool, seed: int) -> torch.Tensor:
+def dropout_mask(shape: tuple[int, ...], p: float, enabled: bool, seed: int,
+                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The dropout multiplier: 0 or 1/(1-p). A mask drawn from uniforms, so a
-    larger p drops a superset of what a smaller p drops (with one seed)."""
+    larger p drops a superset of what a smaller p drops (with one seed). The
+    uniforms are float32 in either precision: float64 drops the same elements."""
     if not enabled or p == 0.0:
-        return torch.ones(shape)
+        return torch.ones(shape, dtype=dtype)
     u = torch.rand(shape, generator=generator(seed))
-    return (u >= p).to(torch.float32) / (1.0 - p)
+    return (u >= p).to(dtype) / (1.0 - p)
 
 
 def masks_for(state: ModelState, tag: str, B: int, T: int) -> tuple[torch.Tensor, torch.Tensor]:
     cfg = state.config
     seed_in = derive_seed(state.base_seed, "dropout", state.iteration, tag, "in")
     seed_out = derive_seed(state.base_seed, "dropout", state.iteration, tag, "out")
+    dtype = torch_dtype(cfg)
     return (
-        dropout_mask((B, T, cfg.n_embd), cfg.dropout, cfg.train_mode, seed_in),
-        dropout_mask((B, T, cfg.hidden_size), cfg.dropout, cfg.train_mode, seed_out),
+        dropout_mask((B, T, cfg.n_embd), cfg.dropout, cfg.train_mode, seed_in, dtype),
+        dropout_mask((B, T, cfg.hidden_size), cfg.dropout, cfg.train_mode, seed_out, dtype),
     )
 
 
@@ -169,6 +177,7 @@ class Trace:
 
     arrays: Mapping[str, np.ndarray]
     corpus: Corpus
+    state: ModelState | None = None  # what it was computed from (round-off checks recompute in float64)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -183,7 +192,8 @@ def compute_trace(state: ModelState) -> Trace:
     B, T = cfg.batch_size, cfg.context_length
     x_np, y_np = batch_at(corpus.tokens, state.position, B, T)
     x, y = torch.from_numpy(x_np.copy()), torch.from_numpy(y_np.copy())
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in state.params.items()}
+    dtype = torch_dtype(cfg)
+    params = {k: v.detach().to(dtype).clone().requires_grad_(True) for k, v in state.params.items()}
     mask_in, mask_out = masks_for(state, "train", B, T)
     cell = get_cell(cfg.cell)
 
@@ -229,7 +239,7 @@ def compute_trace(state: ModelState) -> Trace:
     a["loss_after"] = _np(after["loss"])
     a["loss_improvement"] = _np(out["loss"].detach() - after["loss"])
     a["loss_after_same_masks"] = _np(same_masks["loss"])
-    return Trace(MappingProxyType(a), corpus)
+    return Trace(MappingProxyType(a), corpus, state)
 
 
 def accumulated_grads(trace: Trace, t_from: int) -> dict[str, np.ndarray]:

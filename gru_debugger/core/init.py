@@ -75,12 +75,16 @@ def _uniform(shape: tuple[int, ...], low: float, high: float, gen: torch.Generat
 
 
 def initialise(
-    name: str, shape: tuple[int, ...], spec: Mapping[str, Any], gen: torch.Generator, fan_in: int | None = None
+    name: str, shape: tuple[int, ...], spec: Mapping[str, Any], gen: torch.Generator, fan_in: int | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """A new float32 tensor of ``shape`` filled by ``spec``.
+    """A new tensor of ``shape`` filled by ``spec``, in ``dtype``.
 
     ``fan_in`` is the input width of the layer a bias belongs to (PyTorch's
-    default bias bound is 1/sqrt(fan_in)).
+    default bias bound is 1/sqrt(fan_in)). The numbers are always made in
+    float32 and then cast: a float64 run starts from exactly the weights a
+    float32 run with the same seed starts from (random draws included), so
+    the two precisions can be compared number for number.
     """
     validate_init_spec(name, spec)
     scheme = spec["scheme"]
@@ -98,7 +102,7 @@ def initialise(
     if not bool(torch.isfinite(values).all()):
         raise ConfigError(f"init[{name}]: {scheme} with these values overflows float32 (some weights would be "
                           f"Inf or NaN); use smaller numbers")
-    return values
+    return values if dtype == torch.float32 else values.to(dtype).contiguous()
 
 
 def _default(name: str, shape: tuple[int, ...], gen: torch.Generator, fan_in: int | None) -> torch.Tensor:

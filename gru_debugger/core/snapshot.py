@@ -151,6 +151,24 @@ class Snapshot:
             self._accumulated = grads
         return self._accumulated
 
+    def roundoff_mask(self, key: str) -> np.ndarray | None:
+        """Where ``get(key)`` is rounding noise (zero in exact arithmetic), as a
+        bool mask of its shape; None if none of it is, or not computed yet.
+        The first call on an iteration recomputes it in float64 (see core/roundoff)."""
+        from .roundoff import roundoff_mask
+        if not self.available(key):
+            return None
+        mask = roundoff_mask(self.trace, key)
+        if mask is None:
+            return None
+        value = self.get(key)  # during backward, a partial sum: only its non-zero elements count
+        return mask & (value != 0) if value is not None and value.shape == mask.shape else mask
+
+    def is_roundoff(self, key: str) -> bool:
+        """True when the whole (full) array ``key`` is rounding noise."""
+        from .roundoff import is_roundoff
+        return self.available(key) and is_roundoff(self.trace, key)
+
     @property
     def loss(self) -> float | None:
         value = self.get("loss")

@@ -1,0 +1,154 @@
+"""Which recorded gradients are rounding noise rather than signal.
+
+With the notebook's constant initialisation every row of ``lm_head.weight``
+is the same, so in exact arithmetic dL/dh_t is zero and nothing upstream of
+the head gets any gradient. In float32 the sums that should cancel leave
+values around 1e-8: rounding noise that looks like a (small) gradient.
+
+Method (see README, "How round-off is detected"): the same iteration is
+recomputed in float64 (a "shadow": the same weights cast to float64, the same
+batch, the same dropout masks). An element of a ``grad/*`` or ``update/*``
+array is round-off when
+
+    its recorded value is not exactly zero,
+    |float64 value| <= ROUNDOFF_RTOL * scale, and
+    |float32 value| > DISAGREEMENT * |float64 value|  (float32 shows its
+    rounding floor, not the value; or float32 gives exactly 0 for a value
+    float32 could hold)
+
+where ``scale`` is the family's natural size: the largest magnitude of any
+gradient the float64 shadow recorded (``grad/*``), times the learning rate
+for ``update/*``. Float64 leaves cancellation noise around 1e-16 of that
+scale and float32 around 1e-8, while a true gradient of 1e-12 of the largest
+one cannot be shown meaningfully in float32 anyway; ROUNDOFF_RTOL = 1e-12
+DISAGREEMENT = 1e3                                  # float32 at least this many times the float64 value
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)     # below this, float32 cannot hold the value at all
+sits between the two with four orders of magnitude to spare on either side.
+The last condition keeps a true but tiny gradient (a vanishing one, which
+float32 reproduces to its usual relative accuracy) from being marked. For a
+float64 trace the roles swap: the trace is the float64 side and a float32
+recomputation is the other (the same rule then marks float64's own
+cancellation noise).
+
+The shadow costs one more iteration in the other precision; it is computed only when a
+round-off question is first asked about a trace, and kept as long as the
+trace lives, so stepping never pays for it.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from .engine import ModelState, Trace, compute_trace
+
+ROUNDOFF_RTOL = 1e-12
+DISAGREEMENT = 1e3                                  # float32 at least this many times the float64 value
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)     # below this, float32 cannot hold the value at all
+FAMILIES = ("grad/", "update/")
+
+
+@dataclass(frozen=True)
+class _Result:
+    masks: Mapping[str, np.ndarray | None]   # key -> bool mask of round-off elements, or None
+    scale: float                             # largest |gradient| in the float64 shadow
+
+
+_cache: "weakref.WeakKeyDictionary[Trace, _Result]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def shadow_state(state: ModelState) -> ModelState:
+    """``state`` in float64: the same weights cast, the same seed (so the same
+    dropout masks), iteration and position."""
+    if state.config.dtype == "float64":
+        return state
+    cfg = state.config.with_changes(dtype="float64")
+    params = {name: tensor.detach().double() for name, tensor in state.params.items()}
+    return ModelState(cfg, params, state.iteration, state.position, state.base_seed)
+
+
+def shadow_trace(trace: Trace) -> Trace | None:
+    """The float64 recomputation of ``trace`` (itself if it is float64), or
+    None if the trace does not know its state."""
+    if trace.state is None:
+        return None
+    if trace.state.config.dtype == "float64":
+        return trace
+    return compute_trace(shadow_state(trace.state))
+
+
+def _float32_trace(trace: Trace) -> Trace:
+    """The float32 recomputation of a float64 ``trace`` (weights cast)."""
+    state = trace.state
+    assert state is not None
+    cfg = state.config.with_changes(dtype="float32")
+    params = {name: tensor.detach().float() for name, tensor in state.params.items()}
+    return compute_trace(ModelState(cfg, params, state.iteration, state.position, state.base_seed))
+
+
+def _compute(trace: Trace) -> _Result:
+    shadow = shadow_trace(trace)
+    if shadow is None:
+        return _Result({}, 0.0)
+    single = trace if shadow is not trace else _float32_trace(trace)
+    scale = max((float(np.abs(v).max()) for k, v in shadow.arrays.items() if k.startswith("grad/") and v.size),
+                default=0.0)
+    lr = abs(float(trace.state.config.learning_rate)) if trace.state is not None else 1.0
+    masks: dict[str, np.ndarray | None] = {}
+    for key, value in trace.arrays.items():
+        if not key.startswith(FAMILIES) or key not in shadow or key not in single:
+            continue
+        family_scale = scale * (lr if key.startswith("update/") else 1.0)
+        exact = np.abs(np.asarray(shadow[key], dtype=np.float64))
+        rough = np.abs(np.asarray(single[key], dtype=np.float64))
+        tiny = exact <= ROUNDOFF_RTOL * family_scale
+        # float32 far above float64: its rounding floor, not the value, is what it shows
+        noisy = (rough > DISAGREEMENT * exact) | ((rough == 0) & (exact >= FLOAT32_TINY))
+        mask = (value != 0) & tiny & noisy
+        if mask.any():
+            mask.flags.writeable = False
+            masks[key] = mask
+        else:
+            masks[key] = None
+    return _Result(masks, scale)
+
+
+def _result(trace: Trace) -> _Result:
+    with _lock:
+        found = _cache.get(trace)
+    if found is None:
+        found = _compute(trace)
+        with _lock:
+            _cache[trace] = found
+    return found
+
+
+def roundoff_mask(trace: Trace, key: str) -> np.ndarray | None:
+    """Bool array shaped like ``trace[key]``: True where the recorded value is
+    non-zero only through rounding (zero in exact arithmetic). None when no
+    element is, or when ``key`` is not a ``grad/*`` or ``update/*`` array."""
+    if key not in trace:
+        raise KeyError(f"no array named {key!r}")
+    return _result(trace).masks.get(key)
+
+
+def is_roundoff(trace: Trace, key: str) -> bool:
+    """True when every non-zero element of ``trace[key]`` is round-off (and
+    there is at least one): the whole array is rounding noise."""
+    mask = roundoff_mask(trace, key)
+    return mask is not None and bool(np.array_equal(mask, trace[key] != 0))
+
+
+def roundoff_keys(trace: Trace) -> tuple[str, ...]:
+    """Every recorded array that :func:`is_roundoff`, in name order."""
+    return tuple(sorted(k for k, m in _result(trace).masks.items() if m is not None and is_roundoff(trace, k)))
+
+
+def gradient_scale(trace: Trace) -> float:
+    """The family scale the rule compares with: the largest |gradient| in the
+    float64 shadow (0.0 if it cannot be computed)."""
+    return _result(trace).scale

@@ -1,0 +1,84 @@
+"""The shipped examples load, and what their index says about them is true."""
+import math
+
+import numpy as np
+import pytest
+
+from gru_debugger.cli import main
+from gru_debugger.core.config import load_config
+from gru_debugger.core.diagnosis import gradient_diagnosis
+from gru_debugger.core.edits import fresh_state
+from gru_debugger.core.engine import compute_trace
+from gru_debugger.core.examples import examples_dir, list_examples, load_example
+from gru_debugger.core.roundoff import is_roundoff, roundoff_keys
+
+EXAMPLES = {e.path.name: e for e in list_examples()}
+
+
+def _trace(name):
+    return compute_trace(fresh_state(load_example(EXAMPLES[name])))
+
+
+def _h_last_norms(trace):
+    g = trace["grad/h_last"].astype(np.float64)
+    return np.sqrt((g ** 2).sum(axis=(0, 2)))   # one norm per timestep
+
+
+def test_index_lists_every_example_file_once():
+    files = sorted(p.name for p in examples_dir().glob("*.json") if p.name != "index.json")
+    assert sorted(EXAMPLES) == files
+    assert {"notebook.json", "random-init.json", "rnn-vanishing.json", "rnn-exploding.json", "lstm.json"} <= set(files)
+    for example in EXAMPLES.values():
+        assert example.title and example.description.endswith(".")
+        assert load_config(example.path) is not None
+
+
+def test_notebook_example():
+    trace = _trace("notebook.json")
+    assert float(trace["loss"]) == pytest.approx(math.log(36), abs=1e-5)
+    assert round(float(trace["loss"]), 4) == 3.5835
+    assert gradient_diagnosis(trace).codes == ("lm_head_rows_equal",)
+    for key in ("grad/x2g.weight", "grad/h2g.weight", "grad/wte.weight"):
+        assert is_roundoff(trace, key)
+
+
+def test_random_init_example_has_real_gradients_everywhere():
+    trace = _trace("random-init.json")
+    assert not is_roundoff(trace, "grad/h2g.weight") and roundoff_keys(trace) == ()
+    assert gradient_diagnosis(trace) is None
+    assert round(float(np.abs(trace["grad/h2g.weight"]).max()), 2) == 0.08
+    assert (round(float(trace["loss"]), 3), round(float(trace["loss_after"]), 3)) == (4.130, 3.568)
+
+
+def test_lstm_example():
+    trace = _trace("lstm.json")
+    assert load_example(EXAMPLES["lstm.json"]).cell == "lstm" and "c" in trace
+    assert (round(float(trace["loss"]), 3), round(float(trace["loss_after"]), 3)) == (3.897, 3.498)
+    assert roundoff_keys(trace) == ()
+
+
+def test_rnn_vanishing_example():
+    config = load_example(EXAMPLES["rnn-vanishing.json"])
+    assert config.cell == "rnn" and 24 <= config.context_length <= 32
+    norms = _h_last_norms(_trace("rnn-vanishing.json"))
+    assert norms[0] / norms[-1] < 1e-6                        # "more than six orders of magnitude"
+    assert round(float(norms[-1]), 2) == 0.52 and f"{norms[0]:.1e}" == "1.5e-07"
+    assert np.all(np.diff(norms[:-1]) > 0)                    # it shrinks step by step going back
+
+
+def test_rnn_exploding_example():
+    config = load_example(EXAMPLES["rnn-exploding.json"])
+    assert config.cell == "rnn" and config.context_length == 32
+    trace = _trace("rnn-exploding.json")
+    norms = _h_last_norms(trace)
+    assert norms[0] / norms[-1] > 1e5                         # well above 1e3: "five orders of magnitude"
+    assert round(float(norms[-1]), 2) == 0.40 and 5e4 < norms[0] < 7e4
+    assert (round(float(trace["loss"]), 3), round(float(trace["loss_after"]), 3)) == (3.664, 3.708)
+
+
+def test_an_example_runs_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "t.npz"
+    assert main(["export", "--config", str(EXAMPLES["rnn-vanishing.json"].path), "--out", str(out)]) == 0
+    with np.load(out, allow_pickle=False) as data:
+        assert data["h"].shape == (2, 24, 4)
+        assert {"loss_after", "loss_after_same_masks"} <= set(data.files)
