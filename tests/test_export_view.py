@@ -94,13 +94,13 @@ def test_panel_and_heatmap_images(window, tmp_path):
 
 def test_context_menu_has_the_export_actions(window):
     panel = raised(window, "cell")
-    menu = panel.context_menu("z")
+    menu = export_view.heatmap_menu(panel, panel.heatmaps["z"])
     assert [a.text() for a in menu.actions()] == MENU
     numbers = [a for a in menu.actions() if "numbers" in a.text()]
     assert not any(a.isEnabled() for a in numbers)  # nothing computed yet at the start
     window.controller.run_to("cell", 0)
     panel.refresh()
-    assert all(a.isEnabled() for a in panel.context_menu("z").actions())
+    assert all(a.isEnabled() for a in export_view.heatmap_menu(panel, panel.heatmaps["z"]).actions())
 
 
 def test_right_click_on_a_heatmap_asks_for_its_menu(window, qtbot):
@@ -162,7 +162,7 @@ def test_menu_actions_ask_for_a_path_then_save(window, tmp_path, monkeypatch):
         return str(tmp_path / "numbers"), filters.split(";;")[0]  # no suffix: the filter's is added
 
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
-    menu = panel.context_menu("h")
+    menu = export_view.heatmap_menu(panel, panel.heatmaps["h"])
     next(a for a in menu.actions() if a.text() == "Export numbers (NPY)…").trigger()
     np.testing.assert_array_equal(np.load(tmp_path / "numbers.npy"), panel.heatmaps["h"].shown.data)
     assert asked == [("Export the numbers of h", "h.npy", "NumPy array (*.npy)")]

@@ -13,7 +13,7 @@ from gru_debugger.ui.docs.screenshots import MANIFEST, PANELS, PARTIAL_MARKER, p
 
 NOTEBOOK = "resources/notebook_config.json"
 PHASE_SUBSET = ["embed", "cell", "loss"]
-PANEL_FILES = [f"{stem}.png" for _, _, stem, _ in PANELS]
+PANEL_FILES = [f"{p.shot.stem}.png" for p in PANELS]
 
 
 def run(capsys, *args):
@@ -126,11 +126,11 @@ def test_existing_folder_keeps_other_files(qapp, tmp_path, capsys, monkeypatch):
 def test_svg_format(qapp, tmp_path, capsys, monkeypatch):
     import xml.etree.ElementTree as ET
 
-    monkeypatch.setattr(screenshots, "PANELS", PANELS[4:5])
+    monkeypatch.setattr(screenshots, "PANELS", tuple(p for p in PANELS if p.key == "cell"))
     code, _, _ = run(capsys, "--out", tmp_path / "svg", "--format", "svg", "--phases", "head", "--theme", "dark")
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == [MANIFEST, "15-head.svg", "index.md",
-                                                                     "panel-gru-cell.svg"]
+                                                                     "panel-cell.svg"]
     for path in (tmp_path / "svg").glob("*.svg"):
         assert ET.parse(path).getroot().tag.endswith("svg")
     assert "dark theme" in (tmp_path / "svg" / "index.md").read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ from gru_debugger.core.config import Config
 from gru_debugger.core.controller import Controller, ControllerError
 from gru_debugger.core.phases import PHASES, Step
 from gru_debugger.ui.widgets import theme
+from gru_debugger.ui.registry import diagram_targets
 from gru_debugger.ui.views.diagram import BLOCKS, DiagramView
 from gru_debugger.ui.views.timeline import CLICK_HELP, TimelineView
 
@@ -29,7 +30,7 @@ def timeline(qtbot, ctl):
 
 @pytest.fixture
 def diagram(qtbot, ctl):
-    widget = DiagramView(ctl)
+    widget = DiagramView(ctl, targets=diagram_targets())
     qtbot.addWidget(widget)
     widget.resize(widget.sizeHint())
     widget.show()
@@ -140,8 +141,10 @@ def test_narrow_timeline_still_hits_everything(timeline):
 
 # ---------------------------------------------------------------- diagram
 def test_block_at_maps_blocks_to_panels(diagram):
-    for name, _, key in BLOCKS:
-        assert diagram.block_at(diagram.block_rect(name).center()) == key
+    expected = {"tokens": "tokenizer", "embed": "input", "dropout_in": "input", "cell": "cell", "stack": "cell",
+                "dropout_out": "output", "head": "output", "loss": "output"}
+    for name, _ in BLOCKS:
+        assert diagram.block_at(diagram.block_rect(name).center()) == expected[name]
     assert diagram.block_at(diagram.block_rect("update").center()) == "update"
     assert diagram.block_at(diagram.block_rect("gradients").center()) == "gradients"
     assert diagram.block_at(QtCore.QPoint(1, 1)) is None
@@ -187,7 +190,7 @@ def test_both_widgets_paint_in_dark_and_narrow(qtbot, timeline, diagram, ctl):
 
 
 def test_deleted_widgets_ignore_the_controller(qtbot, ctl):
-    timeline, diagram = TimelineView(ctl), DiagramView(ctl)
+    timeline, diagram = TimelineView(ctl), DiagramView(ctl, targets=diagram_targets())
     shiboken6.delete(timeline)
     shiboken6.delete(diagram)
     ctl.step()

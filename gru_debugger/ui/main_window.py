@@ -6,53 +6,25 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..core.controller import Controller
 from ..core.phases import phase_fact
 from ..core.snapshot import Snapshot
+from .docs.export_view import export_view_dialog, heatmap_menu, save_view
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
 from .views.diagram import DiagramView
 from .views.equation_view import EquationView
-from .docs.export_view import export_view_dialog, save_view
 from .editors.hyper_panel import HyperPanel
 from .editors.init_panel import InitPanel
 from .editors.inputs_panel import InputsPanel
-from .panels.panels_backward import GRADIENT_SPECS, PARAM_SPECS, UPDATE_SPECS
-from .panels.panels_forward import GRU_SPECS, INPUT_SPECS, OUTPUT_SPECS, TIME_SPECS, gru_caption
-from .views.status import StatusLine
-from .panels.spec_helpers import batch_row_caption
-from .panels.tensor_panel import TensorPanel
-from .views.timeline import TimelineView
-from .views.tokenizer_view import TokenizerView
 from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
+from .panels.tensor_panel import TensorPanel
 from .panels.update_header import UpdateHeader
-from .widgets.view_state import ViewState
+from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets
+from .views.status import StatusLine
+from .views.timeline import TimelineView
+from .views.tokenizer_view import TokenizerView
 from .widgets.subscribe import subscribe
-
-# Tensor panels: key, dock title, specs, one-line introduction.
-TENSOR_PANELS = (
-    ("input", "Input", INPUT_SPECS, "Tokens become embedding rows; dropout zeroes some features and scales the "
-     "rest by 1/(1−p). Columns are timesteps of the selected batch row."),
-    ("cell", "GRU cell", GRU_SPECS, "One timestep for every batch row: the gate pre-activations from the input "
-     "(left) and from h(t−1) (middle) combine into z, r, n and the new h (right)."),
-    ("time", "Over time", TIME_SPECS, "The GRU's state and gates over all timesteps of the selected batch row; "
-     "columns fill in as you step."),
-    ("output", "Output", OUTPUT_SPECS, "The head turns each hidden state into one logit per vocabulary token; "
-     "softmax gives probabilities, and the loss is −log p of the target (outlined)."),
-    ("gradients", "Gradients", GRADIENT_SPECS, "Back-propagation through time: dL/dh_t fills in from t = T−1 "
-     "down to 0, and the parameter gradients add up as it goes."),
-    ("update", "Update", UPDATE_SPECS, "SGD: each weight moves by −lr × its gradient. Before the update runs, "
-     "the step is a preview that follows the learning rate."),
-    ("params", "Parameters", PARAM_SPECS, "Every weight of the model as it stands at the cursor (updated after "
-     "the update phase)."),
-)
-
-# A bold line above a panel's heatmaps: where in time / which batch row it shows.
-CAPTIONS = {"cell": gru_caption, "input": batch_row_caption, "time": batch_row_caption,
-            "output": batch_row_caption, "gradients": batch_row_caption}
-
-# Which tensor panel the window raises when the cursor enters a phase.
-FOLLOW = {"tokenize": "tokenizer", "batch": "input", "embed": "input", "dropout_in": "input", "cell": "cell", "stack": "time",
-          "dropout_out": "output", "head": "output", "loss": "output", "zero_grad": "gradients",
-          "backward": "gradients", "update": "update", "forward_after": "output"}
+from .widgets.view_state import ViewState
+from ..core.phases import PHASE_FACTS
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
@@ -103,38 +75,26 @@ class MainWindow(QtWidgets.QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
+        """One dock per entry of the panel registry, placed by its area."""
         area = QtCore.Qt.DockWidgetArea
-        self.timeline = TimelineView(self.controller, self)
-        self.timeline.message.connect(self.show_error)
-        timeline = self._dock("timeline", "Timeline", self.timeline, area.TopDockWidgetArea)
-        timeline.setTitleBarWidget(QtWidgets.QWidget(timeline))  # a strip, not a titled panel
-        self.diagram = DiagramView(self.controller, self)
-        self.diagram.block_clicked.connect(self.show_panel)
-        self._dock("diagram", "Network", self.diagram, area.LeftDockWidgetArea)
-        self.equations = EquationView(self.controller, self.view_state, self)
-        self.tokenizer = TokenizerView(self.controller, self)
-        self.training = TrainingPanel(self.controller, self)
-        self.training.message.connect(self.show_error)
-        first = None
-        for key, title, specs, intro in TENSOR_PANELS:
-            header = UpdateHeader(self.view_state) if key == "update" else None
-            panel = TensorPanel(title, specs, self.controller, self.view_state, self, intro=intro, header=header,
-                                caption=CAPTIONS.get(key))
-            panel.cell_edit_requested.connect(self.cell_editor.request)
-            self.panels[key] = panel
-            dock = self._dock(key, title, panel, area.RightDockWidgetArea)
-            dock.visibilityChanged.connect(panel.on_dock_visibility)
-            if first is None:
-                first = dock
-            else:
-                self.tabifyDockWidget(first, dock)
-        self.tabifyDockWidget(first, self._dock("tokenizer", "Tokenizer", self.tokenizer, area.RightDockWidgetArea))
-        self.tabifyDockWidget(first, self._dock("training", "Training", self.training, area.RightDockWidgetArea))
-        # The right-hand column: the equation above the editing panels. Added beside
-        # the tab group (splitting a tabbed dock would pull it out of its group).
-        right = self._dock("equations", "Equation", self.equations, area.RightDockWidgetArea)
-        self.addDockWidget(area.RightDockWidgetArea, right, QtCore.Qt.Orientation.Horizontal)
-        edits = [self._dock(k, t, w, area.RightDockWidgetArea) for k, t, w in self._edit_widgets()]
+        cell = self.controller.config.cell
+        groups: dict[str, list[QtWidgets.QDockWidget]] = {MAIN: [], EDIT: []}
+        for spec in PANELS:
+            widget = self._make_tensor_panel(spec, cell) if spec.tensor else getattr(self, spec.make)()
+            qt_area = {TOP: area.TopDockWidgetArea, LEFT: area.LeftDockWidgetArea}.get(spec.area,
+                                                                                       area.RightDockWidgetArea)
+            dock = self._dock(spec.key, spec.title_for(cell), widget, qt_area)
+            if spec.area == TOP:
+                dock.setTitleBarWidget(QtWidgets.QWidget(dock))  # a strip, not a titled panel
+            if spec.area == SIDE:  # beside the tab group (splitting a tabbed dock would pull it out)
+                self.addDockWidget(area.RightDockWidgetArea, dock, QtCore.Qt.Orientation.Horizontal)
+                right = dock
+            if spec.area in groups:
+                groups[spec.area].append(dock)
+        first, *rest = groups[MAIN]
+        for dock in rest:
+            self.tabifyDockWidget(first, dock)
+        edits = groups[EDIT]
         self.splitDockWidget(right, edits[0], QtCore.Qt.Orientation.Vertical)
         for dock in edits[1:]:
             self.tabifyDockWidget(edits[0], dock)
@@ -143,14 +103,60 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([right, edits[0]], [430, 470], QtCore.Qt.Orientation.Vertical)
         first.raise_()
 
-    def _edit_widgets(self) -> list[tuple[str, str, QtWidgets.QWidget]]:
+    def _make_tensor_panel(self, spec: PanelSpec, cell: str) -> TensorPanel:
+        header = UpdateHeader(self.view_state) if spec.header == "update" else None
+        panel = TensorPanel(spec.title_for(cell), list(spec.specs(cell)), self.controller, self.view_state, self,
+                            intro=spec.intro_for(cell), header=header, caption=spec.caption,
+                            specs_for=spec.specs, intro_for=spec.intro_for)
+        panel.cell_edit_requested.connect(self.cell_editor.request)
+        panel.context_menu_requested.connect(self._heatmap_menu)
+        self.panels[spec.key] = panel
+        return panel
+
+    # Factories of the registry's non-tensor panels (PanelSpec.make).
+    def make_timeline(self) -> QtWidgets.QWidget:
+        self.timeline = TimelineView(self.controller, self)
+        self.timeline.message.connect(self.show_error)
+        return self.timeline
+
+    def make_diagram(self) -> QtWidgets.QWidget:
+        self.diagram = DiagramView(self.controller, self, targets=diagram_targets())
+        self.diagram.block_clicked.connect(self.show_panel)
+        return self.diagram
+
+    def make_equations(self) -> QtWidgets.QWidget:
+        self.equations = EquationView(self.controller, self.view_state, self)
+        return self.equations
+
+    def make_tokenizer(self) -> QtWidgets.QWidget:
+        self.tokenizer = TokenizerView(self.controller, self)
+        return self.tokenizer
+
+    def make_training(self) -> QtWidgets.QWidget:
+        self.training = TrainingPanel(self.controller, self)
+        self.training.message.connect(self.show_error)
+        return self.training
+
+    def make_hyper(self) -> QtWidgets.QWidget:
+        return HyperPanel(self.controller, self)
+
+    def make_inputs(self) -> QtWidgets.QWidget:
+        return InputsPanel(self.controller, self)
+
+    def make_init(self) -> QtWidgets.QWidget:
+        return InitPanel(self.controller, self)
+
+    def make_history(self) -> QtWidgets.QWidget:
         history = QtWidgets.QUndoView(self.undo.stack, self)
         history.setEmptyLabel("<start>")
         history.setObjectName("undo-history")
-        return [("hyper", "Hyperparameters", HyperPanel(self.controller, self)),
-                ("inputs", "Inputs", InputsPanel(self.controller, self)),
-                ("init", "Initialisation", InitPanel(self.controller, self)),
-                ("history", "History", history)]
+        return history
+
+    def _heatmap_menu(self, panel: TensorPanel, name: str, pos: QtCore.QPoint) -> None:
+        """A panel asked for the right-click menu of one of its heatmaps: build and show it."""
+        menu = heatmap_menu(panel, panel.heatmaps[name])
+        menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(pos)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -220,8 +226,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_changed(self, snapshot: Snapshot) -> None:
         self.view_state.clamp(snapshot.config.batch_size, snapshot.config.hidden_size)
         step = snapshot.step
-        if self.view_state.follow and step is not None and "cursor" in snapshot.reasons and step.phase in FOLLOW:
-            self.show_panel(FOLLOW[step.phase])
+        if self.view_state.follow and step is not None and "cursor" in snapshot.reasons:
+            self.show_panel(PHASE_FACTS[step.phase].panel)
+        if "model" in snapshot.reasons:  # the cell panel's dock title follows the cell
+            for spec in PANELS:
+                title = spec.title_for(snapshot.config.cell)
+                if self.docks[spec.key].windowTitle() != title:
+                    self.docks[spec.key].setWindowTitle(title)
 
     def export_view(self, path: str, whole_window: bool = False) -> bool:
         """Save the raised panel (or the whole window) to ``path`` (.png or .svg); errors go to the status bar."""

@@ -183,13 +183,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "view"
 
 
-# The tab group of big views: tensor panels, tokenizer, training.
-MAIN_TAB_KEYS = ("input", "cell", "time", "output", "gradients", "update", "params", "tokenizer", "training")
 
 
 def raised_view(window) -> tuple[str, QtWidgets.QWidget] | None:
     """(title, widget) of the main panel on top of its tab group, if any is on screen."""
-    for key in MAIN_TAB_KEYS:
+    from ..registry import main_tab_keys
+    for key in main_tab_keys():
         dock = window.docks.get(key)
         if dock is None or dock.isHidden():
             continue

@@ -28,6 +28,7 @@ import numpy as np
 
 from ...core.config import Config, load_config
 from ...core.phases import PHASES, Step
+from ..registry import shots as registry_shots
 
 DEFAULT_SIZE = (1600, 1000)
 MIN_SIZE = (1200, 900)       # about the smallest the window's docks allow
@@ -49,20 +50,8 @@ PARTIAL_MARKER = ".gru-debugger-partial"
 class OutputConflict(ValueError):
     """The output folder holds a file we would write but did not write ourselves."""
 
-# Panel images, in order: caption key, dock key (window.docks), file stem, heading.
-PANELS: tuple[tuple[str, str, str, str], ...] = (
-    ("network", "diagram", "panel-network", "Network diagram"),
-    ("tokenizer", "tokenizer", "panel-tokenizer", "Tokenizer"),
-    ("equation", "equations", "panel-equation", "Equation"),
-    ("input", "input", "panel-input", "Input"),
-    ("cell", "cell", "panel-gru-cell", "GRU cell"),
-    ("time", "time", "panel-over-time", "Over time"),
-    ("output", "output", "panel-output", "Output"),
-    ("gradients", "gradients", "panel-gradients", "Gradients"),
-    ("update", "update", "panel-update", "Update"),
-    ("params", "params", "panel-parameters", "Parameters"),
-    ("training", "training", "panel-training", "Training"),
-)
+# Panel images, from the panel registry; the training run last, because it moves the model on.
+PANELS = tuple(sorted(registry_shots(), key=lambda p: p.key == "training"))
 
 
 @dataclass(frozen=True)
@@ -128,17 +117,6 @@ def plan_walk(T: int, phases: Sequence[str] | None = None, cell: str = "gru") ->
             if (not phases and s is None) or (s is not None and (not phases or s.phase in phases))]
 
 
-def panel_steps(T: int) -> dict[str, Step | None]:
-    """Where the cursor stands for each panel image (None: after the training run)."""
-    mid = max(0, T // 2 - 1)
-    return {
-        "network": Step("backward", mid), "tokenizer": Step("batch"), "equation": Step("cell", min(1, T - 1)),
-        "input": Step("dropout_in"), "cell": Step("cell", mid), "time": Step("stack"), "output": Step("loss"),
-        "gradients": Step("backward", 0), "update": Step("update"), "params": Step("forward_after"),
-        "training": None,
-    }
-
-
 def screenshot_config(config: Config) -> tuple[Config, bool]:
     """The config with a fixed seed if it has none; True if the seed was fixed here."""
     if config.seed is None:
@@ -149,7 +127,7 @@ def screenshot_config(config: Config) -> tuple[Config, bool]:
 # ------------------------------------------------------------------ output folder
 def expected_files(stops: Sequence[Stop], fmt: str) -> list[str]:
     """The names a run writes into the output folder (besides the manifest)."""
-    return [f"{s.name}.{fmt}" for s in stops] + [f"{stem}.{fmt}" for _, _, stem, _ in PANELS] + ["index.md"]
+    return [f"{s.name}.{fmt}" for s in stops] + [f"{p.shot.stem}.{fmt}" for p in PANELS] + ["index.md"]
 
 
 def _digest(path: Path) -> str:
@@ -486,10 +464,12 @@ def _panel_images(camera: _Camera, T: int, training_iterations: int,
     from . import captions
 
     win = camera.window
-    where = panel_steps(T)
-    for key, dock_key, stem, heading in PANELS:
-        step = where[key]
-        if key == "training":
+    for spec in PANELS:
+        key = dock_key = spec.key
+        stem, heading, step = spec.shot.stem, spec.shot.heading, spec.shot.where(T)
+        if key == "cell":
+            heading = spec.title_for(camera.controller.config.cell)
+        if step is None:
             # The loss curve of a short training run: last, because it moves the model on.
             camera.go(Step("forward_after"))
             win.training.count.setValue(training_iterations)
@@ -497,7 +477,7 @@ def _panel_images(camera: _Camera, T: int, training_iterations: int,
             title = f"{heading} ({training_iterations} iterations)"
         else:
             camera.go(step)
-            title = f"{heading} (at {captions.stop_title(step)})"
+            title = f"{heading} (at {captions.stop_title(step, camera.controller.config.cell)})"
         dock = win.docks[dock_key]
         win.show_panel(dock_key)
         dock.raise_()
@@ -510,7 +490,7 @@ def _panel_images(camera: _Camera, T: int, training_iterations: int,
             dock.setFloating(True)
             dock.resize(dock.size() + size - widget.size())
             camera.settle([widget] if key in win.panels else [])
-            if key == "equation":  # as tall as its text
+            if key == "equations":  # as tall as its text
                 dock.resize(dock.size() + QtCore.QSize(0, _text_overflow(widget)))
                 camera.settle()
         name = camera.shoot(widget, stem, f"Panel: {title}", captions.panel_caption(key, training_iterations))
@@ -526,7 +506,7 @@ def _roomy_size(key: str, widget, window):
     a tensor panel gets the width its plots need, the equation panel room for its lines."""
     from PySide6 import QtCore
 
-    if key == "equation":
+    if key == "equations":
         return QtCore.QSize(max(widget.width(), EQUATION_SIZE[0]), max(widget.height(), EQUATION_SIZE[1]))
     panel = window.panels.get(key)
     if panel is None:

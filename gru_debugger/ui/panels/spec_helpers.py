@@ -14,7 +14,6 @@ from ...core.snapshot import Snapshot
 from ..widgets.heatmap import HeatmapData, symmetric_levels
 from ..widgets.view_state import ViewState
 
-GATES = ("z", "r", "n")
 
 
 def tok(text: str) -> str:
@@ -40,8 +39,8 @@ def target_tokens(snap: Snapshot, b: int) -> list[str]:
     return [tok(vocab[i]) for i in snap.trace["y"][b]]
 
 
-def gate_rows(H: int) -> list[str]:
-    return [f"{g}{j}" for g in GATES for j in range(H)]
+def gate_rows(H: int, blocks: Sequence[str] = ("z", "r", "n")) -> list[str]:
+    return [f"{g}{j}" for g in blocks for j in range(H)]
 
 
 def units(n: int, prefix: str = "j") -> list[str]:
@@ -54,7 +53,7 @@ def current_t(snap: Snapshot, phase: str) -> int | None:
 
 
 def gru_t(snap: Snapshot) -> int | None:
-    """The timestep the GRU-cell panel shows: the running one, else the last."""
+    """The timestep the cell panel shows: the running one, else the last."""
     step = snap.step
     if step is not None and step.phase == "cell":
         return step.t
@@ -142,45 +141,61 @@ def _param_axes(snap: Snapshot, name: str, H: int, E: int) -> tuple[list[str], l
         return vocab, units(E, "e"), []
     if name == "lm_head.weight":
         return vocab, units(H, "j"), []
+    blocks = snap.cell.blocks
+    separators = [k * H for k in range(1, len(blocks))]
     if name == "x2g.weight":
-        return gate_rows(H), units(E, "e"), [H, 2 * H]
+        return gate_rows(H, blocks), units(E, "e"), separators
     if name == "h2g.weight":
-        return gate_rows(H), units(H, "j"), [H, 2 * H]
-    return gate_rows(H), [], []  # biases: one row, gate columns (swapped by param_view)
+        return gate_rows(H, blocks), units(H, "j"), separators
+    return gate_rows(H, blocks), [], []  # biases: one row, gate columns (swapped by param_view)
 
 
-def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None) -> HeatmapData:
-    """A (B, T, H) array at timestep t, all batch rows: a B-by-H matrix."""
+def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None,
+              block: str | None = None) -> HeatmapData:
+    """A (B, T, H) array at timestep t, all batch rows: a B-by-H matrix. With
+    ``block``, ``key`` is gx or gh and the block's H columns are shown."""
     if t is None:
-        return missing(title, "the GRU has not started")
+        return missing(title, "the cell has not started")
     arr = snap.get(key)
     mask = snap.time_mask(key)
     if arr is None or mask is None or not mask[t]:
         return missing(title, f"step into t={t}")
     step = snap.step
     writing = step is not None and step.phase == "cell" and step.t == t and step.sub == sub
-    B, H = arr.shape[0], arr.shape[2]
+    H = snap.config.hidden_size
+    if block is not None:
+        k = snap.cell.blocks.index(block)
+        arr = arr[:, :, k * H:(k + 1) * H]
+    B = arr.shape[0]
+    name = f"{block}{key[-1]}" if block is not None else key
     return HeatmapData(
         arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(arr, sub),
         row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
-        describe=lambda r, c, key=key, t=t: f"{key}[b={r}, t={t}, j={c}]",
+        describe=lambda r, c, name=name, t=t: f"{name}[b={r}, t={t}, j={c}]",
     )
 
 
 def _levels_over_time(arr: np.ndarray, sub: str) -> tuple[float, float] | None:
-    """Pre-activations keep one colour scale over all timesteps (so colours
-    compare across t, and the colour bar does not jump); gates have fixed ones."""
-    return symmetric_levels(arr) if sub in ("x2g", "h2g") else None
+    """Pre-activations (and the LSTM's cell state) keep one colour scale over all
+    timesteps (so colours compare across t, and the colour bar does not jump);
+    gates have fixed ones."""
+    return symmetric_levels(arr) if sub in ("x2g", "h2g", "c") else None
+
+
+def prev_view(snap: Snapshot, t: int | None, state: str = "h") -> HeatmapData:
+    """The state a timestep starts from: h(t-1) (or c(t-1)), zero at t = 0."""
+    title = f"{state}(t-1)"
+    if t is None:
+        return missing(title, "the cell has not started")
+    if t == 0:
+        B, H = snap.config.batch_size, snap.config.hidden_size
+        return HeatmapData(np.zeros((B, H), np.float32), title, levels=(-1.0, 1.0),
+                           row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
+                           describe=lambda r, c: f"{state}_prev[b={r}, j={c}] (initial state)")
+    data = at_t_view(snap, state, title, "", t - 1)
+    data.highlight = None
+    return data
 
 
 def h_prev_view(snap: Snapshot, t: int | None) -> HeatmapData:
-    title = "h(t-1)"
-    if t is None:
-        return missing(title, "the GRU has not started")
-    if t == 0:
-        B, H = snap.config.batch_size, snap.config.hidden_size
-        return HeatmapData(np.zeros((B, H), np.float32), title, levels=(-1.0, 1.0), row_labels=[f"b{b}" for b in range(B)],
-                           col_labels=units(H), describe=lambda r, c: f"h_prev[b={r}, j={c}] (initial state)")
-    data = at_t_view(snap, "h", title, "", t - 1)
-    data.highlight = None
-    return data
+    return prev_view(snap, t, "h")

@@ -7,7 +7,7 @@ redraws only heatmaps whose data changed, and only while it is visible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -38,14 +38,20 @@ class TensorPanel(QtWidgets.QWidget):
 
     cell_edit_requested = QtCore.Signal(str, int, int, str)  # heatmap name, row, col, parameter
     hover = QtCore.Signal(str)
+    context_menu_requested = QtCore.Signal(object, str, object)  # this panel, heatmap name, QPoint on screen
 
     def __init__(self, title: str, specs: list[Spec], controller, view_state: ViewState,
                  parent: QtWidgets.QWidget | None = None, intro: str = "",
-                 header: QtWidgets.QWidget | None = None, caption: Callable[[Snapshot, ViewState], str] | None = None):
+                 header: QtWidgets.QWidget | None = None, caption: Callable[[Snapshot, ViewState], str] | None = None,
+                 specs_for: Callable[[str], Sequence[Spec]] | None = None,
+                 intro_for: Callable[[str], str] | None = None):
         super().__init__(parent)
         self.setObjectName(f"panel-{title}")
         self.title = title
         self.specs = specs
+        # Panels whose heatmaps depend on the cell rebuild them when it changes.
+        self._specs_for, self._intro_for = specs_for, intro_for
+        self._cell = controller.config.cell
         self.view_state = view_state
         self.controller = controller
         layout = QtWidgets.QVBoxLayout(self)
@@ -54,11 +60,11 @@ class TensorPanel(QtWidgets.QWidget):
         if header is not None:
             header.setParent(self)
             layout.addWidget(header)
-        if intro:
-            label = QtWidgets.QLabel(intro, self)
-            label.setWordWrap(True)
-            label.setObjectName("panel-intro")
-            layout.addWidget(label)
+        self.intro = QtWidgets.QLabel(intro, self)
+        self.intro.setWordWrap(True)
+        self.intro.setObjectName("panel-intro")
+        self.intro.setVisible(bool(intro))
+        layout.addWidget(self.intro)
         self.caption_for = caption
         self.caption = QtWidgets.QLabel(self)
         self.caption.setObjectName("panel-caption")
@@ -75,6 +81,14 @@ class TensorPanel(QtWidgets.QWidget):
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.info)
         self.heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        self._build(specs)
+        self._snapshot: Snapshot | None = None
+        self._stale = True
+        subscribe(controller.changed, self, self._on_changed)
+        view_state.changed.connect(self._on_view_changed)
+        self._on_changed(controller.snapshot())
+
+    def _build(self, specs: Sequence[Spec]) -> None:
         for spec in specs:
             if spec.kind == "curve":
                 self.heatmaps[spec.name] = CurvePlot(self.canvas.ci, spec, parent=self)
@@ -85,14 +99,25 @@ class TensorPanel(QtWidgets.QWidget):
             heatmap.cell_double_clicked.connect(self._on_double_click)
             heatmap.context_requested.connect(self._on_context_requested)
             self.heatmaps[spec.name] = heatmap
-        self._snapshot: Snapshot | None = None
-        self._stale = True
-        subscribe(controller.changed, self, self._on_changed)
-        view_state.changed.connect(self._on_view_changed)
-        self._on_changed(controller.snapshot())
+
+    def _rebuild_for(self, cell: str) -> None:
+        """The cell changed: drop this panel's heatmaps and build the new cell's."""
+        self._cell = cell
+        for item in self.heatmaps.values():
+            item.deleteLater()
+        self.heatmaps = {}
+        self.canvas.ci.clear()
+        self.specs = list(self._specs_for(cell))
+        self._build(self.specs)
+        if self._intro_for is not None:
+            text = self._intro_for(cell)
+            self.intro.setText(text)
+            self.intro.setVisible(bool(text))
 
     # ------------------------------------------------------------ updates
     def _on_changed(self, snapshot: Snapshot) -> None:
+        if self._specs_for is not None and snapshot.config.cell != self._cell:
+            self._rebuild_for(snapshot.config.cell)
         self._snapshot = snapshot
         self._stale = True
         if self.is_showing() or not self.heatmaps_shown():
@@ -146,16 +171,10 @@ class TensorPanel(QtWidgets.QWidget):
                 self.cell_edit_requested.emit(spec.name, row, col, param)
                 return
 
-    def context_menu(self, name: str) -> QtWidgets.QMenu:
-        """The right-click menu of heatmap ``name``: export its image, its numbers or the panel."""
-        from ..docs.export_view import heatmap_menu
-        return heatmap_menu(self, self.heatmaps[name])
-
     def _on_context_requested(self, pos) -> None:
+        """A heatmap was right-clicked: ask the window for its menu (it knows what to offer)."""
         sender = self.sender()
         for name, heatmap in self.heatmaps.items():
             if heatmap is sender:
-                menu = self.context_menu(name)
-                menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-                menu.popup(pos)
+                self.context_menu_requested.emit(self, name, pos)
                 return

@@ -17,43 +17,20 @@ from dataclasses import dataclass, field
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.snapshot import Snapshot
+from ..cells import cell_view
 from ..widgets import theme
 from ..widgets.subscribe import subscribe
 from ..widgets.hover import HoverTracking
 from ..widgets.theme import contrast_text, mix
+from .diagram_layout import BLOCKS, LANE_W, SIDE_LABELS, Rect, layout  # noqa: F401 (SIDE_LABELS: tests)
 
 FONT_PT = 9.0
-MARGIN = 8
-LANE_W = 30          # the gradient lane on the right
-MAX_BLOCK_W = 250
-GAP_MIN, GAP_NOMINAL, GAP_MAX = 8, 16, 24
-GRU_MIN, GRU_NOMINAL, GRU_MAX = 136, 150, 190
-
-# Diagram blocks, top to bottom: the phases each one shows and the panel it opens.
-BLOCKS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("tokens", ("tokenize", "batch"), "tokenizer"),
-    ("embed", ("embed",), "input"),
-    ("dropout_in", ("dropout_in",), "input"),
-    ("cell", ("cell",), "cell"),
-    ("stack", ("stack",), "cell"),
-    ("dropout_out", ("dropout_out",), "output"),
-    ("head", ("head",), "output"),
-    ("loss", ("loss",), "output"),
-)
-SIDE_LABELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("update", ("update",), "update"),
-    ("forward_after", ("forward_after",), "output"),
-)
-PANEL_OF: dict[str, str] = {name: key for name, _, key in BLOCKS + SIDE_LABELS}
-PANEL_OF["gradients"] = "gradients"
 GRADIENT_PHASES = ("zero_grad", "backward", "update")
 
 BLOCK_HELP: dict[str, str] = {
     "tokens": "Tokens x: the corpus encoded by the byte-pair tokenizer, cut into a (B, T) batch.",
     "embed": "Embedding wte: each token id picks its row of wte.",
     "dropout_in": "Dropout on the embeddings: random entries zeroed, the rest scaled by 1/(1−p).",
-    "cell": "GRU cell, one timestep at a time: x2g and h2g feed the gates z, r and the candidate n, "
-           "which give the new hidden state h_t; h_t is fed back as h_{t−1}.",
     "stack": "Stack: h_0 … h_{T−1} collected into one (B, T, H) tensor.",
     "dropout_out": "Dropout on the hidden states.",
     "head": "Head lm_head: logits over the vocabulary for every position.",
@@ -64,10 +41,16 @@ BLOCK_HELP: dict[str, str] = {
 }
 
 
+def _q(r: Rect) -> QtCore.QRectF:
+    return QtCore.QRectF(r.x, r.y, r.w, r.h)
+
+
 @dataclass
 class _Geometry:
+    """The layout's rectangles as QRectF, for painting."""
     blocks: dict[str, QtCore.QRectF] = field(default_factory=dict)   # BLOCKS and SIDE_LABELS by name
-    gates: dict[str, QtCore.QRectF] = field(default_factory=dict)    # inside the GRU cell
+    gates: dict[str, QtCore.QRectF] = field(default_factory=dict)    # inside the cell block
+    rows: tuple[tuple[str, ...], ...] = ()
     gru_title: QtCore.QRectF = field(default_factory=QtCore.QRectF)
     lane_x: float = 0.0
     lane: QtCore.QRectF = field(default_factory=QtCore.QRectF)        # clickable gradient lane
@@ -77,10 +60,11 @@ class _Geometry:
 class DiagramView(HoverTracking):
     """The model as boxes and arrows; see the module docstring."""
 
-    block_clicked = QtCore.Signal(str)   # "tokenizer", "input", "cell", "output", "gradients" or "update"
+    block_clicked = QtCore.Signal(str)   # the key of the panel that shows the clicked block
 
-    def __init__(self, controller, parent: QtWidgets.QWidget | None = None):
+    def __init__(self, controller, parent: QtWidgets.QWidget | None = None, targets: dict[str, str] | None = None):
         super().__init__(parent)
+        self._targets = dict(targets or {})   # block -> panel key (from the panel registry)
         self._snap: Snapshot = controller.snapshot()
         self._geom_key: tuple | None = None
         self._geom = _Geometry()
@@ -167,68 +151,16 @@ class DiagramView(HoverTracking):
     # ------------------------------------------------------------ geometry
     def _geometry(self) -> _Geometry:
         key = (self.width(), self.height(), self.font().key(), self._snap.config.context_length,
-               self._snap.loss is None, self._snap.get("loss_after") is None)
+               self._snap.config.cell, self._snap.loss is None, self._snap.get("loss_after") is None)
         if key == self._geom_key:
             return self._geom
         fm = QtGui.QFontMetricsF(self.font())
-        line = fm.height()
-        single, double = line + 10, 2 * line + 12
-        fwd_one_line = fm.horizontalAdvance(" ".join(self._forward_texts())) + 20
-        block_w = min(MAX_BLOCK_W, self.width() - 2 * MARGIN - LANE_W - 4)
-        fixed = 6 * single + double                                    # the plain blocks and the loss
-        fwd_h = single if fwd_one_line <= block_w else double
-        side = single + 6 + fwd_h                                      # update and forward-after labels
-        n_gaps = len(BLOCKS)                                           # 7 arrows + the gap before the side labels
-        room = self.height() - 2 * MARGIN - fixed - side
-        gap, gru_h = GAP_MIN, GRU_MIN
-        for target_gap, target_gru in ((GAP_NOMINAL, GRU_NOMINAL), (GAP_MAX, GRU_MAX)):
-            need = n_gaps * (target_gap - gap) + (target_gru - gru_h)
-            spare = room - n_gaps * gap - gru_h
-            f = max(0.0, min(1.0, spare / need)) if need > 0 else 1.0
-            gap, gru_h = gap + f * (target_gap - gap), gru_h + f * (target_gru - gru_h)
-            if f < 1.0:
-                break
-        content_w = block_w + 4 + LANE_W
-        left = max(MARGIN, (self.width() - content_w) / 2)
-        g = _Geometry()
-        y = float(MARGIN)
-        for name, _, _ in BLOCKS:
-            h = gru_h if name == "cell" else (double if name == "loss" else single)
-            g.blocks[name] = QtCore.QRectF(left, round(y), block_w, round(h))
-            y += h + gap
-        g.blocks["update"] = QtCore.QRectF(left, round(y), block_w, single)
-        y += single + 6
-        g.blocks["forward_after"] = QtCore.QRectF(left, round(y), block_w, fwd_h)
-        g.lane_x = left + block_w + 4 + LANE_W / 2
-        self._layout_gru(g, fm)
-        top = g.blocks["embed"].top()
-        bottom = g.blocks["loss"].bottom()
-        g.lane = QtCore.QRectF(g.lane_x - LANE_W / 2, top, LANE_W, bottom - top)
+        forward_w = fm.horizontalAdvance(" ".join(self._forward_texts())) + 20
+        lay = layout(self.width(), self.height(), fm.height(), forward_w, cell_view(self._snap.config.cell).diagram_rows)
+        g = _Geometry({k: _q(r) for k, r in lay.blocks.items()}, {k: _q(r) for k, r in lay.gates.items()}, lay.rows,
+                      _q(lay.cell_title), lay.lane_x, _q(lay.lane), lay.loop_x)
         self._geom, self._geom_key = g, key
         return g
-
-    def _layout_gru(self, g: _Geometry, fm: QtGui.QFontMetricsF) -> None:
-        cell = g.blocks["cell"]
-        g.gru_title = QtCore.QRectF(cell.left() + 8, cell.top() + 3, cell.width() - 16, fm.height() + 4)
-        loop_room = 18
-        inner_left, inner_right = cell.left() + 10, cell.right() - 10 - loop_room
-        inner_w = inner_right - inner_left
-        g.loop_x = cell.right() - 10 - loop_room / 2
-        top = g.gru_title.bottom() + 6
-        box_h = min(fm.height() + 6, 22.0)
-        rows_h = cell.bottom() - 8 - top
-        row_gap = max((rows_h - 3 * box_h) / 2, 8.0)
-        ys = [top, top + box_h + row_gap, top + 2 * (box_h + row_gap)]
-        bw2 = min(inner_w / 2 - 8, 56.0)
-        for i, gate in enumerate(("x2g", "h2g")):
-            cx = inner_left + inner_w * (0.25 + 0.5 * i)
-            g.gates[gate] = QtCore.QRectF(cx - bw2 / 2, ys[0], bw2, box_h)
-        bw3 = min((inner_w - 16) / 3, 40.0)
-        for i, gate in enumerate(("z", "r", "n")):
-            cx = inner_left + inner_w * (1 + 2 * i) / 6
-            g.gates[gate] = QtCore.QRectF(cx - bw3 / 2, ys[1], bw3, box_h)
-        cx = inner_left + inner_w / 2
-        g.gates["h"] = QtCore.QRectF(cx - bw3 / 2, ys[2], bw3, box_h)
 
     # ------------------------------------------------------------ hit testing
     def block_at(self, point) -> str | None:
@@ -237,9 +169,9 @@ class DiagramView(HoverTracking):
         g = self._geometry()
         for name, rect in g.blocks.items():
             if rect.contains(p):
-                return PANEL_OF[name]
+                return self._targets.get(name)
         if g.lane.contains(p):
-            return "gradients"
+            return self._targets.get("gradients")
         return None
 
     def block_rect(self, name: str) -> QtCore.QRect:
@@ -289,7 +221,7 @@ class DiagramView(HoverTracking):
         p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
         try:
             self._draw_arrows(p, g, c)
-            for name, phases, _ in BLOCKS:
+            for name, phases in BLOCKS:
                 if name == "cell":
                     self._draw_gru(p, g, c)
                 else:
@@ -360,7 +292,8 @@ class DiagramView(HoverTracking):
         # title row: "GRU cell" and "t = k / T"
         p.setFont(self._bold(True))
         p.setPen(text)
-        p.drawText(g.gru_title, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter, "GRU cell")
+        p.drawText(g.gru_title, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter,
+                   f"{self._snap.cell.title} cell")
         step = self._snap.step
         T = self._snap.config.context_length
         if step is not None and step.phase == "cell":
@@ -379,7 +312,7 @@ class DiagramView(HoverTracking):
         wire.setAlphaF(min(text.alphaF(), 0.65))
         p.setPen(QtGui.QPen(wire, 1.2))
         p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        gates = g.gates
+        gates, rows = g.gates, g.rows
         cx = cell.center().x()
         # x_t from the top of the cell to x2g
         x2g = gates["x2g"]
@@ -390,25 +323,21 @@ class DiagramView(HoverTracking):
         p.drawPath(path)
         self._arrow_head(p, QtCore.QPointF(x2g.center().x(), x2g.top()), wire, down=True,
                          start=QtCore.QPointF(x2g.center().x(), entry_y))
-        # x2g, h2g → bus → z, r, n
-        bus1 = (gates["x2g"].bottom() + gates["z"].top()) / 2
-        bus2 = (gates["z"].bottom() + gates["h"].top()) / 2
-        for src in ("x2g", "h2g"):
-            r = gates[src]
-            p.drawLine(QtCore.QPointF(r.center().x(), r.bottom()), QtCore.QPointF(r.center().x(), bus1))
-        left = min(gates["z"].center().x(), gates["x2g"].center().x())
-        right = max(gates["n"].center().x(), gates["h2g"].center().x())
-        p.drawLine(QtCore.QPointF(left, bus1), QtCore.QPointF(right, bus1))
-        for dst in ("z", "r", "n"):
-            r = gates[dst]
-            self._arrow_head(p, QtCore.QPointF(r.center().x(), r.top()), wire, down=True,
-                             start=QtCore.QPointF(r.center().x(), bus1))
-            p.drawLine(QtCore.QPointF(r.center().x(), r.bottom()), QtCore.QPointF(r.center().x(), bus2))
-        p.drawLine(QtCore.QPointF(gates["z"].center().x(), bus2), QtCore.QPointF(gates["n"].center().x(), bus2))
-        h = gates["h"]
-        self._arrow_head(p, QtCore.QPointF(h.center().x(), h.top()), wire, down=True,
-                         start=QtCore.QPointF(h.center().x(), bus2))
+        # each row feeds the next through a bus
+        for upper, lower in zip(rows, rows[1:]):
+            bus = (gates[upper[0]].bottom() + gates[lower[0]].top()) / 2
+            xs = [gates[n].center().x() for n in upper + lower]
+            for src in upper:
+                r = gates[src]
+                p.drawLine(QtCore.QPointF(r.center().x(), r.bottom()), QtCore.QPointF(r.center().x(), bus))
+            if max(xs) > min(xs):
+                p.drawLine(QtCore.QPointF(min(xs), bus), QtCore.QPointF(max(xs), bus))
+            for dst in lower:
+                r = gates[dst]
+                self._arrow_head(p, QtCore.QPointF(r.center().x(), r.top()), wire, down=True,
+                                 start=QtCore.QPointF(r.center().x(), bus))
         # h_t out of the bottom of the cell
+        h = gates["h"]
         p.drawLine(QtCore.QPointF(h.center().x(), h.bottom()), QtCore.QPointF(h.center().x(), cell.bottom()))
         # recurrence: h_t → h_{t−1} into h2g
         h2g = gates["h2g"]
@@ -498,8 +427,8 @@ class DiagramView(HoverTracking):
 
     def _draw_arrows(self, p: QtGui.QPainter, g: _Geometry, c: dict[str, QtGui.QColor]) -> None:
         """The forward arrows between consecutive blocks."""
-        names = [name for name, _, _ in BLOCKS]
-        for upper, (lower, phases, _) in zip(names, BLOCKS[1:]):
+        names = [name for name, _ in BLOCKS]
+        for upper, (lower, phases) in zip(names, BLOCKS[1:]):
             a, b = g.blocks[upper], g.blocks[lower]
             x = a.center().x()
             if lower == "stack":
@@ -635,7 +564,9 @@ class DiagramView(HoverTracking):
         name = self._name_at(point)
         if name is None:
             return ""
-        return f"{BLOCK_HELP[name]}<br><i>click: show the {PANEL_OF[name]} panel</i>"
+        help_text = cell_view(self._snap.config.cell).block_help if name == "cell" else BLOCK_HELP[name]
+        target = self._targets.get(name)
+        return help_text + (f"<br><i>click: show the {target} panel</i>" if target else "")
 
     def event(self, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Type.ToolTip:

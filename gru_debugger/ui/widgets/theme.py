@@ -6,11 +6,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
-# What a tensor holds decides its colour map and, where known, its levels.
-SIGNED = "signed"      # weights, pre-activations, gradients, updates: diverging, centred at 0
-UNIT = "unit"          # sigmoid gates and probabilities: sequential, [0, 1]
-TANH = "tanh"          # candidate and hidden state: diverging, [-1, 1]
-POSITIVE = "positive"  # losses, dropout multipliers: sequential, [0, max]
+from .kinds import POSITIVE, SIGNED, TANH, UNIT  # noqa: F401 (re-exported: theme.SIGNED, …)
 
 _MAPS = {SIGNED: "CET-D1", TANH: "CET-D1", UNIT: "viridis", POSITIVE: "viridis"}
 

@@ -1,0 +1,113 @@
+"""The UI side of a recurrent cell: what the window shows of it.
+
+One subclass per cell (``gru.py``, ``lstm.py``, ``rnn.py``) declares the
+words, colour kinds and diagram rows of its gates and writes the lines of its
+Equation pages; everything generic (panels, pages, diagram drawing) asks the
+registry in ``__init__`` for the chosen cell's object. No Qt here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...core.cells import Cell, get_cell
+from ..views.equation_format import Line, factor, fmt, signed, sub
+from ..widgets.kinds import SIGNED, TANH, UNIT
+
+
+class CellUI:
+    name = ""
+    gate_names: dict[str, str] = {}        # "z" -> "update gate"
+    gate_titles: dict[str, str] = {}       # heatmap titles: "z = σ(zx + zh)"
+    gate_kinds: dict[str, str] = {}        # colour kind of each gate
+    over_time: tuple[str, ...] = ("h",)    # gates in the Over time panel
+    diagram_rows: tuple[tuple[str, ...], ...] = ()  # boxes inside the diagram's cell block, top to bottom
+    block_help = ""                        # the diagram block's tooltip
+    panel_intro = ""                       # one line above the cell panel
+    substep_text: dict[str, str] = {}      # explanation under the equations of each sub-step
+    backward_text = ""                     # explanation under the backward equations
+    variant_note = ""                      # which variant of the cell this is (start page, README)
+
+    @property
+    def cell(self) -> Cell:
+        return get_cell(self.name)
+
+    @property
+    def title(self) -> str:
+        return self.cell.title
+
+    def kind(self, gate: str) -> str:
+        return self.gate_kinds.get(gate, SIGNED)
+
+    # ------------------------------------------------------------ equations
+    def gate_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
+        """The equation of one gate of timestep t for row b, unit j, with numbers."""
+        raise NotImplementedError
+
+    def backward_lines(self, s: Any, b: int, j: int, t: int) -> list[Line]:
+        """The backward equations of timestep t for row b, unit j, after ∂L/∂h_t."""
+        raise NotImplementedError
+
+    def from_future(self, s: Any, b: int, j: int, t: int) -> tuple[str, float]:
+        """What reaches h_t from timestep t + 1 (text with numbers, value). Cells
+        without a direct path only have h2g: h_t feeds gh_{t+1} alone."""
+        via = self.via_h2g(s, b, j, t)
+        return f"Σ<sub>g</sub> ∂L/∂gh<sub>t+1</sub>[g]·h2g.weight[g, {j}] = {fmt(via)}", via
+
+    # ------------------------------------------------------------ captions
+    def timestep_caption(self, t: int, T: int) -> str:
+        raise NotImplementedError
+
+    def backward_caption(self, t: int, T: int) -> str:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ helpers for subclasses
+    @staticmethod
+    def value(s: Any, key: str, b: int, t: int, j: int) -> float:
+        return float(s.get(key)[b, t, j])
+
+    def pre(self, s: Any, block: str, src: str, b: int, t: int, j: int) -> float:
+        """Block ``block`` of gx (src "x") or gh (src "h") at unit j."""
+        H = s.config.hidden_size
+        arr = s.get("gx" if src == "x" else "gh")
+        return float(arr[b, t, self.cell.blocks.index(block) * H + j])
+
+    @staticmethod
+    def prev(s: Any, key: str, b: int, t: int, j: int) -> float:
+        """The state ``key`` at t − 1 (zero before the first timestep)."""
+        return float(s.get(key)[b, t - 1, j]) if t > 0 else 0.0
+
+    def sigmoid_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
+        gx, gh, v = self.pre(s, gate, "x", b, t, j), self.pre(s, gate, "h", b, t, j), self.value(s, gate, b, t, j)
+        return Line(gate, f"{gate} = σ({gate}x + {gate}h) = σ({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>", current)
+
+    def tanh_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
+        gx, gh, v = self.pre(s, gate, "x", b, t, j), self.pre(s, gate, "h", b, t, j), self.value(s, gate, b, t, j)
+        return Line(gate, f"{gate} = tanh({gate}x + {gate}h) = tanh({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>",
+                    current)
+
+    @staticmethod
+    def via_h2g(s: Any, b: int, j: int, t: int) -> float:
+        """Σ_g ∂L/∂gh_{t+1}[g] · h2g.weight[g, j]: what reaches h_t through h2g at t + 1."""
+        g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
+        return float(np.dot(g_gh, np.asarray(s.param("h2g.weight"), np.float64)[:, j]))
+
+    @staticmethod
+    def head_part(s: Any, b: int, j: int, t: int) -> tuple[Line, float]:
+        """∂L/∂h_t from this position's prediction through the output dropout and the head."""
+        W_head = s.param("lm_head.weight")
+        g_logits = s.get("grad/logits")
+        m_out = float(s.get("dropout_out_mask")[b, t, j])
+        head_sum = float(np.dot(g_logits[b, t].astype(np.float64), np.asarray(W_head[:, j], np.float64)))
+        direct = m_out * head_sum
+        dh = "∂L/∂" + sub("h", "t")
+        cfg = s.config
+        line = Line("head", f"{dh} (from the head) = m<sub>out</sub> · Σ<sub>v</sub> ∂L/∂logit<sub>v</sub>·"
+                            f"lm_head.weight[v, {j}] = {fmt(m_out)}·{factor(head_sum)} = {fmt(direct)}"
+                            f"&nbsp;&nbsp;(∂L/∂logit<sub>v</sub> = (p<sub>v</sub> − [v = y]) / (B·T), "
+                            f"B·T = {cfg.batch_size * cfg.context_length})")
+        return line, direct
+
+
+TANH_KIND, UNIT_KIND = TANH, UNIT

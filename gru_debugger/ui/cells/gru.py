@@ -1,0 +1,118 @@
+"""The GRU as the window shows it: gate words, diagram rows, equations, captions."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..views.equation_format import Line, factor, fmt, signed, sub
+from ..widgets.kinds import TANH, UNIT
+from .base import CellUI
+
+
+class GRUView(CellUI):
+    name = "gru"
+    gate_names = {"z": "update gate", "r": "reset gate", "n": "candidate", "h": "hidden state"}
+    gate_titles = {"z": "z = σ(zx + zh)", "r": "r = σ(rx + rh)", "n": "n = tanh(nx + r⊙nh)",
+                   "h": "h = (1−z)⊙n + z⊙h(t−1)"}
+    gate_kinds = {"z": UNIT, "r": UNIT, "n": TANH, "h": TANH}
+    over_time = ("h", "z", "r", "n")
+    diagram_rows = (("x2g", "h2g"), ("z", "r", "n"), ("h",))
+    block_help = ("GRU cell, one timestep at a time: x2g and h2g feed the gates z, r and the candidate n, "
+                  "which give the new hidden state h_t; h_t is fed back as h_{t−1}.")
+    panel_intro = ("One timestep for every batch row: the gate pre-activations from the input (left) and from "
+                   "h(t−1) (middle) combine into z, r, n and the new h (right).")
+    variant_note = ("This is PyTorch's GRU: the reset gate multiplies h2g's candidate block after the product, "
+                    "n = tanh(W<sub>in</sub>x + b<sub>in</sub> + r ⊙ (W<sub>hn</sub>h + b<sub>hn</sub>)); "
+                    "textbooks that put r inside, W<sub>hn</sub>(r ⊙ h), get other numbers.")
+    substep_text = {
+        "x2g": "The input x<sub>t</sub> (the embedding after its dropout mask) goes through x2g once, giving "
+               "three pre-activations: one each for the update gate z, the reset gate r and the candidate n. "
+               "They depend on this timestep's input only, not on the past.",
+        "h2g": "The previous hidden state goes through h2g, giving the same three pre-activations from memory. "
+               "At t = 0 the previous state is zero, so only the bias is left.",
+        "z": "The update gate z (between 0 and 1) decides how much of the old state to keep: near 1 the unit "
+             "keeps its memory, near 0 it takes the new candidate.",
+        "r": "The reset gate r (between 0 and 1) decides how much of h2g's candidate block may shape the "
+             "candidate: near 0 the candidate ignores memory.",
+        "n": "The candidate n (between −1 and 1) is the new value the unit proposes, from the input and the "
+             "reset-scaled memory term.",
+        "h": "The new hidden state blends the candidate and the old state with weights (1 − z) and z. "
+             "Compare h<sub>t</sub> with h<sub>t−1</sub>: a large z keeps it close to the old value.",
+    }
+    backward_text = (
+        "Back-propagation walks from the last timestep to the first. The gradient reaching h<sub>t</sub> has two "
+        "parts: from this position's prediction (the head) and from the future, through h<sub>t+1</sub>. Because "
+        "h<sub>t+1</sub> = (1 − z) ⊙ n + z ⊙ h<sub>t</sub>, ∂h<sub>t+1</sub>/∂h<sub>t</sub> contains diag(z): "
+        "where z ≈ 1 the gradient passes back almost unchanged, which is why gated cells keep gradients alive "
+        "over long sequences. It then splits into the gates through the derivatives σ' = z(1 − z) and "
+        "tanh' = 1 − n²; parameter gradients add up over the timesteps.")
+
+    def gate_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
+        if gate in ("z", "r"):
+            return self.sigmoid_line(s, b, j, t, gate, current)
+        if gate == "n":
+            nx, nh = self.pre(s, "n", "x", b, t, j), self.pre(s, "n", "h", b, t, j)
+            r, n = self.value(s, "r", b, t, j), self.value(s, "n", b, t, j)
+            return Line("n", f"n = tanh(nx + r ⊙ nh) = tanh({fmt(nx)} + {factor(r)}·{factor(nh)}) = <b>{fmt(n)}</b>",
+                        current)
+        z, n, h = (self.value(s, k, b, t, j) for k in ("z", "n", "h"))
+        h_prev = self.prev(s, "h", b, t, j)
+        hp = sub("h", "t−1")
+        return Line("h", f"{sub('h', 't')} = (1 − z) ⊙ n + z ⊙ {hp} = (1 − {fmt(z)})·{factor(n)} + "
+                         f"{fmt(z)}·{factor(h_prev)} = <b>{fmt(h)}</b>", current)
+
+    def backward_lines(self, s: Any, b: int, j: int, t: int) -> list[Line]:
+        H = s.config.hidden_size
+        gh_t = self.value(s, "grad/h", b, t, j)
+        z, n, nh, r = self.value(s, "z", b, t, j), self.value(s, "n", b, t, j), \
+            self.pre(s, "n", "h", b, t, j), self.value(s, "r", b, t, j)
+        h_prev = self.prev(s, "h", b, t, j)
+        gn, gz, gr = (self.value(s, k, b, t, j) for k in ("grad/n", "grad/z", "grad/r"))
+        gx, gh = s.get("grad/gx")[b, t], s.get("grad/gh")[b, t]
+        dh = "∂L/∂" + sub("h", "t")
+        lines = []
+        lines.append(Line("dn", f"∂L/∂n = {dh} ⊙ (1 − z) = {factor(gh_t)}·(1 − {fmt(z)}) = <b>{fmt(gn)}</b>"))
+        lines.append(Line("dz", f"∂L/∂z = {dh} ⊙ ({sub('h', 't−1')} − n) = {factor(gh_t)}·({fmt(h_prev)}"
+                                f"{signed(-n)}) = <b>{fmt(gz)}</b>"))
+        lines.append(Line("dn·", f"∂L/∂(nx + r⊙nh) = ∂L/∂n ⊙ (1 − n²) = {factor(gn)}·(1 − {factor(n)}²) = "
+                                 f"<b>{fmt(gx[2 * H + j])}</b> = ∂L/∂nx"))
+        lines.append(Line("dnh", f"∂L/∂nh = ∂L/∂nx ⊙ r = {factor(gx[2 * H + j])}·{fmt(r)} = <b>{fmt(gh[2 * H + j])}</b>"
+                                 f"&nbsp;&nbsp;(h2g's n rows, block 3, get this)"))
+        lines.append(Line("dr", f"∂L/∂r = ∂L/∂nx ⊙ nh = {factor(gx[2 * H + j])}·{factor(nh)} = <b>{fmt(gr)}</b>"))
+        lines.append(Line("dz·", f"∂L/∂zx = ∂L/∂zh = ∂L/∂z ⊙ z(1 − z) = {factor(gz)}·{fmt(z * (1 - z))} = "
+                                 f"<b>{fmt(gx[j])}</b>&nbsp;&nbsp;(h2g's z rows, block 1)"))
+        lines.append(Line("dr·", f"∂L/∂rx = ∂L/∂rh = ∂L/∂r ⊙ r(1 − r) = {factor(gr)}·{fmt(r * (1 - r))} = "
+                                 f"<b>{fmt(gx[H + j])}</b>&nbsp;&nbsp;(h2g's r rows, block 2)"))
+        return lines
+
+    def from_future(self, s: Any, b: int, j: int, t: int) -> tuple[str, float]:
+        g_next = self.value(s, "grad/h", b, t + 1, j)
+        z_next = self.value(s, "z", b, t + 1, j)
+        via = self.via_h2g(s, b, j, t)
+        total = g_next * z_next + via
+        text = (f"∂L/∂{sub('h', 't+1')}·{sub('z', 't+1')} + Σ<sub>g</sub> ∂L/∂gh<sub>t+1</sub>[g]·h2g.weight[g, {j}] "
+                f"= {factor(g_next)}·{fmt(z_next)}{signed(via)}")
+        return text, total
+
+    def timestep_caption(self, t: int, T: int) -> str:
+        prev = f"h_{t - 1}, the hidden state the previous timestep produced" if t > 0 else \
+            "the initial hidden state h_(−1) = 0, so the h2g terms are just h2g's bias"
+        last = " After this timestep every hidden state of the sequence exists." if t == T - 1 else ""
+        first = "" if t else (" This is PyTorch's GRU variant: r scales h2g's candidate block after the matrix "
+                              "product.")
+        return (f"GRU, timestep t = {t} of 0…{T - 1}. The cell reads x_{t}, the input at this position after its "
+                f"dropout mask, and {prev}. x2g and h2g each give three pre-activations (rows z, r and n of their "
+                f"weights); z = σ(zx + zh) is the update gate, r = σ(rx + rh) the reset gate, "
+                f"n = tanh(nx + r ⊙ nh) the candidate, and h_{t} = (1 − z) ⊙ n + z ⊙ h_{t - 1 if t else '(−1)'} "
+                f"keeps a fraction z of the old state.{first}{last}")
+
+    def backward_caption(self, t: int, T: int) -> str:
+        future = "; at the last timestep there is no future, so that is all" if t == T - 1 else \
+            f" plus what comes from the future through h_{t + 1} (directly through z, and through h2g)"
+        done = " With t = 0 done, every gradient is complete." if t == 0 else ""
+        return (f"Backward through the GRU, timestep t = {t} (time runs backwards, from t = {T - 1} down to 0). "
+                f"The gradient reaching h_{t} is what comes from this position's prediction through the "
+                f"head{future}. It then splits into the gradients of z, r and n and of the pre-activations, and "
+                f"from those into the weights.{done}")
+
+
+VIEW = GRUView()

@@ -1,0 +1,88 @@
+"""The Gradients panel: dL/dh_t through time, its size per timestep, every parameter's gradient."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.config import PARAM_NAMES
+from ...core.snapshot import Snapshot
+from ..widgets import kinds
+from ..widgets.curve import CurveData
+from ..widgets.heatmap import HeatmapData, symmetric_levels
+from .spec_helpers import missing, param_view, time_view
+from .tensor_panel import Spec
+from ..widgets.view_state import ViewState
+
+S = kinds.SIGNED
+
+
+def _grad_h(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    return time_view(snap, vs, "grad/h", "dL/dh_t  (gradient through time)", "backward", "fills in during backward",
+                     kind_signed=True)
+
+
+def log_norms(arr: np.ndarray) -> np.ndarray:
+    """log10 of the norm over batch rows and units, per timestep (NaN where it is 0)."""
+    norms = np.sqrt((arr.astype(np.float64) ** 2).sum(axis=(0, 2)))
+    with np.errstate(divide="ignore"):
+        return np.where(norms > 0, np.log10(np.where(norms > 0, norms, 1.0)), np.nan)
+
+
+def y_range_of(*logs: np.ndarray) -> tuple[float, float] | None:
+    values = np.concatenate([v[np.isfinite(v)] for v in logs]) if logs else np.zeros(0)
+    if not values.size:
+        return None
+    low, high = float(values.min()), float(values.max())
+    return (low, high) if high > low else (low - 0.5, low + 0.5)
+
+
+def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
+    """log10 of ‖dL/dh_t‖ (every position's loss) and of ‖dL_last/dh_t‖ (the last
+    position's loss alone) per timestep. The total gets a fresh term from each
+    position, so only the second one shows whether gradient survives the trip back."""
+    title = "log10 ‖dL/dh_t‖ (total) and ‖dL_last/dh_t‖ (last position)"
+    arr, last = snap.get("grad/h"), snap.get("grad/h_last")
+    T = snap.config.context_length
+    if arr is None or last is None:
+        return CurveData(title, note="not computed yet (backward)")
+    mask = snap.time_mask("grad/h")
+    ys = {}
+    full = []
+    for name, values in (("total dL/dh_t", arr), ("last position only", last)):
+        if _round_off(snap, "grad/h" if name.startswith("total") else "grad/h_last"):
+            continue  # zero in exact arithmetic: nothing to plot on a log scale
+        logs = log_norms(values)
+        full.append(logs)
+        ys[name] = np.where(mask, logs, np.nan)
+    step = snap.step
+    marker = float(step.t) if step is not None and step.phase == "backward" else None
+    note = "" if ys else "zero in exact arithmetic (only round-off): nothing to plot"
+    return CurveData(title, x=np.arange(T, dtype=float), ys=ys, x_title="t", y_title="log10 of the norm",
+                     marker_x=marker, x_range=(0.0, max(T - 1, 1.0)), y_range=y_range_of(*full), note=note)
+
+
+def _round_off(snap: Snapshot, key: str) -> bool:
+    check = getattr(snap, "is_roundoff", None)
+    return bool(check(key)) if check is not None else False
+
+
+def _grad(name: str):
+    def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
+        return param_view(snap, name, source="grad", title=f"dL/d {name}")
+    build.__name__ = f"grad_{name}"
+    return build
+
+
+GRADIENT_SPECS = [
+    Spec("grad/h", S, 0, 0, _grad_h, colspan=2),
+    Spec("grad_norm", "curve", 0, 2, _grad_norm),
+    Spec("grad/x2g.weight", S, 1, 0, _grad("x2g.weight")),
+    Spec("grad/h2g.weight", S, 1, 1, _grad("h2g.weight")),
+    Spec("grad/lm_head.weight", S, 1, 2, _grad("lm_head.weight"), rowspan=2),
+    Spec("grad/x2g.bias", S, 2, 0, _grad("x2g.bias")),
+    Spec("grad/h2g.bias", S, 2, 1, _grad("h2g.bias")),
+    Spec("grad/wte.weight", S, 3, 0, _grad("wte.weight"), colspan=3),
+]
+
+INTRO = ("Back-propagation through time: dL/dh_t fills in from t = T−1 down to 0, and the parameter gradients add "
+         "up as it goes. The total dL/dh_t gets a fresh term from every position's own prediction, so its size "
+         "does not show vanishing; the gradient of the last position's loss alone (second curve) does.")

@@ -1,0 +1,49 @@
+"""The Input panel: embedded tokens, the input dropout mask, the GRU's input and wte."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.snapshot import Snapshot
+from ..widgets import kinds
+from ..widgets.heatmap import HeatmapData
+from ..widgets.view_state import ViewState
+from .spec_helpers import (at_t_view, batch_time_view, gru_t, input_tokens, missing, param_view, prev_view, row_of,
+                           target_tokens, time_view, tok)
+from .tensor_panel import Spec
+
+S, U, TH, P = kinds.SIGNED, kinds.UNIT, kinds.TANH, kinds.POSITIVE
+
+
+def _embedded(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    return time_view(snap, vs, "embedded", "embedded = wte[x]", "", "after embed", row_prefix="e")
+
+
+def _mask_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    p = snap.config.dropout
+    data = time_view(snap, vs, "dropout_in_mask", f"dropout mask (0 or 1/(1-p), p={p:g})", "", "after dropout",
+                     row_prefix="e")
+    data.levels = (0.0, 1.0 / (1.0 - p)) if data.data is not None else None
+    return data
+
+
+def _x_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    return time_view(snap, vs, "x_in", "x = embedded ⊙ mask (GRU input)", "", "after dropout", row_prefix="e")
+
+
+def _wte(snap: Snapshot, vs: ViewState) -> HeatmapData:
+    data = param_view(snap, "wte.weight")
+    if snap.phase_done("batch"):
+        data.marks = [(int(i), 0) for i in np.unique(snap.trace["x"][row_of(snap, vs)])]
+        data.title += "  (outlined: tokens of row b)"
+    return data
+
+
+INPUT_SPECS = [
+    Spec("embedded", S, 0, 0, _embedded),
+    Spec("dropout_in_mask", P, 0, 1, _mask_in),
+    Spec("x_in", S, 0, 2, _x_in),
+    Spec("wte.weight", S, 1, 0, _wte, editable_param="wte.weight", colspan=3),
+]
+
+INTRO = ("Tokens become embedding rows; dropout zeroes some features and scales the rest by 1/(1−p). Columns "
+         "are timesteps of the selected batch row.")

@@ -1,0 +1,30 @@
+"""The Parameters panel: every weight as it stands at the cursor."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.config import PARAM_NAMES
+from ...core.snapshot import Snapshot
+from ..widgets import kinds
+from ..widgets.curve import CurveData
+from ..widgets.heatmap import HeatmapData, symmetric_levels
+from .spec_helpers import missing, param_view, time_view
+from .tensor_panel import Spec
+from ..widgets.view_state import ViewState
+
+S = kinds.SIGNED
+
+
+def _param(name: str):
+    def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
+        return param_view(snap, name)
+    build.__name__ = f"param_{name}"
+    return build
+
+
+PARAM_SPECS = [
+    Spec(f"param/{name}", S, row, col, _param(name), editable_param=name)
+    for name, row, col in zip(PARAM_NAMES, (0, 0, 1, 0, 1, 0), (0, 1, 1, 2, 2, 3))
+]
+
+INTRO = "Every weight of the model as it stands at the cursor (updated after the update phase)."
