@@ -94,9 +94,17 @@ def write_session(path: Any, controller: Any) -> None:
     killed are removed first. Errors are ControllerErrors naming ``path``."""
     target = _check_path(path)
     data = session_bytes(controller)
-    if target.is_dir():
-        raise ControllerError(f"cannot save session {path}: it is a folder")
     folder = target.parent
+    try:
+        info = target.stat()
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise ControllerError(f"cannot save session {path}: it is a folder")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise ControllerError(f"cannot save session {path}: not a regular file (a device, pipe or socket)")
+    if not folder.is_dir():
+        raise ControllerError(f"cannot save session {path}: the folder {folder} does not exist")
     remove_stale_temps(target, TEMP_MARK, SESSION_SUFFIX)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{TEMP_MARK}{os.getpid()}-", suffix=SESSION_SUFFIX,
