@@ -66,10 +66,10 @@ def no_display_reason() -> str | None:
             "desktop, or make images without a display: python main.py screenshots --out DIR")
 
 
-def run(config_path: str | None = None) -> int:
-    config = load_config(config_path)
+def run(config_path: str | None = None, session: str | None = None) -> int:
+    """Open the window on a config file, or on a saved session (``session``)."""
+    controller = Controller.load(session) if session is not None else Controller(load_config(config_path))
     app = make_application()
-    controller = Controller(config)
     from .main_window import MainWindow
     window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
     install_excepthook(window)
