@@ -55,11 +55,17 @@ def read_texts(paths: Sequence[str]) -> list[str]:
     return texts
 
 
-def soak(iterations: int, texts: Sequence[str] | None = None, chunk: int = 10, out=sys.stdout) -> dict[str, float]:
+def soak(iterations: int, texts: Sequence[str] | None = None, chunk: int = 10, out=sys.stdout,
+         threads: int = 1) -> dict[str, float]:
+    import torch
+
     from .core.config import PARAM_NAMES, Config
     from .core.controller import Controller
     from .core.training import train_iterations
 
+    # One thread: on a machine whose cores are busy, PyTorch's thread pool spins and one
+    # iteration at this size took 30 s instead of 0.2 s (measured on this project's machine).
+    torch.set_num_threads(threads)
     corpus = read_texts(texts or DEFAULT_TEXTS)
     chars = len(set("".join(corpus).lower()))
     merges = max(0, TARGET_VOCAB - chars - 1)

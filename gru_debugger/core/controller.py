@@ -67,6 +67,7 @@ class Command:
     # back can return into the run's last iteration)
     count: int = 0
     last: "Command | None" = None
+    template: str = ""  # the group's text with {n} for its count
 
     def states(self) -> list[ModelState]:
         out = [self.before, self.after]
@@ -350,8 +351,9 @@ class Controller:
         assert last is not None
         self._unkeep(group)
         if group.count > 1 and last.before is not group.before:
-            rest = Command(group.text, group.before, last.before, group.merge_key, "group", group.cursor_before,
-                           list(group.nav_before), group.count - 1, None)
+            rest = Command(group.template.replace("{n}", str(group.count - 1)), group.before, last.before,
+                           group.merge_key, "group", group.cursor_before, list(group.nav_before), group.count - 1,
+                           None, group.template)
             self._undo.append(rest)
             self._keep(rest)
         self._undo.append(last)
@@ -519,7 +521,7 @@ class Controller:
         else:
             cmd = Command(group.text.replace("{n}", str(group.count)), group.before, self._state, group.merge_key,
                           "group", group.cursor_before if group.moves else None, group.nav_before, group.count,
-                          group.last)
+                          group.last, group.text)
             self._undo.append(cmd)
             self._keep(cmd)
         self._trim_history()

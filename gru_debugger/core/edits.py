@@ -72,7 +72,9 @@ def check_trace_size(cfg: Config, vocab_size: int, n_tokens: int, budget: int) -
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GiB"
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{max(1, round(n / 1024))} KB"
 
 
 def fresh_state(cfg: Config, base_seed: int | None = None) -> ModelState:

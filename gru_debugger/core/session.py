@@ -79,6 +79,13 @@ def session_document(controller: Any) -> dict[str, Any]:
 def session_bytes(controller: Any) -> bytes:
     from safetensors.torch import save
 
+    for text in controller.config.corpus:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: JSON would not give them back unchanged
+            raise ControllerError("the corpus holds characters that are not valid Unicode text (surrogates); "
+                                  "it cannot be saved in a session") from None
+
     text = json.dumps(session_document(controller), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     if len(text) > MAX_HEADER_BYTES - 64 * 1024:
         raise ControllerError(f"the corpus is too large for a session file ({len(text) / 1e6:.0f} MB of text; "
