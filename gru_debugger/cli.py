@@ -160,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .core.config import ConfigError
     from .core.controller import ControllerError
 
+    from .core.memory import limit_heap_fragmentation
+
+    limit_heap_fragmentation()  # freed traces go back to the system (see core/memory.py)
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
