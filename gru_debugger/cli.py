@@ -30,11 +30,16 @@ def _export(args: argparse.Namespace) -> int:
         raise CliError(f"--out must name a .npz file, got {args.out}")
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist")
-    config = load_config(args.config)
-    try:
-        controller = Controller(config)
-    except ControllerError as exc:
-        raise CliError(f"config {args.config}: {exc}" if args.config else str(exc)) from None
+    if args.session is not None and args.config is not None:
+        raise CliError("give --config or --session, not both")
+    if args.session is not None:
+        controller = Controller.load(args.session)  # its errors name the file
+    else:
+        config = load_config(args.config)
+        try:
+            controller = Controller(config)
+        except ControllerError as exc:
+            raise CliError(f"config {args.config}: {exc}" if args.config else str(exc)) from None
     if args.weights is not None:
         controller.import_weights(args.weights)  # a refusal names the file: one error line, exit 2
     write_npz(out, trace_arrays(controller.snapshot().trace))
@@ -126,13 +131,27 @@ def _screenshots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _soak(args: argparse.Namespace) -> int:
+    from .soak import soak
+
+    if args.iterations < 1:
+        raise CliError("--iterations must be at least 1")
+    try:
+        soak(args.iterations, args.text)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def _gui(args: argparse.Namespace) -> int:
     from .ui.app import no_display_reason, run
 
+    if args.session is not None and args.config is not None:
+        raise CliError("give --config or --session, not both")
     reason = no_display_reason()
     if reason:
         raise CliError(reason)
-    return run(args.config, weights=args.weights)
+    return run(args.config, weights=args.weights, session=args.session)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,10 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      "iteration of a tiny GRU language model.")
     parser.add_argument("--config", help="JSON config (every key optional; defaults: the notebook's example)")
     parser.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    parser.add_argument("--session", help="open a saved session (.grus) instead of a config")
     sub = parser.add_subparsers(dest="command")
     exp = sub.add_parser("export", help="run one iteration headlessly and write every array to a .npz")
     exp.add_argument("--config", help="JSON config file")
     exp.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    exp.add_argument("--session", help="a saved session (.grus): export its current iteration")
     exp.add_argument("--out", required=True, help="the .npz file to write")
     exp.set_defaults(func=_export)
     check = sub.add_parser("gradcheck", help="compare every gradient with float64 finite differences "
@@ -174,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (default light)")
     shots.add_argument("--phases", nargs="+", metavar="PHASE", help="only these phases (default: all, from the start)")
     shots.set_defaults(func=_screenshots)
+    soak = sub.add_parser("soak", help="train many iterations at the large size and report memory")
+    soak.add_argument("--iterations", type=int, default=500, help="iterations to run (default 500)")
+    soak.add_argument("--text", nargs="+", metavar="FILE", help="text files to train on (default: license texts)")
+    soak.set_defaults(func=_soak)
     parser.set_defaults(func=_gui)
     return parser
 
@@ -182,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .core.config import ConfigError
     from .core.controller import ControllerError
 
+    from .core.memory import limit_heap_fragmentation
+
+    limit_heap_fragmentation()  # freed traces go back to the system (see core/memory.py)
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)

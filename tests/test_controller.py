@@ -229,6 +229,8 @@ def test_training_lowers_the_loss():
     first = sum(p.loss for p in points[:10]) / 10
     last = sum(p.loss for p in points[-10:]) / 10
     assert last < first
-    for _ in range(60):
-        ctl.undo()
-    assert ctl.state.iteration == 0
+    assert ctl.undo_texts == ["Training run (60 iterations)"]  # one undo step, however long the run
+    ctl.undo()
+    assert ctl.state.iteration == 0 and not ctl.can_undo()
+    ctl.redo()
+    assert ctl.state.iteration == 60

@@ -83,6 +83,18 @@ def cases():
         out.append(("export_weights", (v,), {}))
     for v in [None, "", "keras", "TORCH", 1, True, ["torch"]]:
         out.append(("export_weights", ("/tmp/gru-debugger-never-written.safetensors", v), {}))
+    for v in [None, "", 5, True, b"bytes", ["a.grus"], "bad\0name.grus", "/", "/nonexistent-folder/x.grus"]:
+        out.append(("save", (v,), {}))
+    for v in [None, "", 5, True, b"bytes", ["a.grus"], "bad\0name.grus", "/", "/dev/null",
+              "/nonexistent-folder/x.grus", __file__]:
+        out.append(("load", (v,), {}))
+    for v in [None, 0, 1.5, "x", [1], {"a": 1}]:
+        out.append(("load", (__file__,), {"trace_budget": v}))
+        out.append(("load", (__file__,), {"history_budget": v if v != 0 else -1}))
+    for v in [None, 5, b"text", ["text"]]:
+        out.append(("grouped", (v,), {}))
+    for v in MERGE_BAD:
+        out.append(("grouped", ("Run",), {"merge_key": v}))
     return out
 
 

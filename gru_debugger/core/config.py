@@ -24,7 +24,9 @@ from .validation import FLOAT32_MAX, show
 PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
 
 # Largest trace we agree to build; a bigger one would take the machine's memory.
-MAX_TRACE_BYTES = 2 * 1024**3
+# (estimate_trace_bytes: the recorded arrays plus the peak while computing them). It is also
+# the controller's default trace-cache budget, so one iteration always fits in it.
+MAX_TRACE_BYTES = 400 * 1024**2
 # No corpus is longer than this many tokens (a bound for position).
 MAX_POSITION = 10**12
 # Largest config file we agree to read.

@@ -9,6 +9,13 @@ Model of time:
   step back is exact;
 - edits, next iteration and reset change the model; each is an undoable
   command holding the complete state from before and after.
+
+Memory is bounded (see README, "Memory"): the cache of computed traces by the
+bytes of their arrays (``trace_budget``; the current trace is always kept)
+and the undo history by the bytes of the parameter tensors its states keep
+(``history_budget``; the oldest steps go first, ``history_dropped`` counts
+them and ``history_note`` says so). A training run is one undo step
+(:meth:`Controller.grouped`).
 """
 from __future__ import annotations
 
@@ -22,16 +29,21 @@ import numpy as np
 from psygnal import Signal
 
 from .cells import get_cell
-from .config import PARAM_NAMES, Config, ConfigError, validate
-from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
+from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
+from .edits import (check_trace_size, fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
+from .data import tokenize
 from .engine import ModelState, Trace, compute_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step
 from .snapshot import Snapshot
 from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
                          check_merge_key, check_names, check_spec, check_specs, check_str, check_texts, show)
 
-__all__ = ["Command", "Controller", "ControllerError"]
+__all__ = ["Command", "Controller", "ControllerError", "HISTORY_BUDGET", "TRACE_BUDGET"]
+
+# Default memory budgets (bytes); a Controller can be given others.
+TRACE_BUDGET = MAX_TRACE_BYTES        # computed traces kept for instant undo/redo (the current one always)
+HISTORY_BUDGET = 300 * 1024**2        # parameter tensors kept by the undo/redo history
 
 # What a pure state transition or a recomputation may raise on odd input; all
 # of it is turned into a ControllerError before anything changes.
@@ -48,20 +60,56 @@ class Command:
     before: ModelState
     after: ModelState
     merge_key: Any = None
-    kind: str = "edit"  # "edit", "iteration" or "reset"
+    kind: str = "edit"  # "edit", "iteration", "reset" or "group" (a training run)
     # next iteration / reset also move the cursor; edits keep it where it is
     cursor_before: int | None = None
     nav_before: list[int] = field(default_factory=list)
+    # a group: how many changes it holds, and its last "next iteration" (so step
+    # back can return into the run's last iteration)
+    count: int = 0
+    last: "Command | None" = None
+    template: str = ""  # the group's text with {n} for its count
 
+    def states(self) -> list[ModelState]:
+        out = [self.before, self.after]
+        if self.last is not None:
+            out.append(self.last.before)
+        return out
+
+
+class _Group:
+    """An open :meth:`Controller.grouped` block: its changes become one undo step."""
+
+    def __init__(self, controller: "Controller", text: str, merge_key: Any):
+        self.controller, self.text, self.merge_key = controller, text, merge_key
+        self.before: ModelState | None = None
+        self.cursor_before, self.nav_before = -1, []
+        self.moves = False
+        self.count = 0
+        self.last: Command | None = None
+
+    def __enter__(self) -> "_Group":
+        ctl = self.controller
+        if ctl._group is not None:
+            raise ControllerError("a group of changes is already open")
+        self.before, self.cursor_before, self.nav_before = ctl._state, ctl._cursor, list(ctl._nav)
+        ctl._group = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller._close_group(self)
 
 class Controller:
     changed = Signal(object)        # Snapshot, with .reasons
     history_changed = Signal()      # the undo/redo stack changed
     breakpoints_changed = Signal(object)  # frozenset of phase names
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, *, trace_budget: int = TRACE_BUDGET,
+                 history_budget: int = HISTORY_BUDGET):
         if config is not None and not isinstance(config, Config):
             raise ControllerError(f"config must be a Config, got {show(config)}")
+        trace_budget = check_int(trace_budget, "trace_budget", 1)
+        history_budget = check_int(history_budget, "history_budget", 0)
         cfg = config if config is not None else Config()
         try:
             validate(cfg)
@@ -70,17 +118,71 @@ class Controller:
             raise
         except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
-        self._traces: OrderedDict[int, tuple[ModelState, Trace]] = OrderedDict()
+        self._setup(state, trace_budget, history_budget)
+
+    def _setup(self, state: ModelState, trace_budget: int, history_budget: int) -> None:
+        self.trace_budget, self.history_budget = trace_budget, history_budget
+        self._traces: OrderedDict[int, tuple[ModelState, Trace, int]] = OrderedDict()
+        self._trace_bytes = 0
         self._state = state
-        self._trace = self._trace_for(state)
+        self._trace = self._prepare(state)
         self._cursor = -1
         self._nav: list[int] = []           # cursors to return to with step back
         self._undo: list[Command] = []
         self._redo: list[Command] = []
+        self._kept: dict[int, list[int]] = {}  # storage address -> [references from the history, bytes]
+        self._history_bytes = 0
+        self.history_dropped = 0            # oldest undo steps dropped to stay within history_budget
+        self._group: _Group | None = None
         self._breakpoints: frozenset[str] = frozenset()
         self._quiet = 0                     # > 0 inside batched(): hold notifications
         self._pending: set[str] = set()
         self._pending_history = False
+
+    # ------------------------------------------------------------ sessions
+    def save(self, path: Any) -> None:
+        """Write this session (config with its texts, current weights, iteration,
+        batch position, base seed, cursor step and breakpoints) to one file,
+        atomically. See core/session.py for the format."""
+        from .session import write_session
+        write_session(path, self)
+
+    @classmethod
+    def load(cls, path: Any, *, trace_budget: int = TRACE_BUDGET, history_budget: int = HISTORY_BUDGET
+             ) -> "Controller":
+        """A new controller from a session file; anything wrong with the file is a
+        ControllerError naming it (an open controller is never touched)."""
+        from .session import read_session
+        trace_budget = check_int(trace_budget, "trace_budget", 1)
+        history_budget = check_int(history_budget, "history_budget", 0)
+        loaded = read_session(path)
+        ctl = cls.__new__(cls)
+        try:
+            ctl._setup(loaded.state, trace_budget, history_budget)
+        except ControllerError as exc:
+            raise ControllerError(f"session {path}: {exc}") from None
+        ctl._cursor = loaded.cursor_index
+        ctl._breakpoints = frozenset(loaded.breakpoints)
+        return ctl
+
+    # ------------------------------------------------------------ memory
+    @property
+    def trace_cache_bytes(self) -> int:
+        """Bytes of the arrays of the traces kept in the cache (the current one among them)."""
+        return self._trace_bytes
+
+    @property
+    def history_bytes(self) -> int:
+        """Bytes of the parameter tensors the undo/redo history keeps (each tensor once)."""
+        return self._history_bytes
+
+    @property
+    def history_note(self) -> str | None:
+        """A line for the History panel when old steps were dropped, else None."""
+        if not self.history_dropped:
+            return None
+        n = self.history_dropped
+        return f"({n} older step{'s' if n != 1 else ''} dropped to save memory)"
 
     # ------------------------------------------------------------ reading
     @property
@@ -215,6 +317,8 @@ class Controller:
                 i -= 1
             self._set_cursor(i)
         elif self._undoable_iteration() is not None:
+            if self._undo[-1].kind == "group":
+                self._split_group()
             self.undo()  # back over "next iteration" into the previous one
         else:
             raise ControllerError("already at the start of the first iteration")
@@ -232,9 +336,29 @@ class Controller:
         self._emit("cursor")
 
     def _undoable_iteration(self) -> Command | None:
-        if self._undo and self._undo[-1].kind == "iteration" and self._cursor == -1 and not self._nav:
-            return self._undo[-1]
+        """The step back over "next iteration" (also out of a training run, into its last iteration)."""
+        if not self._undo or self._cursor != -1 or self._nav or self._group is not None:
+            return None
+        top = self._undo[-1]
+        if top.kind == "iteration" or (top.kind == "group" and top.last is not None and top.last.after is top.after):
+            return top
         return None
+
+    def _split_group(self) -> None:
+        """Turn the training run on top of the undo stack into the run without its
+        last iteration plus that iteration (same states, so the numbers are the same)."""
+        group = self._undo.pop()
+        last = group.last
+        assert last is not None
+        self._unkeep(group)
+        if group.count > 1 and last.before is not group.before:
+            rest = Command(group.template.replace("{n}", str(group.count - 1)), group.before, last.before,
+                           group.merge_key, "group", group.cursor_before, list(group.nav_before), group.count - 1,
+                           None, group.template)
+            self._undo.append(rest)
+            self._keep(rest)
+        self._undo.append(last)
+        self._keep(last)
 
     # ------------------------------------------------------------ breakpoints
     @property
@@ -402,7 +526,39 @@ class Controller:
     def redo_texts(self) -> list[str]:
         return [c.text for c in reversed(self._redo)]
 
+    def grouped(self, text: str, merge_key: Any = None) -> _Group:
+        """``with controller.grouped("Training run ({n} iterations)"):`` makes every
+        change inside one undo step (``{n}`` becomes the number of changes); undo
+        restores the state before the block, redo the state after it. With a
+        ``merge_key`` equal to the previous group's, the two become one step."""
+        text = check_str(text, "text")
+        merge_key = check_merge_key(merge_key)
+        return _Group(self, text, merge_key)
+
+    def _close_group(self, group: _Group) -> None:
+        self._group = None
+        if not group.count:
+            return
+        assert group.before is not None
+        top = self._undo[-1] if self._undo else None
+        if (group.merge_key is not None and top is not None and top.kind == "group" and top.merge_key == group.merge_key
+                and top.after is group.before and not self._redo):
+            self._unkeep(top)
+            top.after, top.count, top.last = self._state, top.count + group.count, group.last
+            top.text = group.text.replace("{n}", str(top.count))
+            self._keep(top)
+        else:
+            cmd = Command(group.text.replace("{n}", str(group.count)), group.before, self._state, group.merge_key,
+                          "group", group.cursor_before if group.moves else None, group.nav_before, group.count,
+                          group.last, group.text)
+            self._undo.append(cmd)
+            self._keep(cmd)
+        self._trim_history()
+        self._emit(history=True)
+
     def undo(self) -> None:
+        if self._group is not None:
+            raise ControllerError("cannot undo while a group of changes is being recorded")
         if not self._undo:
             raise ControllerError("nothing to undo")
         cmd = self._undo[-1]
@@ -414,6 +570,8 @@ class Controller:
         self._emit("model", "cursor", history=True)
 
     def redo(self) -> None:
+        if self._group is not None:
+            raise ControllerError("cannot redo while a group of changes is being recorded")
         if not self._redo:
             raise ControllerError("nothing to redo")
         cmd = self._redo[-1]
@@ -430,17 +588,68 @@ class Controller:
         trace = self._prepare(cmd.after)
         self._check_finite_update(cmd, trace)
         self._install(cmd.after, trace, -1 if moves else None, [] if moves else None)
+        for old in self._redo:
+            self._unkeep(old)
+        self._redo.clear()
+        group = self._group
+        if group is not None:  # one undo step when the group closes
+            group.count += 1
+            group.moves = group.moves or moves
+            group.last = cmd if cmd.kind == "iteration" else None
+            self._emit("model", "cursor")
+            return
         top = self._undo[-1] if self._undo else None
-        if cmd.merge_key is not None and top is not None and top.merge_key == cmd.merge_key and not self._redo:
+        if cmd.merge_key is not None and top is not None and top.merge_key == cmd.merge_key and top.kind != "group":
+            self._unkeep(top)
             top.after, top.text = cmd.after, cmd.text
+            self._keep(top)
         else:
             self._undo.append(cmd)
-        self._redo.clear()
+            self._keep(cmd)
+        self._trim_history()
         self._emit("model", "cursor", history=True)
 
+    # ------------------------------------------------------------ history budget
+    @staticmethod
+    def _tensors(cmd: Command) -> Iterator[Any]:
+        seen: set[int] = set()
+        for state in cmd.states():
+            for tensor in state.params.values():
+                if id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    yield tensor
+
+    def _keep(self, cmd: Command) -> None:
+        for tensor in self._tensors(cmd):
+            storage = tensor.untyped_storage()
+            entry = self._kept.setdefault(storage.data_ptr(), [0, storage.nbytes()])
+            if entry[0] == 0:
+                self._history_bytes += entry[1]
+            entry[0] += 1
+
+    def _unkeep(self, cmd: Command) -> None:
+        for tensor in self._tensors(cmd):
+            address = tensor.untyped_storage().data_ptr()
+            entry = self._kept[address]
+            entry[0] -= 1
+            if entry[0] == 0:
+                self._history_bytes -= entry[1]
+                del self._kept[address]
+
+    def _trim_history(self) -> None:
+        """Drop the oldest undo steps until the history fits its budget (the last
+        change always stays undoable)."""
+        while self._history_bytes > self.history_budget and len(self._undo) > 1:
+            self._unkeep(self._undo.pop(0))
+            self.history_dropped += 1
+
     def _prepare(self, state: ModelState) -> Trace:
-        """Compute (or fetch) the trace of ``state``; on failure nothing has changed."""
+        """Compute (or fetch) the trace of ``state``; on failure nothing has changed.
+        An iteration that would not fit the trace budget is refused before it is computed."""
         try:
+            if id(state) not in self._traces:
+                corpus = tokenize(state.config)
+                check_trace_size(state.config, corpus.vocab_size, len(corpus.tokens), self.trace_budget)
             return self._trace_for(state)
         except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
@@ -475,7 +684,10 @@ class Controller:
             self._traces.move_to_end(key)
             return self._traces[key][1]
         trace = compute_trace(state)
-        self._traces[key] = (state, trace)  # the state is kept so its id stays unique
-        while len(self._traces) > 16:
-            self._traces.popitem(last=False)
+        size = sum(a.nbytes for a in trace.arrays.values())
+        self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
+        self._trace_bytes += size
+        while self._trace_bytes > self.trace_budget and len(self._traces) > 1:  # the newest always stays
+            _, (_, _, dropped) = self._traces.popitem(last=False)
+            self._trace_bytes -= dropped
         return trace

@@ -21,17 +21,36 @@ def draw_seed() -> int:
     return secrets.randbits(63)
 
 
-def estimate_trace_bytes(cfg: Config, vocab_size: int) -> int:
-    """Rough size of one recorded iteration (4 bytes a number in float32, 8 in float64)."""
+def trace_array_bytes(cfg: Config, vocab_size: int, n_tokens: int) -> int:
+    """Exactly the bytes of the arrays one recorded iteration keeps (the sum of
+    ``trace.arrays[k].nbytes``; see engine.compute_trace), for every cell."""
     from .cells import get_cell
     cell = get_cell(cfg.cell)
     B, T, E, H, V = cfg.batch_size, cfg.context_length, cfg.n_embd, cfg.hidden_size, vocab_size
-    n = cell.n_blocks
-    # logits/probs/grads (+after), pre-activations (+ slices, grads), gates and their grads, inputs
-    per_position = 8 * V + (8 * n + 4 * len(cell.gates) + 8) * H + 6 * E
+    n, g = cell.n_blocks, len(cell.gates)
+    split = 2 * n * H if cell.split_keys else 0
+    # per position: inputs and masks (5E), output masks/h_out/h_last/after h (5H), gates and their
+    # gradients, gx/gh and their gradients (+ the block slices), logits/probs (+grad, +after), losses
+    per_position = 5 * E + 5 * H + 2 * g * H + 4 * n * H + split + 5 * V + 2
+    params = V * E + n * H * (E + H + 2) + V * H
+    floats = B * T * per_position + 4 * params + 4  # param/grad/update/updated; four scalar losses
+    itemsize = 8 if cfg.dtype == "float64" else 4
+    return itemsize * floats + 8 * (n_tokens + 2 * B * T)   # int64 token stream, x and y
+
+
+def estimate_trace_bytes(cfg: Config, vocab_size: int, n_tokens: int = 0) -> int:
+    """Memory one iteration needs: the recorded arrays plus what computing them
+    holds at its peak (autograd's saved tensors and gradients: about four more
+    (B, T, V) tensors, the cell's per-timestep tensors again, and three more
+    copies of the parameters)."""
+    from .cells import get_cell
+    cell = get_cell(cfg.cell)
+    B, T, E, H, V = cfg.batch_size, cfg.context_length, cfg.n_embd, cfg.hidden_size, vocab_size
+    n, g = cell.n_blocks, len(cell.gates)
     params = V * E + n * H * (E + H + 2) + V * H
     itemsize = 8 if cfg.dtype == "float64" else 4
-    return itemsize * (B * T * per_position + 8 * params)
+    working = itemsize * (B * T * (4 * V + 2 * E + 2 * g * H + 4 * n * H) + 3 * params)
+    return trace_array_bytes(cfg, vocab_size, n_tokens) + working
 
 
 def check_state(cfg: Config, position: int) -> int:
@@ -39,11 +58,25 @@ def check_state(cfg: Config, position: int) -> int:
     validate(cfg)
     corpus = tokenize(cfg)
     check_fits(len(corpus.tokens), position, cfg.batch_size, cfg.context_length)
-    size = estimate_trace_bytes(cfg, corpus.vocab_size)
-    if size > MAX_TRACE_BYTES:
-        raise ConfigError(f"this configuration would need about {size / 1024**3:.1f} GiB for one iteration "
-                          f"(limit {MAX_TRACE_BYTES / 1024**3:.0f} GiB): make B, T, E or H smaller")
+    check_trace_size(cfg, corpus.vocab_size, len(corpus.tokens), MAX_TRACE_BYTES)
     return corpus.vocab_size
+
+
+def check_trace_size(cfg: Config, vocab_size: int, n_tokens: int, budget: int) -> int:
+    """Refuse (before anything is allocated) a configuration whose one iteration
+    would not fit ``budget`` bytes; returns the estimate."""
+    size = estimate_trace_bytes(cfg, vocab_size, n_tokens)
+    if size > budget:
+        raise ConfigError(f"this configuration would need about {_mb(size)} for one iteration "
+                          f"(B={cfg.batch_size}, T={cfg.context_length}, E={cfg.n_embd}, H={cfg.hidden_size}, "
+                          f"V={vocab_size}, {cfg.cell}; limit {_mb(budget)}): make B, T, E or H smaller")
+    return size
+
+
+def _mb(n: int) -> str:
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GiB"
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{max(1, round(n / 1024))} KB"
 
 
 def fresh_state(cfg: Config, base_seed: int | None = None) -> ModelState:

@@ -52,11 +52,11 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
-def remove_stale_temps(path: Path, suffix: str = ".npz") -> list[Path]:
+def remove_stale_temps(path: Path, mark: str = TEMP_MARK, suffix: str = ".npz") -> list[Path]:
     """Remove temporary files of ours for ``path`` whose writer is gone; returns them.
     Only names with our mark (and ``suffix``) are touched, never any other file."""
     removed = []
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.{TEMP_MARK}(\d+)-[^/]*{re.escape(suffix)}$")
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.{re.escape(mark)}(\d+)-[^/]*{re.escape(suffix)}$")
     try:
         candidates = list(path.parent.iterdir())
     except OSError:

@@ -170,6 +170,13 @@ class Snapshot:
         return self.available(key) and is_roundoff(self.trace, key)
 
     @property
+    def fault(self):
+        """The iteration's first NaN/Inf in computation order (a faults.Fault:
+        key, phase, t, kind, index, message), or None; computed once per trace."""
+        from .faults import find_fault
+        return find_fault(self.trace, self.config.cell)
+
+    @property
     def loss(self) -> float | None:
         value = self.get("loss")
         return None if value is None else float(value)

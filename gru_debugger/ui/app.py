@@ -66,12 +66,12 @@ def no_display_reason() -> str | None:
             "desktop, or make images without a display: python main.py screenshots --out DIR")
 
 
-def run(config_path: str | None = None, weights: str | None = None) -> int:
-    config = load_config(config_path)
-    app = make_application()
-    controller = Controller(config)
+def run(config_path: str | None = None, weights: str | None = None, session: str | None = None) -> int:
+    """Open the window on a config file, or on a saved session (``session``)."""
+    controller = Controller.load(session) if session is not None else Controller(load_config(config_path))
     if weights is not None:  # refused before the window opens (ControllerError: an error line from the CLI)
         controller.import_weights(weights)
+    app = make_application()
     from .main_window import MainWindow
     window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
     install_excepthook(window)
