@@ -110,6 +110,7 @@ def _screenshots(args: argparse.Namespace) -> int:
     if unknown:
         raise CliError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
     from .ui.docs.screenshots import MAX_SIZE, MIN_SIZE, generate
+    from .ui.docs.animate import animated_note
 
     match = re.fullmatch(r"(\d{1,5})[xX](\d{1,5})", args.size)
     if not match:
@@ -120,10 +121,12 @@ def _screenshots(args: argparse.Namespace) -> int:
                        f"{MIN_SIZE[1]}..{MAX_SIZE[1]}")
     try:
         result = generate(out, args.config, fmt=args.format, size=size, dark=args.theme == "dark",
-                          phases=args.phases)
+                          phases=args.phases, animate=args.animate, frame_ms=args.frame_ms)
     except ValueError as exc:  # arguments the window cannot honour (e.g. a size below its minimum)
         raise CliError(str(exc)) from None
     print(f"wrote {len(result.images)} images and index.md to {out} in {time.perf_counter() - started:.1f} s")
+    if args.animate:
+        print(animated_note(out))
     if result.too_narrow:
         lacking = ", ".join(f"{title} ({px} px)" for title, px in result.too_narrow.items())
         print(f"note: at {size[0]}x{size[1]} some panels are narrower than their plots and cut off on the right: "
@@ -194,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT (default 1600x1000)")
     shots.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (default light)")
     shots.add_argument("--phases", nargs="+", metavar="PHASE", help="only these phases (default: all, from the start)")
+    shots.add_argument("--animate", action="store_true", help="also write walkthrough.gif, the walk as one animation")
+    shots.add_argument("--frame-ms", type=int, metavar="MS", help="--animate: milliseconds per frame (default 900; "
+                       "the first and last frame stay three times as long)")
     shots.set_defaults(func=_screenshots)
     soak = sub.add_parser("soak", help="train many iterations at the large size and report memory")
     soak.add_argument("--iterations", type=int, default=500, help="iterations to run (default 500)")

@@ -9,6 +9,7 @@ from ..core.snapshot import Snapshot
 from .docs.export_view import export_view_dialog, heatmap_menu, save_view
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
+from .views.console import add_console
 from .views.diagram import DiagramView
 from .views.equation_view import EquationView
 from .editors.hyper_panel import HyperPanel
@@ -212,6 +213,7 @@ class MainWindow(QtWidgets.QMainWindow):
         help_menu = bar.addMenu("&Help")
         keys = help_menu.addAction("&Keyboard Shortcuts")
         keys.triggered.connect(self._show_shortcuts)
+        add_console(self, self.view_menu)  # View → Console (views/console.py), built when first shown
 
     # ------------------------------------------------------------ behaviour
     def _set_follow(self, on: bool) -> None:

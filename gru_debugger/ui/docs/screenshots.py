@@ -406,7 +406,8 @@ def write_index(path: Path, images: Sequence[Image], made_with: str, about: str)
 def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str = "png",
              size: tuple[int, int] = DEFAULT_SIZE, dark: bool = False, phases: Sequence[str] | None = None,
              training_iterations: int | None = None,
-             progress: Callable[[str], None] | None = None) -> Result:
+             progress: Callable[[str], None] | None = None,
+             animate: bool = False, frame_ms: int | None = None) -> Result:
     """Write the screenshots and ``index.md`` into folder ``out``.
 
     Raises ValueError for bad arguments, ConfigError / ControllerError for a
@@ -422,11 +423,13 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
         raise ValueError(f"size {size[0]}x{size[1]} is out of range")
     config, seed_fixed = screenshot_config(load_config(config_path))
     stops = plan_walk(config.context_length, phases, config.cell)
+    from . import animate as animation  # --animate: one animated image of the walk (animate.py)
+    frame_ms = animation.check_options(animate, frame_ms, fmt)
     controller = Controller(config)  # a bad config fails here, before anything is written
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(20, "exists and is not a folder", str(out))
-    check_conflicts(out, expected_files(stops, fmt))  # before minutes of rendering, not after
+    check_conflicts(out, expected_files(stops, fmt) + animation.files(animate))  # before minutes of rendering, not after
     remove_stale_partials(out)
     tmp = _temp_folder(out)
     try:
@@ -447,6 +450,8 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
                  f"{'' if config.train_mode else ' (eval mode: off)'}, learning rate {config.learning_rate:g}. "
                  "Each image below shows the whole window after the step in its heading; the panel images at the "
                  "end show single views.")
+        if animate:  # the animation from the walk's images, and a line near the top of index.md showing it
+            about = animation.add_to_folder(tmp, [f"{s.name}.{fmt}" for s in stops], frame_ms) + "\n\n" + about
         write_index(tmp / "index.md", images,
                     _made_with(config_path, seed_note, size, dark, fmt, phases), about)
         names = sorted(p.name for p in tmp.iterdir() if p.name != PARTIAL_MARKER)
