@@ -19,6 +19,11 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
     out = {k: np.asarray(v) for k, v in trace.arrays.items() if k not in _INTERNAL}
     out["vocab"] = np.array(trace.corpus.vocab, dtype=np.str_)
     out["merges"] = np.array(trace.corpus.merges, dtype=np.str_).reshape(-1, 2)
+    if trace.state is not None:  # which cell made the numbers, and its gate letters in computation order
+        from .cells import get_cell
+        cell = get_cell(trace.state.config.cell)
+        out["cell"] = np.array(cell.name, dtype=np.str_)
+        out["gates"] = np.array(cell.gates, dtype=np.str_)
     return out
 
 

@@ -16,6 +16,7 @@ from ...core.config import ConfigError
 from ...core.controller import Controller
 from ...core.snapshot import Snapshot
 from ...core.texts import MAX_TEXT_BYTES, read_text_file
+from .cell_chooser import CellChooser
 from .edit_support import HINT_STYLE, ErrorLine
 from ..widgets.subscribe import subscribe
 
@@ -47,6 +48,8 @@ class InputsPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
+
+        layout.addWidget(CellChooser(controller, self))  # the model's recurrent cell
 
         # --- corpus -----------------------------------------------------
         corpus_box = QtWidgets.QGroupBox("Corpus", self)

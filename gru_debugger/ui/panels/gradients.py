@@ -39,7 +39,7 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
     """log10 of ‖dL/dh_t‖ (every position's loss) and of ‖dL_last/dh_t‖ (the last
     position's loss alone) per timestep. The total gets a fresh term from each
     position, so only the second one shows whether gradient survives the trip back."""
-    title = "log10 ‖dL/dh_t‖ (total) and ‖dL_last/dh_t‖ (last position)"
+    title = "log10 ‖dL/dh_t‖ and ‖dL_last/dh_t‖ per timestep"
     arr, last = snap.get("grad/h"), snap.get("grad/h_last")
     T = snap.config.context_length
     if arr is None or last is None:

@@ -43,6 +43,7 @@ class CurvePlot(QtCore.QObject):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")  # curves say which is which
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
         self.marker.hide()
         self.plot.addItem(self.marker)
