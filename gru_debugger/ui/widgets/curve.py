@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from . import theme
+from .static_axis import StaticAxis, set_title_keeping_room
 
 
 @dataclass
@@ -42,6 +43,9 @@ class CurvePlot(QtCore.QObject):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
+        for side in ("left", "bottom"):
+            axis = StaticAxis.adopt(self.plot.getAxis(side))
+            axis.setCacheMode(axis.CacheMode.DeviceCoordinateCache)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
         self.marker.hide()
@@ -51,6 +55,7 @@ class CurvePlot(QtCore.QObject):
         self._key: tuple | None = None
         self.shown: CurveData | None = None
         self.repaints = 0
+        self.shown_titles: tuple[str, str, str] | None = None
 
     def set_data(self, data: CurveData) -> bool:
         key = data.key()
@@ -58,9 +63,11 @@ class CurvePlot(QtCore.QObject):
             return False
         self._key, self.shown = key, data
         self.repaints += 1
-        self.plot.setTitle(data.title, size="9pt")
-        self.plot.setLabel("bottom", data.x_title)
-        self.plot.setLabel("left", data.y_title)
+        if self.shown_titles != (data.title, data.x_title, data.y_title):  # each re-lays out the canvas
+            self.shown_titles = (data.title, data.x_title, data.y_title)
+            set_title_keeping_room(self.plot, data.title)
+            self.plot.setLabel("bottom", data.x_title)
+            self.plot.setLabel("left", data.y_title)
         for k, (name, ys) in enumerate(data.ys.items()):
             if name not in self.curves:
                 pen = pg.mkPen(self.PENS[k % len(self.PENS)], width=2)

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
 from .cell_texts import CellTexts, cell_labels
+from .static_axis import StaticAxis, set_title_keeping_room
 
 MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
@@ -117,6 +118,8 @@ class Heatmap(QtCore.QObject):
         # Axes, titles and colour bars rarely change: Qt keeps them as pixmaps
         # instead of calling their (Python) paint on every repaint of the canvas.
         cache = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for axis in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.colorbar.axis):
+            StaticAxis.adopt(axis)  # pyqtgraph would regenerate their ticks on every re-announced range
         for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.plot.titleLabel,
                      self.colorbar.axis, self.colorbar.bar):
             item.setCacheMode(cache)
@@ -149,7 +152,7 @@ class Heatmap(QtCore.QObject):
         self.repaints += 1
         if spec.title != self._title:  # a new title re-lays out the whole canvas: only when it changes
             self._title = spec.title
-            self.plot.setTitle(spec.title, size="9pt")
+            set_title_keeping_room(self.plot, spec.title)
         if spec.data is None:
             self._show_placeholder(spec.note or "not computed yet")
             return True
