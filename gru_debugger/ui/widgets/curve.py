@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from . import theme
 from .static_axis import StaticAxis, set_title_keeping_room
@@ -39,13 +39,12 @@ class CurvePlot(QtCore.QObject):
         self.name = spec.name
         self.kind = "curve"
         self.plot: pg.PlotItem = layout.addPlot(row=spec.row, col=spec.col, rowspan=spec.rowspan,
-                                                colspan=spec.colspan)
+                                                colspan=spec.colspan, axisItems=StaticAxis.pair())
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         for side in ("left", "bottom"):
-            axis = StaticAxis.adopt(self.plot.getAxis(side))
-            axis.setCacheMode(axis.CacheMode.DeviceCoordinateCache)
+            self.plot.getAxis(side).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
         self.marker.hide()

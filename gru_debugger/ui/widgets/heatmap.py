@@ -80,7 +80,8 @@ class Heatmap(QtCore.QObject):
         super().__init__(parent)
         self.kind = kind
         self.name = name
-        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan)
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan,
+                                                axisItems=StaticAxis.pair())
         self.plot.invertY(True)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -118,8 +119,6 @@ class Heatmap(QtCore.QObject):
         # Axes, titles and colour bars rarely change: Qt keeps them as pixmaps
         # instead of calling their (Python) paint on every repaint of the canvas.
         cache = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-        for axis in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.colorbar.axis):
-            StaticAxis.adopt(axis)  # pyqtgraph would regenerate their ticks on every re-announced range
         for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.plot.titleLabel,
                      self.colorbar.axis, self.colorbar.bar):
             item.setCacheMode(cache)

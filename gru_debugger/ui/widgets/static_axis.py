@@ -24,19 +24,21 @@ class StaticAxis(pg.AxisItem):
 
     _pictures: "OrderedDict[tuple, QtGui.QPicture]"
 
-    @classmethod
-    def adopt(cls, axis: pg.AxisItem) -> "StaticAxis":
-        """Turn an axis pyqtgraph made (a plot's, a colour bar's) into a StaticAxis."""
-        axis.__class__ = cls
-        axis._pictures = OrderedDict()
+    def __init__(self, orientation: str, **kwargs):
+        super().__init__(orientation, **kwargs)
+        self._pictures = OrderedDict()
         # Room for tick labels only grows: a panel that shows "not computed
         # yet" (no labels) keeps its layout, so showing numbers again does not
         # move every plot of the panel (and redraw all of their axes).
-        axis.setStyle(autoReduceTextSpace=False)
-        return axis  # type: ignore[return-value]
+        self.setStyle(autoReduceTextSpace=False)
+
+    @staticmethod
+    def pair() -> dict[str, "StaticAxis"]:
+        """``axisItems`` for a PlotItem: its left and bottom axes."""
+        return {"left": StaticAxis("left"), "bottom": StaticAxis("bottom")}
 
     def setRange(self, mn: float, mx: float) -> None:  # noqa: N802 (pyqtgraph name)
-        if list(self.range) == [mn, mx]:
+        if list(getattr(self, "range", ())) == [mn, mx]:
             return  # an unchanged range: the picture stays valid
         super().setRange(mn, mx)
 
@@ -50,8 +52,8 @@ class StaticAxis(pg.AxisItem):
 
     def paint(self, p, opt, widget) -> None:
         pictures = getattr(self, "_pictures", None)
-        if pictures is None:
-            pictures = self._pictures = OrderedDict()
+        if pictures is None:  # painted while pyqtgraph was still building it
+            return super().paint(p, opt, widget)
         key = self.picture_key()
         if self.picture is None and key in pictures:
             self.picture = pictures[key]
