@@ -41,7 +41,7 @@ REASONS = frozenset({"cursor", "model"})
 # Recorded iterations kept for undo/redo: at most this many, and this many bytes
 # (one iteration at B=32, T=64, H=256 with 2,000+ tokens is a few hundred MB).
 TRACES_KEPT = 16
-TRACE_CACHE_BYTES = 768 * 1024**2
+TRACE_CACHE_BYTES = 384 * 1024**2
 
 
 def _use_one_thread() -> None:
