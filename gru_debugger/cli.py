@@ -88,7 +88,13 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.clicks < 2:
         raise CliError("--clicks must be at least 2")
-    return run_benchmarks(args.clicks, quick=args.quick)
+    if args.json is not None:
+        out = Path(args.json)
+        if not out.absolute().parent.is_dir():
+            raise CliError(f"the folder {out.absolute().parent} does not exist")
+        if out.is_dir():
+            raise CliError(f"--json must name a file; {out} is a folder")
+    return run_benchmarks(args.clicks, quick=args.quick, json_out=args.json)
 
 
 def _screenshots(args: argparse.Namespace) -> int:
@@ -186,8 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=0, help="seed for choosing the elements (default 0)")
     check.set_defaults(func=_gradcheck)
     bench = sub.add_parser("bench", help="measure how fast a click repaints the window (offscreen)")
-    bench.add_argument("--clicks", type=int, default=40, help="clicks to time per configuration")
-    bench.add_argument("--quick", action="store_true", help="the notebook's sizes only")
+    bench.add_argument("--clicks", type=int, default=60,
+                       help="at least this many Step clicks per configuration, in whole iterations (default 60)")
+    bench.add_argument("--quick", action="store_true",
+                       help="the notebook's sizes only (no large sizes, tokenizer, start-up or screenshots)")
+    bench.add_argument("--json", metavar="OUT.json", help="also write every figure to this JSON file")
     bench.set_defaults(func=_bench)
     shots = sub.add_parser("screenshots", help="walk one iteration offscreen and save an image of every step, "
                                                 "with index.md (for the docs)")

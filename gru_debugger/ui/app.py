@@ -75,5 +75,30 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
     from .main_window import MainWindow
     window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
     install_excepthook(window)
+    if os.environ.get(BENCH_STARTUP_ENV):
+        _report_first_paint(window)
     window.show()
     return app.exec()
+
+
+BENCH_STARTUP_ENV = "GRU_DEBUGGER_BENCH_STARTUP"  # see gru_debugger.bench.startup_times
+
+
+def _report_first_paint(window: QtWidgets.QWidget) -> None:
+    """For the benchmark: print the time once the window has first been painted, then quit."""
+    import time
+
+    class FirstPaint(QtCore.QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+            if event.type() == QtCore.QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                # the children paint in the same pass: report after it
+                QtCore.QTimer.singleShot(0, report)
+            return False
+
+    def report() -> None:
+        print(f"first-paint {time.time()!r}", flush=True)
+        os._exit(0)  # no teardown, and the layout is not saved
+
+    window._first_paint_filter = FirstPaint(window)  # type: ignore[attr-defined]
+    window.installEventFilter(window._first_paint_filter)  # type: ignore[attr-defined]

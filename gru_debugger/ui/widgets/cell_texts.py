@@ -1,7 +1,9 @@
 """Numbers printed inside heatmap cells, drawn by one item in one pass.
 
 One GraphicsObject paints every label (many pyqtgraph TextItems would each
-be a scene item with its own transform, far slower to update). Labels are
+be a scene item with its own transform, far slower to update). Each distinct
+label is laid out once, as a QStaticText kept for later paints (drawText lays
+out its string again on every call). Labels are
 drawn at screen size and only when the cells are large enough to hold them,
 which it checks at paint time, so zooming and resizing need no bookkeeping.
 """
@@ -23,6 +25,8 @@ class CellTexts(pg.GraphicsObject):
         self._chars = 0
         self._font = QtGui.QFont()
         self._font.setPointSize(8)
+        self._static: dict[str, tuple[QtGui.QStaticText, float, float]] = {}  # text -> laid out, half w, half h
+        self._pens = {True: QtGui.QPen(QtGui.QColor("#000000")), False: QtGui.QPen(QtGui.QColor("#ffffff"))}
 
     def set_cells(self, texts: list[tuple[int, int, str, bool]], shape: tuple[int, int]) -> None:
         self.prepareGeometryChange()
@@ -48,14 +52,26 @@ class CellTexts(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         painter.setFont(self._font)
-        box = QtCore.QRectF(0, 0, 80, 20)
-        pens = {True: QtGui.QPen(QtGui.QColor("#000000")), False: QtGui.QPen(QtGui.QColor("#ffffff"))}
+        pen = None
         for x, y, text, dark in self._items:
+            static = self._static.get(text)
+            if static is None:
+                static = self._static[text] = self._layout(text)
+            if dark is not pen:
+                pen = dark
+                painter.setPen(self._pens[dark])
             centre = transform.map(QtCore.QPointF(x, y))
-            box.moveCenter(centre)
-            painter.setPen(pens[dark])
-            painter.drawText(box, QtCore.Qt.AlignmentFlag.AlignCenter, text)
+            painter.drawStaticText(QtCore.QPointF(centre.x() - static[1], centre.y() - static[2]), static[0])
         painter.restore()
+
+    def _layout(self, text: str) -> tuple[QtGui.QStaticText, float, float]:
+        if len(self._static) > 4096:  # values change as you edit: keep the cache bounded
+            self._static.clear()
+        static = QtGui.QStaticText(text)
+        static.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        static.prepare(QtGui.QTransform(), self._font)
+        size = static.size()
+        return static, size.width() / 2, size.height() / 2
 
 
 def cell_labels(data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float], cmap: pg.ColorMap,

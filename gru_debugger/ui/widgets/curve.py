@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from . import theme
+from .static_axis import StaticAxis, set_title_keeping_room
 
 
 @dataclass
@@ -38,10 +39,12 @@ class CurvePlot(QtCore.QObject):
         self.name = spec.name
         self.kind = "curve"
         self.plot: pg.PlotItem = layout.addPlot(row=spec.row, col=spec.col, rowspan=spec.rowspan,
-                                                colspan=spec.colspan)
+                                                colspan=spec.colspan, axisItems=StaticAxis.pair())
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")  # curves say which is which
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
@@ -52,6 +55,7 @@ class CurvePlot(QtCore.QObject):
         self._key: tuple | None = None
         self.shown: CurveData | None = None
         self.repaints = 0
+        self.shown_titles: tuple[str, str, str] | None = None
 
     def set_data(self, data: CurveData) -> bool:
         key = data.key()
@@ -59,9 +63,11 @@ class CurvePlot(QtCore.QObject):
             return False
         self._key, self.shown = key, data
         self.repaints += 1
-        self.plot.setTitle(data.title, size="9pt")
-        self.plot.setLabel("bottom", data.x_title)
-        self.plot.setLabel("left", data.y_title)
+        if self.shown_titles != (data.title, data.x_title, data.y_title):  # each re-lays out the canvas
+            self.shown_titles = (data.title, data.x_title, data.y_title)
+            set_title_keeping_room(self.plot, data.title)
+            self.plot.setLabel("bottom", data.x_title)
+            self.plot.setLabel("left", data.y_title)
         for k, (name, ys) in enumerate(data.ys.items()):
             if name not in self.curves:
                 pen = pg.mkPen(self.PENS[k % len(self.PENS)], width=2)

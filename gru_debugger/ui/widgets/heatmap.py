@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
 from .cell_texts import CellTexts, cell_labels
+from .static_axis import StaticAxis, set_title_keeping_room
 
 MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
@@ -79,7 +80,8 @@ class Heatmap(QtCore.QObject):
         super().__init__(parent)
         self.kind = kind
         self.name = name
-        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan)
+        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan,
+                                                axisItems=StaticAxis.pair())
         self.plot.invertY(True)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -149,7 +151,7 @@ class Heatmap(QtCore.QObject):
         self.repaints += 1
         if spec.title != self._title:  # a new title re-lays out the whole canvas: only when it changes
             self._title = spec.title
-            self.plot.setTitle(spec.title, size="9pt")
+            set_title_keeping_room(self.plot, spec.title)
         if spec.data is None:
             self._show_placeholder(spec.note or "not computed yet")
             return True

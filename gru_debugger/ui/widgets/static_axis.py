@@ -1,0 +1,89 @@
+"""Axes that keep their drawing while nothing about them changes.
+
+pyqtgraph's AxisItem throws its picture away whenever its linked view
+re-announces its range (even an unchanged one) or it is resized, and then
+regenerates every tick spec in Python on the next paint: about a millisecond
+an axis, for a dozen axes on every panel that comes to the front. A
+:class:`StaticAxis` ignores a range it already has and keeps the last few
+pictures by what they depend on (size, range, ticks, label), so a panel that
+is shown again at the same size plays its stored pictures. Qt's
+DeviceCoordinateCache (set by the heatmap) then keeps them as pixmaps.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+PICTURES_KEPT = 4
+
+
+class StaticAxis(pg.AxisItem):
+    """An AxisItem that redraws only when its size, range, ticks or label change."""
+
+    _pictures: "OrderedDict[tuple, QtGui.QPicture]"
+
+    def __init__(self, orientation: str, **kwargs):
+        super().__init__(orientation, **kwargs)
+        self._pictures = OrderedDict()
+        # Room for tick labels only grows: a panel that shows "not computed
+        # yet" (no labels) keeps its layout, so showing numbers again does not
+        # move every plot of the panel (and redraw all of their axes).
+        self.setStyle(autoReduceTextSpace=False)
+
+    @staticmethod
+    def pair() -> dict[str, "StaticAxis"]:
+        """``axisItems`` for a PlotItem: its left and bottom axes."""
+        return {"left": StaticAxis("left"), "bottom": StaticAxis("bottom")}
+
+    def setRange(self, mn: float, mx: float) -> None:  # noqa: N802 (pyqtgraph name)
+        if list(getattr(self, "range", ())) == [mn, mx]:
+            return  # an unchanged range: the picture stays valid
+        super().setRange(mn, mx)
+
+    def picture_key(self) -> tuple:
+        ticks = self._tickLevels
+        ticks_key = None if ticks is None else tuple(tuple(level) for level in ticks)
+        size = self.size()
+        return (round(size.width(), 2), round(size.height(), 2), tuple(self.range), ticks_key,
+                self.labelText, self.labelUnits, self.style.get("showValues"), self.pen().color().rgba(),
+                self.textPen().color().rgba(), self.style["tickFont"].toString() if self.style.get("tickFont") else "")
+
+    def paint(self, p, opt, widget) -> None:
+        pictures = getattr(self, "_pictures", None)
+        if pictures is None:  # painted while pyqtgraph was still building it
+            return super().paint(p, opt, widget)
+        key = self.picture_key()
+        if self.picture is None and key in pictures:
+            self.picture = pictures[key]
+            pictures.move_to_end(key)
+        super().paint(p, opt, widget)
+        if key not in pictures and self.picture is not None:
+            pictures[key] = self.picture
+            while len(pictures) > PICTURES_KEPT:
+                pictures.popitem(last=False)
+
+
+def set_title_keeping_room(plot: pg.PlotItem, title: str, size: str = "9pt") -> None:
+    """``plot.setTitle``, but the room reserved for the title only grows.
+
+    A title's width is its column's minimum width: a shorter title (another
+    phase's wording) would re-flow the whole panel and redraw every axis in it.
+    Keeping the widest room seen so far makes the layout settle after one pass.
+    """
+    plot.setTitle(title, size=size)
+    label = plot.titleLabel
+    hints = getattr(label, "_sizeHint", None)
+    if not hints:
+        return
+    kept = getattr(label, "_kept_room", (0.0, 0.0))
+    width, height = hints[QtCore.Qt.SizeHint.MinimumSize]
+    room = (max(kept[0], width), max(kept[1], height))
+    label._kept_room = room
+    if room != (width, height):
+        for hint in (QtCore.Qt.SizeHint.MinimumSize, QtCore.Qt.SizeHint.PreferredSize):
+            hints[hint] = room
+        label.setMinimumWidth(room[0])
+        label.setMinimumHeight(room[1])
+        label.updateGeometry()
