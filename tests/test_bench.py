@@ -5,7 +5,7 @@ import numpy as np
 
 from gru_debugger import bench
 from gru_debugger.core.config import default_corpus
-from gru_debugger.core.controller import TRACE_CACHE_BYTES, Controller
+from gru_debugger.core.controller import TRACE_BUDGET, Controller
 from gru_debugger.core.config import Config
 from gru_debugger.core.engine import compute_trace
 
@@ -36,11 +36,9 @@ def test_bench_reports_every_key(tmp_path, monkeypatch):
     assert {key for key, *_ in bench.verdicts(result)} >= {"step_ms.notebook.median", "startup_s", "peak_rss_mb"}
 
 
-def test_trace_cache_is_bounded_by_bytes(monkeypatch):
-    from gru_debugger.core import controller as module
-    ctl = Controller(Config(seed=0))
-    one = sum(a.nbytes for a in ctl.snapshot().trace.arrays.values())
-    monkeypatch.setattr(module, "TRACE_CACHE_BYTES", 3 * one)
+def test_trace_cache_is_bounded_by_bytes():
+    one = sum(a.nbytes for a in Controller(Config(seed=0)).snapshot().trace.arrays.values())
+    ctl = Controller(Config(seed=0), trace_budget=3 * one)
     for k in range(6):
         ctl.set_param("h2g.weight", (0, 0), 0.1 * k)
     assert len(ctl._traces) == 3
@@ -50,4 +48,4 @@ def test_trace_cache_is_bounded_by_bytes(monkeypatch):
     for name, array in ctl.snapshot().trace.arrays.items():
         assert np.array_equal(array, again[name]), name
     assert ctl.snapshot().trace["param/h2g.weight"][0, 0] == np.float32(0.0)
-    assert TRACE_CACHE_BYTES >= 256 * 1024**2
+    assert TRACE_BUDGET >= 256 * 1024**2

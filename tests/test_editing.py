@@ -60,7 +60,7 @@ def test_computed_tensors_are_not_editable(window):
 
 def test_qt_stack_follows_controller_undo_and_merges(window):
     ctl = window.controller
-    hyper = window.findChild(QtWidgets.QWidget, "dock-hyper").widget()
+    hyper = window.editor("hyper")
     for lr in (1.0, 2.0, 3.0):
         hyper.lr.setValue(lr)
     assert window.undo.stack.count() == 1 and window.undo.stack.text(0).startswith("Learning rate = 3")

@@ -139,13 +139,27 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.training
 
     def make_hyper(self) -> QtWidgets.QWidget:
-        return HyperPanel(self.controller, self)
+        return self._scrolling(HyperPanel(self.controller, self))
 
     def make_inputs(self) -> QtWidgets.QWidget:
-        return InputsPanel(self.controller, self)
+        return self._scrolling(InputsPanel(self.controller, self))
 
     def make_init(self) -> QtWidgets.QWidget:
-        return InitPanel(self.controller, self)
+        return self._scrolling(InitPanel(self.controller, self))
+
+    def editor(self, key: str) -> QtWidgets.QWidget:
+        """The editing panel in dock ``key`` (inside its scroll area)."""
+        widget = self.docks[key].widget()
+        return widget.widget() if isinstance(widget, QtWidgets.QScrollArea) else widget
+
+    def _scrolling(self, panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+        """Editing panels scroll rather than set the window's minimum height."""
+        area = QtWidgets.QScrollArea(self)
+        area.setObjectName(f"scroll-{panel.objectName()}")
+        area.setWidgetResizable(True)
+        area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        area.setWidget(panel)
+        return area
 
     def make_history(self) -> QtWidgets.QWidget:
         history = QtWidgets.QUndoView(self.undo.stack, self)
