@@ -126,6 +126,8 @@ class ControllerMachine(RuleBasedStateMachine):
             action()
         except ControllerError:
             assert self.ctl.state is state and self.ctl.cursor == cursor
+            return False
+        return True
 
     @rule(name=st.sampled_from(NAV))
     def navigate_then_step_back(self, name):
@@ -188,6 +190,19 @@ class ControllerMachine(RuleBasedStateMachine):
     @rule(E=st.integers(1, 4), H=st.integers(1, 3))
     def sizes(self, E, H):
         self.attempt(lambda: self.ctl.set_sizes(E, H))
+
+    @rule(cell=st.sampled_from(["gru", "lstm", "rnn", "transformer"]))
+    def cell(self, cell):
+        """Switch the cell (an unknown one is refused): the cursor keeps its place, undo is exact."""
+        before = (self.ctl.state, self.ctl.snapshot().step)
+        if not self.attempt(lambda: self.ctl.set_cell(cell)) or before[0].config.cell == cell:
+            return
+        step = self.ctl.snapshot().step
+        if before[1] is not None:
+            assert step.phase == before[1].phase and step.t == before[1].t
+        self.ctl.undo()
+        assert self.ctl.state is before[0]
+        self.ctl.redo()
 
     @rule(seed=st.one_of(st.none(), st.integers(-1, 100)))
     def seed(self, seed):

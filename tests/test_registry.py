@@ -166,3 +166,15 @@ def test_compare_panel_shows_every_cell(qtbot):
     curve = panel.heatmaps["compare_last"].shown
     assert len(curve.ys) == 3 and all(np.isfinite(v).all() for v in curve.ys.values())
     assert "GRU" in panel.caption.text() and "LSTM" in panel.caption.text() and "RNN" in panel.caption.text()
+
+
+def test_timeline_widths_are_plain_arithmetic():
+    from gru_debugger.ui.views.timeline_layout import ChipText, chip_widths
+
+    chips = [ChipText(60, 20, 35, False), ChipText(40, 20, None, True), ChipText(80, 30, 45, False)]
+    roomy = chip_widths(1000, chips, 8)
+    assert sum(roomy) == pytest.approx(1000) and roomy[1] > roomy[0]
+    tight = chip_widths(120, chips, 8)
+    assert sum(tight) == pytest.approx(120) and all(w > 0 for w in tight)
+    # more room never makes a chip narrower
+    assert all(a <= b + 1e-9 for a, b in zip(chip_widths(400, chips, 8), chip_widths(600, chips, 8)))

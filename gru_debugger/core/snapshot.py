@@ -49,6 +49,12 @@ def phase_end(T: int, cell: str = "gru") -> Mapping[str, int]:
     return {step.phase: i for i, step in enumerate(build_steps(T, cell))}
 
 
+@lru_cache(maxsize=8)
+def _non_finite_keys(trace: Trace) -> tuple[str, ...]:
+    """Arrays of a trace (which never changes) that hold NaN or Inf."""
+    return tuple(k for k, a in trace.arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all())
+
+
 class Snapshot:
     """Immutable: the state, its trace and a cursor. Cheap to make."""
 
@@ -135,6 +141,36 @@ class Snapshot:
         if key.startswith("grad/") and name in PARAM_NAMES and not self.phase_complete("backward"):
             return self._partial_grads()[name]
         return self.trace[key]
+
+    # --- named look-ahead: whole arrays regardless of the cursor ------
+    def final(self, key: str) -> np.ndarray:
+        """The array as the iteration computes it, whether or not the cursor
+        has reached it. Only for what must not jump while stepping (fixed
+        colour scales, axis labels); numbers on screen come from :meth:`get`."""
+        return self.trace[key]
+
+    def starting_param(self, name: str) -> np.ndarray:
+        """The weights at the start of the iteration (before the update)."""
+        return self.trace[f"param/{name}"]
+
+    @property
+    def corpus(self):
+        """The tokenized corpus: token stream, vocabulary, merges."""
+        return self.trace.corpus
+
+    def non_finite(self) -> list[str]:
+        """Computed arrays (at the cursor) that hold NaN or Inf."""
+        return [key for key in _non_finite_keys(self.trace) if self.available(key)]
+
+    def diagnosis(self):
+        """Why the gradient into the cell vanishes for a structural reason, or None (core.diagnosis)."""
+        from .diagnosis import gradient_diagnosis
+        return gradient_diagnosis(self.trace)
+
+    def compare_cells(self):
+        """This batch through every cell (core.compare)."""
+        from .compare import compare_cells
+        return compare_cells(self.state, self.trace)
 
     def param(self, name: str) -> np.ndarray:
         """The weights as they are at the cursor: updated once the update ran."""

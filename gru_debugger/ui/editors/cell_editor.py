@@ -28,7 +28,7 @@ class CellEditor(QtCore.QObject):
                               "double-click a weight (a parameter heatmap) instead")
             return
         index = self.index_for(param, row, col)
-        current = float(self.controller.snapshot().trace[f"param/{param}"][index])
+        current = float(self.controller.snapshot().starting_param(param)[index])
         where = f"{param}[{', '.join(map(str, index))}]"
         self._target = (param, index)
         dialog = QtWidgets.QInputDialog(self.window)

@@ -232,7 +232,7 @@ class InputsPanel(QtWidgets.QWidget):
                 self._loaded[key] = value
                 if force or self.staged()[key] != value:
                     self._write(key, value)
-        tokens = len(snapshot.trace.corpus.tokens)
+        tokens = len(snapshot.corpus.tokens)
         B, T = cfg.batch_size, cfg.context_length
         last = max(tokens - B * T - 1, 0)
         with QtCore.QSignalBlocker(self.position):

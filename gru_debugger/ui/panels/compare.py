@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.cells import CELLS
-from ...core.compare import compare_cells
 from ...core.snapshot import Snapshot
 from ..widgets.curve import CurveData
 from ..widgets.view_state import ViewState
@@ -24,7 +23,7 @@ def _log(norms: np.ndarray) -> np.ndarray:
 
 def _curve(which: str, title: str):
     def build(snap: Snapshot, vs: ViewState) -> CurveData:
-        results = compare_cells(snap.state, snap.trace)
+        results = snap.compare_cells()
         T = snap.config.context_length
         ys = {CELLS[name].title + (" (chosen)" if name == snap.config.cell else ""):
               _log(getattr(r, which)) for name, r in results.items()}
@@ -41,7 +40,7 @@ SPECS = (
 
 
 def caption(snap: Snapshot, vs: ViewState) -> str:
-    results = compare_cells(snap.state, snap.trace)
+    results = snap.compare_cells()
     parts = [f"{CELLS[n].title} {r.loss:.4f} → {r.loss_after:.4f}" for n, r in results.items()]
     return "Loss before → after the update:  " + "   ·   ".join(parts)
 

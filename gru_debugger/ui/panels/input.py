@@ -33,7 +33,7 @@ def _x_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
 def _wte(snap: Snapshot, vs: ViewState) -> HeatmapData:
     data = param_view(snap, "wte.weight")
     if snap.phase_done("batch"):
-        data.marks = [(int(i), 0) for i in np.unique(snap.trace["x"][row_of(snap, vs)])]
+        data.marks = [(int(i), 0) for i in np.unique(snap.final("x")[row_of(snap, vs)])]
         data.title += "  (outlined: tokens of row b)"
     return data
 

@@ -38,7 +38,7 @@ def _vocab_view(key: str, title: str, kind_note: str):
         b = row_of(snap, vs)
         data = arr[b].T                                             # (V, T)
         vocab = [tok(v) for v in snap.vocab]
-        ys = snap.trace["y"][b]
+        ys = snap.final("y")[b]
         cols = input_tokens(snap, b)
         targets = target_tokens(snap, b)
         return HeatmapData(
@@ -54,11 +54,11 @@ def _vocab_view(key: str, title: str, kind_note: str):
 def _loss_pos(snap: Snapshot, vs: ViewState) -> HeatmapData:
     if second_pass(snap):
         data = batch_time_view(snap, "after/loss_per_position", "loss (2nd pass)", "")
-        data.title += f": mean {float(snap.trace['loss_after']):.4f} (was {float(snap.trace['loss']):.4f})"
+        data.title += f": mean {float(snap.get('loss_after')):.4f} (was {float(snap.get('loss')):.4f})"
         return data
     data = batch_time_view(snap, "loss_per_position", "loss per position  −log p(target)", "after loss")
     if data.data is not None:
-        data.title += f"  mean = {float(snap.trace['loss']):.4f}"
+        data.title += f"  mean = {float(snap.get('loss')):.4f}"
     return data
 
 

@@ -31,12 +31,12 @@ def unit_of(snap: Snapshot, vs: ViewState) -> int:
 
 def input_tokens(snap: Snapshot, b: int) -> list[str]:
     vocab = snap.vocab
-    return [tok(vocab[i]) for i in snap.trace["x"][b]]
+    return [tok(vocab[i]) for i in snap.final("x")[b]]
 
 
 def target_tokens(snap: Snapshot, b: int) -> list[str]:
     vocab = snap.vocab
-    return [tok(vocab[i]) for i in snap.trace["y"][b]]
+    return [tok(vocab[i]) for i in snap.final("y")[b]]
 
 
 def gate_rows(H: int, blocks: Sequence[str] = ("z", "r", "n")) -> list[str]:
@@ -123,7 +123,7 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
         if source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward"):
             label += "  (summed so far)"
         if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
-            levels = symmetric_levels(snap.trace[f"grad/{name}"], arr)
+            levels = symmetric_levels(snap.final(f"grad/{name}"), arr)
     rows, cols, separators = _param_axes(snap, name, cfg.hidden_size, cfg.n_embd)
     data = arr if arr.ndim == 2 else arr[None, :]
     if arr.ndim == 1:

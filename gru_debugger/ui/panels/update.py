@@ -20,7 +20,7 @@ def _update_view(which: str):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
         name = vs.param
         lr = snap.config.learning_rate
-        before = snap.trace[f"param/{name}"]
+        before = snap.starting_param(name)
         grad = snap.get(f"grad/{name}")
         if which == "before":
             data = param_view(snap, name, title=f"{name} before")
@@ -43,7 +43,7 @@ def _update_view(which: str):
             data = param_view(snap, name, title=f"{name} after")
             data.data = after if after.ndim == 2 else after[None, :]
         if data.data is not None and which in ("before", "after"):
-            data.levels = symmetric_levels(before, snap.trace[f"updated/{name}"])
+            data.levels = symmetric_levels(before, snap.final(f"updated/{name}"))
         return data
     build.__name__ = f"update_{which}"
     return build

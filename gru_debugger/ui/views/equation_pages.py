@@ -34,7 +34,7 @@ def _start_page(s) -> Page:
 
 
 def _tokenize_page(s, step, b, j) -> Page:
-    corpus = s.trace.corpus
+    corpus = s.corpus
     V, M = len(corpus.vocab), len(corpus.merges)
     n_chars = V - M - 1
     merges = ", ".join(f"'{esc(visible(a))}' + '{esc(visible(c))}' → '{esc(visible(a + c))}'"
@@ -212,8 +212,7 @@ def _is_roundoff(s, key: str) -> bool:
 
 
 def _diagnosis_text(s) -> str:
-    from ...core.diagnosis import gradient_diagnosis
-    found = gradient_diagnosis(s.trace)
+    found = s.diagnosis()
     return found.text if found is not None else ""
 
 

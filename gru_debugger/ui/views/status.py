@@ -1,9 +1,6 @@
 """Status bar: where the cursor is, the batch, the loss, and any NaN/Inf."""
 from __future__ import annotations
 
-from functools import lru_cache
-
-import numpy as np
 from PySide6 import QtWidgets
 
 from ...core.controller import Controller
@@ -11,15 +8,9 @@ from ...core.snapshot import Snapshot
 from ..widgets.subscribe import subscribe
 
 
-@lru_cache(maxsize=8)
-def _non_finite(trace) -> tuple[str, ...]:
-    """Arrays of a trace (which never changes) that hold NaN or Inf."""
-    return tuple(k for k, a in trace.arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all())
-
-
 def bad_values(snapshot: Snapshot) -> list[str]:
     """Names of computed arrays that hold NaN or Inf at the cursor."""
-    return [key for key in _non_finite(snapshot.trace) if snapshot.available(key)]
+    return snapshot.non_finite()
 
 
 class StatusLine(QtWidgets.QStatusBar):

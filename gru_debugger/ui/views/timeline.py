@@ -22,17 +22,13 @@ from ..widgets import theme
 from ..widgets.subscribe import subscribe
 from ..widgets.hover import HoverTracking
 from ..widgets.theme import contrast_text, mix
+from .timeline_layout import GUTTER, PAD, PREF_CELL, ChipText, chip_widths
 
 CLICK_HELP = "click: run to here; right-click: toggle breakpoint"
 BREAKPOINT_RED = "#e51400"
 MARGIN = 4          # around the strip
 GAP = 3             # between chips
-GUTTER = 11         # breakpoint margin at the left of each chip
-PAD = 5             # text padding on the right of a chip
 FONT_PT = 9.0
-MIN_CELL = 5        # narrowest timestep cell before things get squeezed
-MID_CELL = 12       # wide enough for its number
-PREF_CELL = 24      # comfortable timestep cell width
 
 
 @dataclass
@@ -96,71 +92,18 @@ class TimelineView(HoverTracking):
         return normal, bold
 
     def _widths(self, available: float) -> list[float]:
-        """Chip widths. Every chip starts at its minimum (short title, or T thin
-        cells); the rest of the strip is given out in upgrades: timestep chips
-        to numbered cells, then titles to two lines, then to one line (cheapest
-        first, so as many titles as possible are whole), then wider cells.
-        Whatever is left is shared, timestep chips getting more."""
+        """Chip widths from the titles' measured widths (see timeline_layout)."""
         _, bold = self._fonts()
         fm = QtGui.QFontMetricsF(bold)
-        T = self._T
-        chrome = GUTTER + PAD + 2
-        mins, wraps, fulls, weights = [], [], [], []
+        chips = []
         for phase in PHASES:
             title = self._fact(phase, "title")
-            full = fm.horizontalAdvance(title) + chrome
-            if phase in TIMESTEP_PHASES:
-                lo = max(chrome + T * MIN_CELL, fm.horizontalAdvance(self._fact(phase, "short")) + chrome)
-                mins.append(lo)
-                wraps.append(max(lo, chrome + T * MID_CELL, full))
-                fulls.append(max(wraps[-1], chrome + T * PREF_CELL))
-                weights.append(max(2.0, T / 3))
-            else:
-                words = title.split()
-                wrap = full
-                if len(words) > 1:
-                    wrap = min(max(fm.horizontalAdvance(" ".join(words[:k])), fm.horizontalAdvance(" ".join(words[k:])))
-                               for k in range(1, len(words))) + chrome
-                short = fm.horizontalAdvance(self._fact(phase, "short")) + chrome
-                mins.append(min(short, wrap))
-                wraps.append(wrap)
-                fulls.append(full)
-                weights.append(1.0)
-        widths = list(mins)
-        budget = available - sum(widths)
-        if budget < 0:
-            scale = max(available, 0.0) / sum(mins)
-            return [m * scale for m in mins]
-        timestep = [i for i, p in enumerate(PHASES) if p in TIMESTEP_PHASES]
-        normal = [i for i, p in enumerate(PHASES) if p not in TIMESTEP_PHASES]
-        stages = [(timestep, wraps), (normal, wraps), (normal, fulls), (timestep, fulls)]
-        finished = True
-        for members, target in stages:
-            if members is timestep:   # both grow together
-                cost = sum(max(target[i] - widths[i], 0.0) for i in members)
-                f = min(1.0, budget / cost) if cost > 0 else 1.0
-                for i in members:
-                    grow = f * max(target[i] - widths[i], 0.0)
-                    widths[i] += grow
-                    budget -= grow
-                if f < 1.0:
-                    finished = False
-                    break
-                continue
-            for i in sorted(members, key=lambda i: target[i] - widths[i]):
-                cost = target[i] - widths[i]
-                if cost <= 0:
-                    continue
-                if cost > budget:
-                    finished = False
-                    break
-                widths[i] += cost
-                budget -= cost
-            if not finished:
-                break
-        if not finished:
-            weights = [1.0] * len(widths)
-        return [w + budget * k / sum(weights) for w, k in zip(widths, weights)]
+            words = title.split()
+            halves = [max(fm.horizontalAdvance(" ".join(words[:k])), fm.horizontalAdvance(" ".join(words[k:])))
+                      for k in range(1, len(words))]
+            chips.append(ChipText(fm.horizontalAdvance(title), fm.horizontalAdvance(self._fact(phase, "short")),
+                                  min(halves) if halves else None, phase in TIMESTEP_PHASES))
+        return chip_widths(available, chips, self._T)
 
     def _layout(self) -> list[_Chip]:
         key = (self.width(), self.height(), self._T, self._snap.config.cell, self.font().key())

@@ -278,7 +278,7 @@ class TokenizerView(QtWidgets.QWidget):
             self._stack.setCurrentWidget(self._note)
             return
         self._stack.setCurrentWidget(self._stack.widget(1))
-        corpus = snapshot.trace.corpus
+        corpus = snapshot.corpus
         cfg = snapshot.config
         key = (snapshot.state.position, cfg.batch_size, cfg.context_length, theme.current().dark)
         if corpus is self._corpus and key == self._key:
