@@ -272,3 +272,18 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         screenshots.generate(tmp_path / "out", phases=["embed"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_lstm_config_renders_the_lstms_walk_with_its_own_captions(qapp, tmp_path, capsys, monkeypatch):
+    config = tmp_path / "lstm.json"
+    config.write_text('{"cell": "lstm", "seed": 0}')
+    monkeypatch.setattr(screenshots, "PANELS", tuple(p for p in PANELS if p.key == "cell"))
+    out = tmp_path / "lstm"
+    code, _, err = run(capsys, "--out", out, "--config", config, "--phases", "cell", "--size", "1200x900")
+    assert code == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    assert "05-lstm-t00.png" in names and "12-lstm-t07.png" in names and "panel-cell.png" in names
+    assert not any("gru" in n for n in names if n != MANIFEST)
+    index = (out / "index.md").read_text()
+    assert "## LSTM, t = 3" in index and "c_3 = f ⊙ c_(t−1) + i ⊙ g" in index
+    assert "Panel: LSTM cell" in index and "update gate" not in index
