@@ -343,7 +343,9 @@ class SessionDocument(QtCore.QObject):
         old = self.window
         old.save_layout()
         new = type(old)(controller, old.settings)
-        new.restoreGeometry(old.saveGeometry())
+        new.restoreGeometry(old.saveGeometry())   # maximized or full screen as the old one
+        if not (old.isMaximized() or old.isFullScreen()):
+            new.setGeometry(old.geometry())          # exactly where it was
         if self.protected:
             new.session.protect()
         _keep(new)
