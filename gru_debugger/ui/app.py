@@ -30,8 +30,9 @@ def make_application(argv: list[str] | None = None, dark: bool | None = None) ->
 def _live_window(window: QtWidgets.QWidget) -> QtWidgets.QWidget | None:
     """``window`` if it still exists, else the window that replaced it (File → Open makes a new one)."""
     import shiboken6
-    if shiboken6.isValid(window) and window.isVisible():
-        return window
+    if shiboken6.isValid(window) and (window.isVisible() or not window.isHidden() or
+                                      not window.testAttribute(QtCore.Qt.WidgetAttribute.WA_WState_ExplicitShowHide)):
+        return window  # showing, or never shown yet (not one that was closed)
     active = QtWidgets.QApplication.activeWindow()
     if active is not None:
         return active
