@@ -27,13 +27,27 @@ def make_application(argv: list[str] | None = None, dark: bool | None = None) ->
     return app
 
 
+def _live_window(window: QtWidgets.QWidget) -> QtWidgets.QWidget | None:
+    """``window`` if it still exists, else the window that replaced it (File → Open makes a new one)."""
+    import shiboken6
+    if shiboken6.isValid(window) and (window.isVisible() or not window.isHidden() or
+                                      not window.testAttribute(QtCore.Qt.WidgetAttribute.WA_WState_ExplicitShowHide)):
+        return window  # showing, or never shown yet (not one that was closed)
+    active = QtWidgets.QApplication.activeWindow()
+    if active is not None:
+        return active
+    shown = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, QtWidgets.QMainWindow)
+             and w.isVisible()]
+    return shown[-1] if shown else None
+
+
 def install_excepthook(window: QtWidgets.QWidget) -> None:
     """An exception in a slot is shown to the user; the app keeps running."""
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         print(text, file=sys.stderr)
         try:
-            show_exception(window, kind, value, text)
+            show_exception(_live_window(window), kind, value, text)
         except Exception:  # the hook itself must never end the app
             traceback.print_exc()
     sys.excepthook = hook
@@ -75,9 +89,16 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
     from .main_window import MainWindow
     window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
     install_excepthook(window)
-    if os.environ.get(BENCH_STARTUP_ENV):
+    if session is not None:
+        window.session.set_file(session)
+    if os.environ.get(BENCH_STARTUP_ENV):  # the benchmark's start-up run: no prompts, no autosave
         _report_first_paint(window)
+        window.show()
+        return app.exec()
+    window.session.protect()  # asks before losing changes; autosaves them
     window.show()
+    from .session.document import offer_recovery
+    QtCore.QTimer.singleShot(0, lambda: offer_recovery(window))  # autosaves a crashed run left behind
     return app.exec()
 
 

@@ -19,6 +19,9 @@ from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
 from .panels.tensor_panel import TensorPanel
 from .panels.update_header import UpdateHeader
+from .session.actions import follow_history_note
+from .session.document import SessionDocument
+from .weights import WeightsActions
 from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets
 from .views.status import StatusLine
 from .views.timeline import TimelineView
@@ -37,7 +40,6 @@ class MainWindow(QtWidgets.QMainWindow):
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("gru-debugger-main")
-        self.setWindowTitle("GRU Debugger")
         self.controller = controller
         self.settings = settings
         self.view_state = ViewState(self)
@@ -165,6 +167,7 @@ class MainWindow(QtWidgets.QMainWindow):
         history = QtWidgets.QUndoView(self.undo.stack, self)
         history.setEmptyLabel("<start>")
         history.setObjectName("undo-history")
+        follow_history_note(history, self.controller)  # "(N older steps dropped to save memory)"
         return history
 
     def _heatmap_menu(self, panel: TensorPanel, name: str, pos: QtCore.QPoint) -> None:
@@ -185,6 +188,12 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.insertAction(quit_action, self.export_view_action)
         file_menu.insertSeparator(quit_action)
         self.file_menu = file_menu
+        # Sessions (Open…, Open Recent, Save, Save As…, title, close prompt, autosave) and weights files.
+        self.session = SessionDocument(self)
+        self.weights_actions = WeightsActions(self, self.controller)
+        first = file_menu.actions()[0]
+        self.session.add_to_menu(file_menu, before=first)
+        self.weights_actions.add_to_menu(file_menu, before=self.export_view_action)
         self.edit_menu = bar.addMenu("&Edit")
         undo = self.undo.stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
@@ -304,6 +313,9 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        if not self.session.may_close():  # unsaved changes: Save / Don't Save / Cancel
+            event.ignore()
+            return
         self.save_layout()
         super().closeEvent(event)
 

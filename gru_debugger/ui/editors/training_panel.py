@@ -6,7 +6,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core.controller import Controller, ControllerError
-from ...core.training import TrainingPoint, train_iterations
+from ...core.faults import Fault
+from ...core.training import TrainingPoint, TrainingRun, train_iterations
 
 REFRESH_MS = 50  # views follow at most 20 times a second
 
@@ -20,6 +21,8 @@ class TrainingPanel(QtWidgets.QWidget):
         self.controller = controller
         self.points: list[TrainingPoint] = []
         self.remaining = 0
+        self.run_key: object | None = None  # one merge key per run: its pause/resume ticks are one undo step
+        self.fault: Fault | None = None     # the fault the last run stopped at
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self._tick)
 
@@ -76,12 +79,15 @@ class TrainingPanel(QtWidgets.QWidget):
     def start(self) -> None:
         if self.remaining <= 0:
             self.remaining = self.count.value()
+            self.run_key = object()
+            self.fault = None
         self.timer.start(REFRESH_MS)
         self._update_buttons()
 
     def pause(self) -> None:
         self.timer.stop()
         self._update_buttons()
+        self.status.setStyleSheet("")
         self.status.setText(f"Paused: {self.remaining} iterations left. Step through the current one, or Train "
                             "to go on.")
 
@@ -90,6 +96,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.remaining = 0
         self._update_buttons()
         if self.points:
+            self.status.setStyleSheet("")
             self.status.setText(f"Stopped after iteration {self.points[-1].iteration}. "
                                 "Step Back (Alt+Left) returns into it.")
 
@@ -99,26 +106,64 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def run_now(self, n: int) -> None:
         """Run n iterations at once (no timer): for scripts and tests."""
-        self._record(train_iterations(self.controller, n))
+        if self.remaining <= 0:
+            self.run_key = object()
+        try:
+            run = train_iterations(self.controller, n, merge_key=self.run_key)
+        except ControllerError as exc:
+            self._refused(exc)
+            return
+        self._record(run)
+        if run.stopped_at_fault:
+            self._stopped_at_fault(run)
 
     def _tick(self) -> None:
         per_tick = max(1, round(self.speed.value() * REFRESH_MS / 1000))
         n = min(per_tick, self.remaining)
         try:
-            self._record(train_iterations(self.controller, n))
+            run = train_iterations(self.controller, n, merge_key=self.run_key)
         except ControllerError as exc:
-            self.stop()
-            self.message.emit(str(exc))
+            self._refused(exc)
+            return
+        self._record(run)
+        if run.stopped_at_fault:
+            self._stopped_at_fault(run)
             return
         self.remaining -= n
         if self.remaining <= 0:
             self.stop()
             self.finished.emit()
 
+    def _refused(self, exc: ControllerError) -> None:
+        """The run could not start (e.g. the iteration already holds a NaN/Inf): say why, here and in the status bar."""
+        self.stop()
+        self.fault = self.controller.snapshot().fault
+        self._show_problem(f"Not trained: {exc}")
+        self.message.emit(str(exc))
+
+    def _stopped_at_fault(self, run: TrainingRun) -> None:
+        self.timer.stop()
+        self.remaining = 0
+        self._update_buttons()
+        self.fault = run.fault
+        assert run.fault is not None
+        text = (f"Stopped at iteration {self.controller.state.iteration}: {run.fault.message}. "
+                "The window stays on that iteration (the timeline marks the step); lower the learning rate, "
+                "or undo the run.")
+        self._show_problem(text)
+        self.message.emit(f"Training stopped: {run.fault.message}")
+
+    def _show_problem(self, text: str) -> None:
+        self.status.setText(f"⚠ {text}")
+        self.status.setStyleSheet("color: #d0342c;")
+
     def _record(self, points: list[TrainingPoint]) -> None:
         self.points.extend(points)
         self._redraw()
+        if not self.points:
+            return
         last = self.points[-1]
+        self.status.setStyleSheet("")
         self.status.setText(f"Iteration {last.iteration}: loss {last.loss:.4f} → {last.loss_after:.4f} after its "
                             f"update ({len(self.points)} points).")
 

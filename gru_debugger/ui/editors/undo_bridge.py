@@ -36,6 +36,7 @@ class UndoBridge(QtCore.QObject):
         self.controller = controller
         self.stack = QtGui.QUndoStack(self)
         self._syncing = False
+        self._dropped = controller.history_dropped  # oldest steps the controller had dropped at the last sync
         subscribe(controller.history_changed, self, self.sync)
 
     def forward(self, what: str) -> None:
@@ -58,7 +59,11 @@ class UndoBridge(QtCore.QObject):
         self._syncing = True
         try:
             index = self.stack.index()
-            if len(done) == index + 1 and not undone and self.stack.count() >= index:
+            dropped = self.controller.history_dropped
+            if dropped != self._dropped:                          # old steps left the front: the
+                self._dropped = dropped                           # Qt labels would shift by one
+                self._rebuild(done, undone)
+            elif len(done) == index + 1 and not undone and self.stack.count() >= index:
                 self.stack.push(_Mirror(self, done[-1]))          # a new change
             elif len(done) == index and index > 0 and not undone:
                 top = self.stack.command(index - 1)               # merged into the last change

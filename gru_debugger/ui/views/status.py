@@ -4,8 +4,19 @@ from __future__ import annotations
 from PySide6 import QtWidgets
 
 from ...core.controller import Controller
+from ...core.phases import phase_title
 from ...core.snapshot import Snapshot
 from ..widgets.subscribe import subscribe
+
+
+def fault_text(snapshot: Snapshot) -> str:
+    """The iteration's first NaN/Inf, short: what, where in the array, which step ('' if none)."""
+    fault = snapshot.fault
+    if fault is None:
+        return ""
+    at = f"[{', '.join(map(str, fault.index))}]" if fault.index else ""
+    when = phase_title(fault.phase, snapshot.config.cell) + (f" t={fault.t}" if fault.t is not None else "")
+    return f"⚠ first {fault.kind}: {fault.key}{at} in {when}"
 
 
 def bad_values(snapshot: Snapshot) -> list[str]:
@@ -42,8 +53,13 @@ class StatusLine(QtWidgets.QStatusBar):
             text += f" → {float(after):.4f}"
         self.loss.setText(text)
         bad = bad_values(snapshot)
-        self.bad.setText(f"NaN/Inf in: {', '.join(bad)}" if bad else "")
-        self.bad.setVisible(bool(bad))
+        parts = [fault_text(snapshot)] if snapshot.fault is not None else []
+        if bad:
+            parts.append(f"NaN/Inf so far in: {', '.join(bad)}")
+        self.bad.setText("  ·  ".join(parts))
+        self.bad.setToolTip(f"This iteration's {snapshot.fault.message}; the timeline marks the step."
+                            if snapshot.fault is not None else "")
+        self.bad.setVisible(bool(parts))
 
     def show_hover(self, text: str) -> None:
         self.showMessage(text, 10000)

@@ -4,7 +4,8 @@ The ``gru`` and ``backward`` chips hold one cell per timestep (backward runs
 t = T-1 down to 0, left to right, as its steps do). Chips and cells are
 coloured done / active / pending from the cursor; a gate sub-step inside a
 GRU timestep (Step Into) shows as a partly filled cell. A red dot in a chip's
-left margin is a breakpoint.
+left margin is a breakpoint. The step where the iteration's first NaN/Inf
+appears (``snapshot.fault``) is outlined in red with a small ⚠.
 
 Mouse: click a chip (or a timestep cell) to run to it; click a chip's left
 margin, or right-click anywhere on it, to toggle its breakpoint.
@@ -26,6 +27,7 @@ from .timeline_layout import GUTTER, PAD, PREF_CELL, ChipText, chip_widths
 
 CLICK_HELP = "click: run to here; right-click: toggle breakpoint"
 BREAKPOINT_RED = "#e51400"
+FAULT_RED = "#d0342c"
 MARGIN = 4          # around the strip
 GAP = 3             # between chips
 FONT_PT = 9.0
@@ -189,6 +191,21 @@ class TimelineView(HoverTracking):
         chip = next(c for c in self._layout() if c.phase == phase)
         return next(r for tt, r in chip.cells if tt == t).toAlignedRect()
 
+    def fault_step(self) -> tuple[str, int | None] | None:
+        """(phase, t) the timeline marks as where the iteration's first NaN/Inf appears, or None."""
+        fault = self._snap.fault
+        if fault is None:
+            return None
+        return fault.phase, (fault.t if fault.phase in TIMESTEP_PHASES else None)
+
+    def fault_rect(self) -> QtCore.QRect | None:
+        """Where the mark is drawn (the timestep cell, or the whole chip)."""
+        where = self.fault_step()
+        if where is None:
+            return None
+        phase, t = where
+        return self.cell_rect(phase, t) if t is not None else self.chip_rect(phase)
+
     # ------------------------------------------------------------ states
     def _phase_state(self, phase: str) -> str:
         step = self._snap.step
@@ -252,6 +269,7 @@ class TimelineView(HoverTracking):
                 if chip.cells:
                     self._draw_cells(p, chip, colours, text, normal)
                 self._draw_gutter(p, chip, hover)
+            self._draw_fault(p, bold)
         finally:
             p.end()
 
@@ -338,6 +356,28 @@ class TimelineView(HoverTracking):
                 p.setPen(contrast_text(fill))
                 p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter, label)
 
+    def _draw_fault(self, p: QtGui.QPainter, font: QtGui.QFont) -> None:
+        where = self.fault_step()
+        if where is None:
+            return
+        rect = QtCore.QRectF(self.fault_rect())
+        red = QtGui.QColor(FAULT_RED)
+        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        p.setPen(QtGui.QPen(red, 2.2))
+        radius = min(4.0, rect.width() / 3)
+        p.drawRoundedRect(rect.adjusted(-1.5, -1.5, 1.5, 1.5), radius, radius)
+        mark = QtGui.QFont(font)
+        mark.setPointSizeF(FONT_PT + 2)
+        fm = QtGui.QFontMetricsF(mark)
+        badge = QtCore.QRectF(0, 0, fm.horizontalAdvance("⚠") + 2, fm.height())
+        if where[1] is None:   # a whole chip: inside its top-right corner
+            badge.moveTopRight(QtCore.QPointF(rect.right() - 2, rect.top() + 1))
+        else:                  # a timestep cell: just above it
+            badge.moveCenter(QtCore.QPointF(rect.center().x(), rect.top() - badge.height() / 2 + 2))
+        p.setFont(mark)
+        p.setPen(red)
+        p.drawText(badge, QtCore.Qt.AlignmentFlag.AlignCenter, "⚠")
+
     def _draw_gutter(self, p: QtGui.QPainter, chip: _Chip, hover: bool) -> None:
         g = chip.gutter
         radius = min(4.5, g.width() / 2 - 1)
@@ -405,6 +445,8 @@ class TimelineView(HoverTracking):
         if fraction < 1.0 and step is not None and step.sub is not None:
             status += f", at gate sub-step {step.sub}"
         lines = [f"<b>{title}</b> ({status})", self._fact(phase, "help")]
+        if self.fault_step() == (phase, t if phase in TIMESTEP_PHASES else None) and self._snap.fault is not None:
+            lines.append(f"<span style='color:{FAULT_RED}'>⚠ This iteration's {self._snap.fault.message}.</span>")
         if phase in self._breakpoints:
             lines.append("Breakpoint set: Continue stops here.")
         lines.append(f"<i>{CLICK_HELP}</i>")
