@@ -17,6 +17,7 @@ from .editors.init_panel import InitPanel
 from .editors.inputs_panel import InputsPanel
 from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
+from .panels.baseline import install_baseline
 from .panels.tensor_panel import TensorPanel
 from .panels.update_header import UpdateHeader
 from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets
@@ -57,6 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setStatusBar(self.status)
         for panel in self.panels.values():
             panel.hover.connect(self.status.show_hover)
+        self._build_baseline()
         subscribe(controller.changed, self, self._on_changed)
         self.resize(1600, 1000)
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -183,6 +185,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.edit_menu.addSeparator()
         hint = self.edit_menu.addAction("Edit a Weight: double-click it in any parameter heatmap")
         hint.setEnabled(False)
+        self.edit_hint = hint
         debug_menu = bar.addMenu("&Debug")
         toolbar = self.addToolBar("Debug")
         toolbar.setObjectName("toolbar-debug")
@@ -214,6 +217,17 @@ class MainWindow(QtWidgets.QMainWindow):
         keys = help_menu.addAction("&Keyboard Shortcuts")
         keys.triggered.connect(self._show_shortcuts)
         add_console(self, self.view_menu)  # View → Console (views/console.py), built when first shown
+
+    def _build_baseline(self) -> None:
+        """Edit → Pin as Baseline, Clear Baseline, Show Difference from Baseline (also on the toolbar)."""
+        install_baseline(self)
+        first = self.edit_hint
+        for action in (self.pin_baseline_action, self.clear_baseline_action, self.show_diff_action):
+            self.edit_menu.insertAction(first, action)
+        self.edit_menu.insertSeparator(first)
+        self.toolbar.addSeparator()
+        for action in (self.pin_baseline_action, self.clear_baseline_action, self.show_diff_action):
+            self.toolbar.addAction(action)
 
     # ------------------------------------------------------------ behaviour
     def _set_follow(self, on: bool) -> None:
