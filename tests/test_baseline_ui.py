@@ -97,3 +97,52 @@ def test_hover_read_out_is_recomputed_after_every_change(window, qtbot):
     assert panel.info.text() == heatmap.hover_text(0, 0) != before
     ctl.reset()  # back to the start: h is not computed, so no number stays on screen
     assert heatmap.shown.data is None and panel.info.text() == HOVER_HINT
+
+
+def test_undo_and_redo_work_from_the_learning_rate_box_with_one_label(window, qtbot):
+    ctl = window.controller
+    window.activateWindow()
+    window.docks["hyper"].raise_()
+    hyper = window.docks["hyper"].widget()
+    box = hyper.lr
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.selectAll()
+    qtbot.keyClicks(box, "20")
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Return)
+    assert ctl.undo_texts == ["Learning rate = 20"]
+    assert window.undo.stack.undoText() == "Learning rate = 20"
+    assert window.undo_action.text().endswith("Learning rate = 20")
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert ctl.config.learning_rate == 5.0 and box.value() == 5.0
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Z,
+                   QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert ctl.config.learning_rate == 20.0 and box.value() == 20.0
+    # typed but not finished: Ctrl+Z first applies it (one step), then undoes it
+    box.selectAll()
+    qtbot.keyClicks(box, "7")
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert ctl.config.learning_rate == 20.0 and ctl.redo_texts == ["Learning rate = 7"]
+
+
+def test_the_shortcuts_list_names_every_action_with_keys(window):
+    rows = dict((text, keys) for keys, text in window.shortcut_rows())
+    for name in ("Undo", "Redo", "Continue", "Step", "Step Back", "Reset", "Toggle Breakpoint"):
+        assert name in rows, name
+    assert "Ctrl+Y" in rows["Redo"] and "Ctrl+Shift+Z" in rows["Redo"]
+
+
+def test_an_export_says_saved(window, tmp_path):
+    assert window.export_view(str(tmp_path / "view.png"))
+    assert window.statusBar().currentMessage() == "Saved view.png"
+
+
+def test_the_log_norm_axis_has_no_si_prefix(window):
+    ctl = window.controller
+    ctl.run_to_end()
+    window.docks["gradients"].raise_()
+    panel = window.panels["gradients"]
+    panel.refresh()
+    axis = panel.heatmaps["grad_norm"].plot.getAxis("left")
+    assert axis.labelString().find("x0.") == -1 and "(x" not in axis.labelString()
+    assert not axis.autoSIPrefix and axis.autoSIPrefixScale == 1.0

@@ -257,9 +257,27 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_error(self, message: str) -> None:
         self.status.showMessage(message, 8000)
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, action) for every action of the window that has a shortcut, in menu order."""
+        rows: list[tuple[str, str]] = []
+        seen: set[int] = set()
+        menus = [a.menu() for a in self.menuBar().actions() if a.menu() is not None]
+        actions = [a for m in menus for a in m.actions()] + list(self.findChildren(QtGui.QAction))
+        for action in actions:
+            if id(action) in seen or not action.shortcuts():
+                continue
+            seen.add(id(action))
+            keys = " or ".join(k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            text = action.text().replace("&", "")
+            if action is self.undo_action:
+                text = "Undo"
+            elif action is self.redo_action:
+                text = "Redo"
+            rows.append((keys, text))
+        return rows
+
     def _show_shortcuts(self) -> None:
-        lines = [f"<tr><td><b>{a.shortcut().toString()}</b></td><td>{a.text().replace('&', '')}</td></tr>"
-                 for a in self.debug.actions.values()]
+        lines = [f"<tr><td><b>{keys}</b></td><td>{text}</td></tr>" for keys, text in self.shortcut_rows()]
         QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(lines)}</table>"
                                           "<p>Click a phase in the timeline to run to it; right-click it to toggle"
                                           " a breakpoint.</p>")

@@ -42,6 +42,8 @@ class CurvePlot(QtCore.QObject):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
+        for side in ("left", "bottom"):  # no "(x0.001)" prefix scaling: ticks read the plotted values
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
         self.marker.hide()
