@@ -82,13 +82,17 @@ def difference(now: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarra
     now = np.asarray(now)
     base = np.asarray(base)
     if now.shape != base.shape:
-        return NotComparable(f"shape {tuple(base.shape)} then, {tuple(now.shape)} now")
+        return NotComparable(f"was {_shape(base.shape)}, now {_shape(now.shape)}")
     if now.dtype.kind not in "fiu" or base.dtype.kind not in "fiu":
         return NotComparable("not numbers")
     now64, base64 = now.astype(np.float64), base.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         delta = now64 - base64
     return now64, base64, delta
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) or "scalar"
 
 
 def diff(now: Snapshot, baseline: Baseline, key: str
