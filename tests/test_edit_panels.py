@@ -1,7 +1,7 @@
 """The three editing panels: edits reach the controller and come back."""
 import numpy as np
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from gru_debugger.core.config import PARAM_NAMES, Config, default_init
 from gru_debugger.core.controller import Controller
@@ -62,13 +62,17 @@ def test_lr_spin_box_reaches_the_controller_and_undo_comes_back(hyper, ctl):
 
 
 def test_a_slider_drag_is_one_undo_step(hyper, ctl):
+    hyper.lr_slider.setSliderDown(True)
     for position in (100, 250, 400, 550):
-        hyper.lr_slider.setValue(position)
+        hyper.lr_slider.setSliderPosition(position)
+        assert hyper.lr.value() == slider_to_lr(position)  # the box shows where the drag is
+    assert ctl.undo_texts == []  # nothing applied while dragging
+    hyper.lr_slider.setSliderDown(False)  # let go
     assert ctl.undo_texts == [f"Learning rate = {slider_to_lr(550):.6g}"]
     assert ctl.config.learning_rate == slider_to_lr(550)
-    assert hyper.lr.value() == pytest.approx(slider_to_lr(550))
-    hyper.lr.setValue(3.0)  # the spin box shares the merge key
-    assert len(ctl.undo_texts) == 1
+    hyper.lr.setValue(3.0)  # a typed value is a step of its own, with its own text
+    assert ctl.undo_texts[-1] == "Learning rate = 3" and len(ctl.undo_texts) == 2
+    ctl.undo()
     ctl.undo()
     assert hyper.lr.value() == 5.0 and ctl.config.learning_rate == 5.0
 
@@ -111,14 +115,15 @@ def test_update_preview_follows_gradients_and_lr(hyper, ctl):
 
 def test_dropout_and_train_mode(hyper, ctl):
     hyper.dropout.setValue(0.3)
-    hyper.dropout.setValue(0.35)
-    assert ctl.config.dropout == pytest.approx(0.35)
-    assert len(ctl.undo_texts) == 1
+    hyper.dropout.stepBy(1)  # an arrow step lands on 0.35, not 0.35000000000000003
+    assert ctl.config.dropout == 0.35 and hyper.dropout.text() == "0.35"
+    assert ctl.undo_texts == ["Dropout p = 0.3", "Dropout p = 0.35"]
     hyper.train_mode.setChecked(False)
     assert ctl.config.train_mode is False
-    assert len(ctl.undo_texts) == 2
+    assert len(ctl.undo_texts) == 3
     ctl.undo()
     assert hyper.train_mode.isChecked()
+    ctl.undo()
     ctl.undo()
     assert hyper.dropout.value() == pytest.approx(0.1)
 
@@ -298,11 +303,70 @@ def test_a_deleted_panel_is_left_alone(qtbot, ctl, cls):
     assert ctl.config.learning_rate == 5.0
 
 
-def test_typing_a_learning_rate_applies_it(qtbot, hyper, ctl):
+def test_typing_a_learning_rate_applies_it_once(qtbot, hyper, ctl):
     hyper.show()
     qtbot.waitExposed(hyper)
     hyper.lr.selectAll()
     qtbot.keyClicks(hyper.lr, "12.5")
-    assert ctl.config.learning_rate == 12.5
+    assert ctl.config.learning_rate == 5.0  # not "1", "12", "12." on the way
     assert hyper.lr.text() == "12.5"  # not rewritten under the cursor while typing
-    assert len(ctl.undo_texts) == 1
+    qtbot.keyClick(hyper.lr, QtCore.Qt.Key.Key_Return)
+    assert ctl.config.learning_rate == 12.5
+    assert ctl.undo_texts == ["Learning rate = 12.5"]
+
+
+def test_a_pause_after_typing_applies_the_number(qtbot, hyper, ctl):
+    hyper.show()
+    qtbot.waitExposed(hyper)
+    hyper.lr.selectAll()
+    qtbot.keyClicks(hyper.lr, "20")
+    assert hyper._idle.isActive() and ctl.config.learning_rate == 5.0
+    hyper._idle.timeout.emit()  # the pause, without waiting for it
+    assert ctl.undo_texts == ["Learning rate = 20"]
+
+
+@pytest.mark.parametrize("value", [1e-7, 12345.678, -2000.5, 3.0e38])
+def test_the_lr_box_takes_every_value_the_config_takes(hyper, ctl, value):
+    hyper.lr.setValue(value)
+    assert ctl.config.learning_rate == value and hyper.lr.value() == value
+    assert float(hyper.lr.text()) == value  # shown in full
+
+
+def test_boxes_do_not_clamp_what_the_config_accepts(hyper, inputs, ctl):
+    from gru_debugger.core.config import validate
+    from dataclasses import replace
+    top = inputs.merges.maximum()
+    validate(replace(ctl.config, num_merges=top))
+    with pytest.raises(Exception):
+        validate(replace(ctl.config, num_merges=top + 1))
+    for p in (0.999, 0.12345, 0.9999999999999999):
+        hyper.dropout.setValue(p)
+        assert ctl.config.dropout == p and float(hyper.dropout.text()) == p
+    for spin in (inputs.batch_size, inputs.context_length, hyper.n_embd, hyper.hidden):
+        assert (spin.minimum(), spin.maximum()) == (1, 4096)
+
+
+def test_precision_is_one_undo_step(hyper, ctl):
+    hyper.precision.setCurrentIndex(hyper.precision.findData("float64"))
+    assert ctl.config.dtype == "float64" and ctl.undo_texts == ["Precision = float64"]
+    import torch
+    assert ctl.state.params["h2g.weight"].dtype == torch.float64
+    ctl.undo()
+    assert hyper.precision.currentData() == "float32"
+
+
+def test_a_chosen_scheme_is_visibly_pending_until_applied(init, ctl):
+    row = init.rows["x2g.weight"]
+    row.combo.setCurrentIndex(row.combo.findData("normal"))
+    assert row.pending() and row.button.text() == "Apply" and not row.note.isHidden()
+    assert "Not applied yet" in row.note.text() and "constant" in row.note.text()
+    assert "x2g.weight" in init.reinit_all.toolTip()
+    before = ctl.state.params["x2g.weight"].clone()
+    ctl.reset()  # Reset uses the applied scheme, as the note says; the row stays pending
+    assert ctl.state.params["x2g.weight"].equal(before)
+    assert row.pending() and not row.note.isHidden()
+    row.button.click()
+    assert ctl.undo_texts[-1] == "Initialise x2g.weight: normal"
+    assert not row.pending() and row.note.isHidden() and row.button.text() == "Re-initialise"
+    ctl.reset()
+    assert not ctl.state.params["x2g.weight"].equal(before)  # Reset now draws with the applied normal scheme

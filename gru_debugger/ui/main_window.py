@@ -17,6 +17,7 @@ from .editors.init_panel import InitPanel
 from .editors.inputs_panel import InputsPanel
 from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
+from .panels.baseline import install_baseline
 from .panels.tensor_panel import TensorPanel
 from .panels.update_header import UpdateHeader
 from .session.actions import follow_history_note
@@ -59,6 +60,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setStatusBar(self.status)
         for panel in self.panels.values():
             panel.hover.connect(self.status.show_hover)
+        self._build_baseline()
         subscribe(controller.changed, self, self._on_changed)
         self.resize(1600, 1000)
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -206,6 +208,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.edit_menu.addSeparator()
         hint = self.edit_menu.addAction("Edit a Weight: double-click it in any parameter heatmap")
         hint.setEnabled(False)
+        self.edit_hint = hint
         debug_menu = bar.addMenu("&Debug")
         toolbar = self.addToolBar("Debug")
         toolbar.setObjectName("toolbar-debug")
@@ -238,6 +241,17 @@ class MainWindow(QtWidgets.QMainWindow):
         keys.triggered.connect(self._show_shortcuts)
         add_console(self, self.view_menu)  # View → Console (views/console.py), built when first shown
 
+    def _build_baseline(self) -> None:
+        """Edit → Pin as Baseline, Clear Baseline, Show Difference from Baseline (also on the toolbar)."""
+        install_baseline(self)
+        first = self.edit_hint
+        for action in (self.pin_baseline_action, self.clear_baseline_action, self.show_diff_action):
+            self.edit_menu.insertAction(first, action)
+        self.edit_menu.insertSeparator(first)
+        self.toolbar.addSeparator()
+        for action in (self.pin_baseline_action, self.clear_baseline_action, self.show_diff_action):
+            self.toolbar.addAction(action)
+
     # ------------------------------------------------------------ behaviour
     def _set_follow(self, on: bool) -> None:
         self.view_state.follow = on
@@ -266,9 +280,27 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_error(self, message: str) -> None:
         self.status.showMessage(message, 8000)
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, action) for every action of the window that has a shortcut, in menu order."""
+        rows: list[tuple[str, str]] = []
+        seen: set[int] = set()
+        menus = [a.menu() for a in self.menuBar().actions() if a.menu() is not None]
+        actions = [a for m in menus for a in m.actions()] + list(self.findChildren(QtGui.QAction))
+        for action in actions:
+            if id(action) in seen or not action.shortcuts():
+                continue
+            seen.add(id(action))
+            keys = " or ".join(k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            text = action.text().replace("&", "")
+            if action is self.undo_action:
+                text = "Undo"
+            elif action is self.redo_action:
+                text = "Redo"
+            rows.append((keys, text))
+        return rows
+
     def _show_shortcuts(self) -> None:
-        lines = [f"<tr><td><b>{a.shortcut().toString()}</b></td><td>{a.text().replace('&', '')}</td></tr>"
-                 for a in self.debug.actions.values()]
+        lines = [f"<tr><td><b>{keys}</b></td><td>{text}</td></tr>" for keys, text in self.shortcut_rows()]
         QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(lines)}</table>"
                                           "<p>Click a phase in the timeline to run to it; right-click it to toggle"
                                           " a breakpoint.</p>")

@@ -208,7 +208,15 @@ def save_view(window, path: str | os.PathLike, whole_window: bool = False, fmt: 
     except (OSError, ValueError) as exc:
         report_error(window, path, exc)
         return False
+    report_saved(window, path)
     return True
+
+
+def report_saved(widget: QtWidgets.QWidget, path: str | os.PathLike) -> None:
+    """'Saved NAME' in the window's status bar: the export worked."""
+    window = widget.window()
+    if isinstance(window, QtWidgets.QMainWindow):
+        window.statusBar().showMessage(f"Saved {Path(path).name}", 8000)
 
 
 def report_error(widget: QtWidgets.QWidget, path: str | os.PathLike, exc: Exception) -> None:
@@ -274,6 +282,7 @@ def export(panel: "TensorPanel", heatmap: "Heatmap", what: str, path: str | os.P
     except (OSError, ValueError) as exc:
         report_error(panel, path, exc)
         return False
+    report_saved(panel, path)
     return True
 
 

@@ -1,7 +1,10 @@
-"""The hyperparameter editor: learning rate, dropout and the model's widths.
+"""The hyperparameter editor: learning rate, dropout, precision and the model's widths.
 
-The learning rate and dropout apply live (a dragged control is one undo
-step); E and H are staged until "Apply sizes".
+The learning rate and dropout apply when a typed value is finished (Enter,
+leaving the box, a short pause, or Undo/Redo pressed in the box) and when a
+slider drag ends: each is one undo step with the same text in the Edit menu
+and History. E and H are staged until "Apply sizes". The boxes accept every
+value the configuration accepts and show it in full.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.controller import Controller
 from ...core.snapshot import Snapshot
+from ...core.config import DTYPES, FLOAT32_MAX
 from .edit_support import HINT_STYLE, ErrorLine
+from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
@@ -22,6 +27,8 @@ log = logging.getLogger(__name__)
 SLIDER_STEPS = 1000
 LOG_LR_MIN, LOG_LR_MAX = -3.0, 2.0
 PREVIEW_PARAM, PREVIEW_INDEX = "h2g.weight", (0, 0)
+DROPOUT_MAX = math.nextafter(1.0, 0.0)  # the configuration accepts p in [0, 1)
+IDLE_MS = 1500  # a typed number applies after this pause without typing
 
 
 def slider_to_lr(position: int) -> float:
@@ -64,7 +71,15 @@ class HyperPanel(QtWidgets.QWidget):
         self.controller = controller
         self._loaded_sizes: tuple[int, int] | None = None
 
-        layout = QtWidgets.QVBoxLayout(self)
+        outer = QtWidgets.QVBoxLayout(self)  # scrolls when the dock is short, instead of squashing boxes
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QtWidgets.QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QtWidgets.QWidget(scroll)
+        scroll.setWidget(body)
+        layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
 
@@ -75,19 +90,25 @@ class HyperPanel(QtWidgets.QWidget):
             "The update step moves every weight by −lr times its gradient, so only the update and the "
             "second forward pass change and the cursor stays where it is.", lr_box))
         lr_row = QtWidgets.QHBoxLayout()
-        self.lr = QtWidgets.QDoubleSpinBox(lr_box)
+        self.lr = ExactSpinBox(lr_box, -FLOAT32_MAX, FLOAT32_MAX)
         self.lr.setObjectName("hyper-lr")
-        self.lr.setDecimals(4)
-        self.lr.setRange(-1000.0, 1000.0)
+        self.lr.setKeyboardTracking(False)  # typing "20" is one change, not "2" then "20"
         self.lr.setSingleStep(0.1)
         self.lr.setMinimumWidth(96)
         self.lr.setToolTip("SGD step size; negative values climb the loss instead")
         self.lr.valueChanged.connect(self._on_lr_spin)
+        self._idle = QtCore.QTimer(self)  # a typed value applies after a short pause, too
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(IDLE_MS)
+        self._idle.timeout.connect(self._commit_typed)
+        self.lr.lineEdit().textEdited.connect(lambda _text: self._idle.start())
         self.lr_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, lr_box)
         self.lr_slider.setObjectName("hyper-lr-slider")
         self.lr_slider.setRange(0, SLIDER_STEPS)
         self.lr_slider.setPageStep(SLIDER_STEPS // 10)
-        self.lr_slider.setToolTip("0.001 to 100, logarithmic")
+        self.lr_slider.setToolTip("0.001 to 100, logarithmic; applies when you let go")
+        self.lr_slider.setTracking(False)  # one undo step per drag: applied on release
+        self.lr_slider.sliderMoved.connect(self._on_lr_slider_moved)
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
         lr_row.addWidget(QtWidgets.QLabel("lr", lr_box))
         lr_row.addWidget(self.lr)
@@ -108,10 +129,9 @@ class HyperPanel(QtWidgets.QWidget):
             "divided by 1−p; the masks stay fixed until the seed or a shape changes.", drop_box))
         drop_form = QtWidgets.QFormLayout()
         drop_form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        self.dropout = QtWidgets.QDoubleSpinBox(drop_box)
+        self.dropout = ExactSpinBox(drop_box, 0.0, DROPOUT_MAX)
         self.dropout.setObjectName("hyper-dropout")
-        self.dropout.setDecimals(2)
-        self.dropout.setRange(0.0, 0.99)
+        self.dropout.setKeyboardTracking(False)
         self.dropout.setSingleStep(0.05)
         self.dropout.setMinimumWidth(80)
         self.dropout.setToolTip("Probability of zeroing an activation")
@@ -124,6 +144,20 @@ class HyperPanel(QtWidgets.QWidget):
         drop_form.addRow("Mode:", self.train_mode)
         drop_layout.addLayout(drop_form)
         layout.addWidget(drop_box)
+
+        # --- precision --------------------------------------------------
+        precision_box = QtWidgets.QGroupBox("Precision", self)
+        precision_form = QtWidgets.QFormLayout(precision_box)
+        precision_form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.precision = QtWidgets.QComboBox(precision_box)
+        self.precision.setObjectName("hyper-precision")
+        for dtype in DTYPES:
+            self.precision.addItem(dtype, dtype)
+        self.precision.setToolTip("float32 as the notebook; float64 casts the current weights (one undo step)")
+        self.precision.currentIndexChanged.connect(self._on_precision)
+        precision_form.addRow("Numbers:", self.precision)
+        layout.addWidget(precision_box)
+        forward_undo(self.lr, self.dropout)
 
         # --- sizes ------------------------------------------------------
         size_box = QtWidgets.QGroupBox("Model sizes", self)
@@ -159,10 +193,13 @@ class HyperPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ public
     def set_learning_rate(self, lr: float) -> bool:
-        return self.error.attempt(self.controller.set_learning_rate, lr, merge_key="lr")
+        return self.error.attempt(self.controller.set_learning_rate, lr)
 
     def set_dropout(self, p: float) -> bool:
-        return self.error.attempt(self.controller.set_dropout, p, merge_key="dropout")
+        return self.error.attempt(self.controller.set_dropout, p)
+
+    def set_precision(self, dtype: str) -> bool:
+        return self.error.attempt(self.controller.configure, f"Precision = {dtype}", dtype=dtype)
 
     def set_train_mode(self, train: bool) -> bool:
         return self.error.attempt(self.controller.set_train_mode, train)
@@ -210,17 +247,19 @@ class HyperPanel(QtWidgets.QWidget):
         cfg = snapshot.config
         lr = cfg.learning_rate
         # Write a control only when it shows something else: no jumps while typing or dragging.
-        if self.lr.value() != round(lr, self.lr.decimals()):
+        if self.lr.value() != lr and not self._idle.isActive():
             with QtCore.QSignalBlocker(self.lr):
                 self.lr.setValue(lr)
         if slider_to_lr(self.lr_slider.value()) != lr:
             with QtCore.QSignalBlocker(self.lr_slider):
                 self.lr_slider.setValue(lr_to_slider(lr))
-        if self.dropout.value() != round(cfg.dropout, self.dropout.decimals()):
+        if self.dropout.value() != cfg.dropout:
             with QtCore.QSignalBlocker(self.dropout):
                 self.dropout.setValue(cfg.dropout)
         with QtCore.QSignalBlocker(self.train_mode):
             self.train_mode.setChecked(cfg.train_mode)
+        with QtCore.QSignalBlocker(self.precision):
+            self.precision.setCurrentIndex(max(self.precision.findData(cfg.dtype), 0))
         sizes = (cfg.n_embd, cfg.hidden_size)
         if sizes != self._loaded_sizes:  # keep staged sizes while nothing else changed them
             self._loaded_sizes = sizes
@@ -238,8 +277,19 @@ class HyperPanel(QtWidgets.QWidget):
 
     # ------------------------------------------------------------ slots
     def _on_lr_spin(self, value: float) -> None:
+        self._idle.stop()
         if value != self.controller.config.learning_rate:
             self.set_learning_rate(value)
+
+    def _commit_typed(self) -> None:
+        """A pause after typing: apply the number if it is complete (as Enter would)."""
+        if self.lr.hasAcceptableInput():
+            self.lr.interpretText()
+
+    def _on_lr_slider_moved(self, position: int) -> None:
+        """While dragging, the box shows where the drag would land; nothing is applied yet."""
+        with QtCore.QSignalBlocker(self.lr):
+            self.lr.setValue(slider_to_lr(position))
 
     def _on_lr_slider(self, position: int) -> None:
         lr = slider_to_lr(position)
@@ -251,6 +301,12 @@ class HyperPanel(QtWidgets.QWidget):
     def _on_dropout(self, value: float) -> None:
         if value != self.controller.config.dropout:
             self.set_dropout(value)
+
+    def _on_precision(self, index: int) -> None:
+        dtype = self.precision.itemData(index)
+        if dtype != self.controller.config.dtype and not self.set_precision(dtype):
+            with QtCore.QSignalBlocker(self.precision):
+                self.precision.setCurrentIndex(max(self.precision.findData(self.controller.config.dtype), 0))
 
     def _on_train_mode(self, checked: bool) -> None:
         if not self.set_train_mode(checked):

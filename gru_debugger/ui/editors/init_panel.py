@@ -1,8 +1,10 @@
 """The initialisation editor: a scheme per parameter, the seed, re-initialise.
 
-Each parameter row stages a scheme and its keys; its "Re-initialise" button
-sends them to the controller (``set_init``), which draws the parameter anew.
-The seed applies as soon as it changes.
+Each parameter row stages a scheme and its keys. A staged choice is visibly
+pending (the row says "not applied" and its button reads "Apply") until the
+button sends it to the controller (``set_init``, one undo step), which draws
+the parameter anew; until then Reset and "Re-initialise all" use the applied
+scheme, and the panel says so. The seed applies as soon as it changes.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from ...core.config import PARAM_NAMES, default_init
 from ...core.controller import Controller
 from ...core.init import MATRIX_ONLY, SCHEMES
 from ...core.snapshot import Snapshot
+from ...core.validation import FLOAT32_MAX
 from .edit_support import HINT_STYLE, ErrorLine
+from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,13 @@ def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     for key, default in SCHEMES.get(scheme, {}).items():
         out[key] = float(spec.get(key, default))
     return out
+
+
+def describe(spec: Mapping[str, Any]) -> str:
+    """'normal (mean 0, std 0.5)' for reading."""
+    keys = [f"{k} {v:g}" for k, v in spec.items() if k != "scheme"]
+    scheme = str(spec["scheme"]).replace("_", " ")
+    return f"{scheme} ({', '.join(keys)})" if keys else scheme
 
 
 class ParamInitRow(QtCore.QObject):
@@ -85,11 +96,11 @@ class ParamInitRow(QtCore.QObject):
         self.key_labels: dict[str, QtWidgets.QLabel] = {}
         self.fields: dict[str, QtWidgets.QDoubleSpinBox] = {}
         for key in ALL_KEYS:
-            spin = QtWidgets.QDoubleSpinBox(container)
+            spin = ExactSpinBox(container, -FLOAT32_MAX, FLOAT32_MAX)
             spin.setObjectName(f"init-{name}-{key}")
-            spin.setDecimals(4)
-            spin.setRange(-1e6, 1e6)
+            spin.setKeyboardTracking(False)
             spin.setSingleStep(0.1)
+            forward_undo(spin)
             spin.setMinimumWidth(64)
             spin.setMaximumWidth(96)
             spin.valueChanged.connect(self._on_field_changed)
@@ -102,6 +113,12 @@ class ParamInitRow(QtCore.QObject):
             self.key_labels[key], self.fields[key] = label, spin
         keys_row.addStretch(1)
         grid.addLayout(keys_row, row + 1, 1, 1, 2)
+        self.note = QtWidgets.QLabel(container)
+        self.note.setObjectName(f"init-pending-{name}")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("font-style: italic; color: #b3261e;")
+        self.note.hide()
+        grid.addWidget(self.note, row + 2, 1, 1, 2)
 
     # ------------------------------------------------------------ state
     @property
@@ -139,9 +156,17 @@ class ParamInitRow(QtCore.QObject):
         self._mark_pending()
 
     def _mark_pending(self) -> None:
+        pending = self.pending()
         font = self.button.font()
-        font.setBold(self.pending())
+        font.setBold(pending)
         self.button.setFont(font)
+        self.button.setText("Apply" if pending else "Re-initialise")
+        if pending and self._loaded is not None:
+            self.note.setText(f"Not applied yet: {self.name} still holds weights drawn with "
+                              f"{describe(self._loaded)}; Apply draws it anew with {describe(self.spec())}. "
+                              "Reset and “Re-initialise all” use the applied scheme.")
+        self.note.setVisible(pending)
+        self.panel.pending_changed()
 
     # ------------------------------------------------------------ slots
     def _on_scheme_changed(self, index: int) -> None:
@@ -183,14 +208,15 @@ class InitPanel(QtWidgets.QWidget):
         grid.setVerticalSpacing(2)
         grid.setColumnStretch(1, 1)
         self.rows: dict[str, ParamInitRow] = {}
+        self._ready = False
         for i, name in enumerate(PARAM_NAMES):
-            r = 3 * i
+            r = 4 * i
             self.rows[name] = ParamInitRow(name, self, grid, r, params_box)
             if i < len(PARAM_NAMES) - 1:
                 line = QtWidgets.QFrame(params_box)
                 line.setFrameShape(QtWidgets.QFrame.Shape.HLine)
                 line.setFrameShadow(QtWidgets.QFrame.Shadow.Sunken)
-                grid.addWidget(line, r + 2, 0, 1, 3)
+                grid.addWidget(line, r + 3, 0, 1, 3)
         layout.addWidget(params_box)
 
         seed_box = QtWidgets.QGroupBox("Randomness", body)
@@ -234,9 +260,23 @@ class InitPanel(QtWidgets.QWidget):
         layout.addStretch(1)
 
         subscribe(controller.changed, self, self._on_changed)
+        self._ready = True
         self._refresh(controller.snapshot(), force=True)
 
     # ------------------------------------------------------------ public
+    def pending_rows(self) -> list[str]:
+        return [name for name, row in self.rows.items() if row.pending()]
+
+    def pending_changed(self) -> None:
+        """Say on the "all" buttons that unapplied rows are not what they use."""
+        if not getattr(self, "_ready", False):
+            return
+        pending = self.pending_rows()
+        tip = "Draw every parameter anew with its applied scheme"
+        if pending:
+            tip += f" (not the unapplied choice for {', '.join(pending)})"
+        self.reinit_all.setToolTip(tip)
+
     def set_init(self, name: str, spec: Mapping[str, Any]) -> bool:
         """Re-initialise one parameter with ``spec``; False if refused."""
         return self.error.attempt(self.controller.set_init, name, dict(spec))

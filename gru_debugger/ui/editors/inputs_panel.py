@@ -23,6 +23,8 @@ from ..widgets.subscribe import subscribe
 log = logging.getLogger(__name__)
 
 
+MAX_MERGES = 10_000  # the configuration's limit (core/config.validate)
+
 # Staged settings, with the short name each gets in the undo text.
 STAGED_KEYS = {"corpus": "corpus", "num_merges": "merges", "lowercase": "lowercase",
                "batch_size": "B", "context_length": "T"}
@@ -98,7 +100,7 @@ class InputsPanel(QtWidgets.QWidget):
         self.lowercase = QtWidgets.QCheckBox("lowercase the text first", shape_box)
         self.lowercase.toggled.connect(self._on_staged_edit)
         form.addRow("Case:", self.lowercase)
-        self.merges = self._spin(shape_box, 0, 1000, "Byte-pair merges the tokenizer learns")
+        self.merges = self._spin(shape_box, 0, MAX_MERGES, "Byte-pair merges the tokenizer learns")
         form.addRow("Merges:", self.merges)
         self.batch_size = self._spin(shape_box, 1, 4096, "B: rows per batch")
         form.addRow("Rows B:", self.batch_size)

@@ -9,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core.snapshot import Snapshot
+from .baseline import DiffCache, base_views
 from ..widgets.curve import CurvePlot, CurveData
 from ..widgets.heatmap import Heatmap, HeatmapData
 from ..widgets.view_state import ViewState
 from ..widgets.subscribe import subscribe
+
+HOVER_HINT = "Hover a cell to see its exact value."
 
 Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
 
@@ -76,11 +80,15 @@ class TensorPanel(QtWidgets.QWidget):
         self.canvas.ci.setSpacing(6)
         self.canvas.ci.layout.setVerticalSpacing(12)  # room between an axis and the next title
         layout.addWidget(self.canvas, 1)
-        self.info = QtWidgets.QLabel("Hover a cell to see its exact value.", self)
+        self.info = QtWidgets.QLabel(HOVER_HINT, self)
         self.info.setObjectName("hover-info")
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.info)
         self.heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        self._hovered: tuple[str, int, int] | None = None  # the cell the read-out describes
+        self.canvas.scene().sigMouseMoved.connect(self._track_hover)
+        self.baseline = None  # a BaselineHolder (panels/baseline.py) once the window attaches one
+        self._diffs = DiffCache()
         self._build(specs)
         self._snapshot: Snapshot | None = None
         self._stale = True
@@ -152,16 +160,52 @@ class TensorPanel(QtWidgets.QWidget):
         redrawn = 0
         if self.caption_for is not None:
             self.caption.setText(self.caption_for(self._snapshot, self.view_state))
+        diffs = self.baseline is not None and self.baseline.active
         for spec in self.specs:
             data = spec.build(self._snapshot, self.view_state)
+            if diffs and isinstance(data, HeatmapData):
+                base = base_views(self._snapshot, self.baseline, lambda snap, spec=spec: spec.build(snap, self.view_state))
+                data = self._diffs.view(spec.name, data, base)
             redrawn += self.heatmaps[spec.name].set_data(data)
         self._stale = False
+        self._refresh_hover()
         return redrawn
+
+    def attach_baseline(self, holder) -> None:
+        """Show differences from the holder's baseline while it asks for them."""
+        self.baseline = holder
+        holder.changed.connect(self._on_view_changed)
 
     # ------------------------------------------------------------ mouse
     def _on_hover(self, text: str) -> None:
         self.info.setText(text)
         self.hover.emit(text)
+
+    def _track_hover(self, pos) -> None:
+        """Remember which cell the read-out describes, to recompute it when the numbers change."""
+        for name, heatmap in self.heatmaps.items():
+            cell = heatmap.cell_at(pos) if isinstance(heatmap, Heatmap) else None
+            if cell is not None:
+                self._hovered = (name, *cell)
+                return
+
+    def _refresh_hover(self) -> None:
+        """After any change the read-out tells the hovered cell's new value, or goes back to the hint."""
+        if self._hovered is None:
+            return
+        name, r, c = self._hovered
+        heatmap = self.heatmaps.get(name)
+        text = None
+        if isinstance(heatmap, Heatmap) and heatmap.shown is not None and heatmap.shown.data is not None:
+            rows, cols = np.atleast_2d(heatmap.shown.data).shape
+            if r < rows and c < cols:
+                text = heatmap.hover_text(r, c)
+        if text is None:
+            self._hovered = None
+            text = HOVER_HINT
+        if text != self.info.text():
+            self.info.setText(text)
+            self.hover.emit("" if text == HOVER_HINT else text)
 
     def _on_double_click(self, row: int, col: int) -> None:
         sender = self.sender()

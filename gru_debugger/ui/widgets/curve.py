@@ -43,7 +43,8 @@ class CurvePlot(QtCore.QObject):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        for side in ("left", "bottom"):
+        for side in ("left", "bottom"):  # no "(x0.001)" prefix scaling: ticks read the plotted values
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
             self.plot.getAxis(side).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")  # curves say which is which

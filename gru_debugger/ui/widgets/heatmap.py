@@ -39,6 +39,9 @@ class HeatmapData:
     levels: tuple[float, float] | None = None
     describe: Callable[[int, int], str] | None = None  # "h[b=0, t=3, j=1]" for a cell
     note: str = ""                            # shown instead of the image when data is None
+    # Difference from a pinned baseline: ``data`` is now − baseline (float64) and this is
+    # (now, baseline), same shape; drawn in the diverging map centred at 0, both values on hover.
+    diff: tuple[np.ndarray, np.ndarray] | None = None
 
     def key(self) -> tuple:
         """Identity of what is drawn: same key, nothing to repaint."""
@@ -49,7 +52,7 @@ class HeatmapData:
                                                self.data.strides, self.data.dtype.str)
         return (data, valid, self.highlight, self.title,
                 self.levels, tuple(self.row_labels or ()), tuple(self.col_labels or ()), self.note,
-                tuple(self.marks), tuple(self.separators))
+                tuple(self.marks), tuple(self.separators), self.diff is not None)
 
 
 def symmetric_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
@@ -159,9 +162,10 @@ class Heatmap(QtCore.QObject):
         if data.ndim == 1:
             data = data[None, :]
         self.placeholder.hide()
+        self._set_colour_kind(theme.SIGNED if spec.diff is not None else self.kind)
         bad = ~np.isfinite(data)
         shown = np.where(bad, 0.0, data) if bad.any() else data
-        levels = spec.levels or self._default_levels(data)
+        levels = symmetric_levels(spec.data) if spec.diff is not None else (spec.levels or self._default_levels(data))
         self.image.setImage(shown, levels=levels, autoLevels=False)
         self.image.show()
         if levels != self._levels:
@@ -179,6 +183,13 @@ class Heatmap(QtCore.QObject):
                          yMin=-0.5 * data.shape[0], yMax=1.5 * data.shape[0])
             vb.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
         return True
+
+    def _set_colour_kind(self, kind: str) -> None:
+        """The baseline difference hook: signed differences use the diverging map, whatever the heatmap's kind."""
+        if kind != getattr(self, "_colour_kind", self.kind):
+            self._colour_kind = kind
+            self.colorbar.setColorMap(theme.colormap(kind))
+            self._levels = None
 
     def _shape_changed(self, shape: tuple[int, ...]) -> bool:
         old = getattr(self, "_last_shape", None)
@@ -282,7 +293,8 @@ class Heatmap(QtCore.QObject):
             self.texts.set_cells([], data.shape)
             return
         mask = None if valid is None else valid.reshape(data.shape)
-        self.texts.set_cells(cell_labels(data, mask, levels, theme.colormap(self.kind), _format), data.shape)
+        kind = getattr(self, "_colour_kind", self.kind)
+        self.texts.set_cells(cell_labels(data, mask, levels, theme.colormap(kind), _format), data.shape)
 
     def _set_marks(self, spec: HeatmapData) -> None:
         if spec.marks:
@@ -323,6 +335,10 @@ class Heatmap(QtCore.QObject):
         where = spec.describe(r, c) if spec.describe else f"{self.name}[{r}, {c}]"
         if spec.valid is not None and not spec.valid.reshape(data.shape)[r, c]:
             return f"{where}: not computed yet"
+        if spec.diff is not None:
+            now, base = (np.atleast_2d(a) for a in spec.diff)
+            return (f"{where}: now {float(now[r, c]):.7g}, baseline {float(base[r, c]):.7g}, "
+                    f"Δ {float(data[r, c]):+.7g}")
         return f"{where} = {float(data[r, c]):.7g}"
 
     def _on_mouse_moved(self, pos: QtCore.QPointF) -> None:
