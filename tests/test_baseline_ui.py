@@ -103,7 +103,7 @@ def test_undo_and_redo_work_from_the_learning_rate_box_with_one_label(window, qt
     ctl = window.controller
     window.activateWindow()
     window.docks["hyper"].raise_()
-    hyper = window.docks["hyper"].widget()
+    hyper = window.editor("hyper")
     box = hyper.lr
     box.setFocus()
     qtbot.waitUntil(box.hasFocus)

@@ -61,9 +61,13 @@ def test_computed_tensors_are_not_editable(window):
 def test_qt_stack_follows_controller_undo_and_merges(window):
     ctl = window.controller
     hyper = window.editor("hyper")
+    from gru_debugger.ui.editors.hyper_panel import lr_to_slider, slider_to_lr
+    hyper.lr_slider.setSliderDown(True)   # one drag through several values is one undo step
     for lr in (1.0, 2.0, 3.0):
-        hyper.lr.setValue(lr)
-    assert window.undo.stack.count() == 1 and window.undo.stack.text(0).startswith("Learning rate = 3")
+        hyper.lr_slider.setSliderPosition(lr_to_slider(lr))
+    hyper.lr_slider.setSliderDown(False)
+    dragged = slider_to_lr(lr_to_slider(3.0))
+    assert window.undo.stack.count() == 1 and window.undo.stack.text(0) == f"Learning rate = {dragged:.6g}"
     ctl.set_dropout(0.2)
     assert window.undo.stack.count() == 2
     ctl.undo()  # undo from the controller side: the Qt stack follows
@@ -71,7 +75,7 @@ def test_qt_stack_follows_controller_undo_and_merges(window):
     window.undo.stack.undo()  # and from the Qt side: the controller follows
     assert ctl.config.learning_rate == 5.0 and ctl.config.dropout == 0.1
     window.undo.stack.redo()
-    assert ctl.config.learning_rate == 3.0
+    assert ctl.config.learning_rate == dragged
     ctl.set_seed(4)  # a new edit drops the redo history on both sides
     assert window.undo.stack.count() == 2 and not ctl.can_redo() and not window.undo.stack.canRedo()
 

@@ -81,9 +81,17 @@ def test_window_starts_from_the_weights(tmp_path, monkeypatch):
     save_file(tensors, weights)
     opened = []
 
+    class FakeSession:
+        def set_file(self, path):
+            pass
+
+        def protect(self):
+            pass
+
     class FakeWindow:
         def __init__(self, controller, settings):
             opened.append(controller)
+            self.session = FakeSession()
 
         def show(self):
             pass

@@ -143,13 +143,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.training
 
     def make_hyper(self) -> QtWidgets.QWidget:
-        return self._scrolling(HyperPanel(self.controller, self))
+        return HyperPanel(self.controller, self)          # scrolls by itself
 
     def make_inputs(self) -> QtWidgets.QWidget:
         return self._scrolling(InputsPanel(self.controller, self))
 
     def make_init(self) -> QtWidgets.QWidget:
-        return self._scrolling(InitPanel(self.controller, self))
+        return InitPanel(self.controller, self)           # scrolls by itself
 
     def editor(self, key: str) -> QtWidgets.QWidget:
         """The editing panel in dock ``key`` (inside its scroll area)."""
