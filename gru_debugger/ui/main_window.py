@@ -108,7 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         header = UpdateHeader(self.view_state) if spec.header == "update" else None
         panel = TensorPanel(spec.title_for(cell), list(spec.specs(cell)), self.controller, self.view_state, self,
                             intro=spec.intro_for(cell), header=header, caption=spec.caption,
-                            specs_for=spec.specs, intro_for=spec.intro_for)
+                            specs_for=spec.specs, intro_for=spec.intro_for, notice=spec.notice)
         panel.cell_edit_requested.connect(self.cell_editor.request)
         panel.context_menu_requested.connect(self._heatmap_menu)
         self.panels[spec.key] = panel
