@@ -295,7 +295,105 @@ def heatmap_menu(panel: "TensorPanel", heatmap: "Heatmap") -> QtWidgets.QMenu:
             if path:
                 export(panel, heatmap, what, path, fmt_chosen)
         action.triggered.connect(run)
+    add_gradient_check(menu, panel, heatmap)
     return menu
+
+
+# ------------------------------------------------------------------ a numerical gradient check of one cell
+GRADCHECK_TEXT = "Check this gradient numerically…"
+
+
+def checked_parameter(panel: "TensorPanel", heatmap: "Heatmap") -> str | None:
+    """The parameter whose gradient a heatmap's cells stand for: a parameter, its gradient or its update."""
+    from ...core.config import PARAM_NAMES
+    spec = next((s for s in getattr(panel, "specs", ()) if s.name == heatmap.name), None)
+    if spec is not None and spec.editable_param in PARAM_NAMES:
+        return spec.editable_param
+    for prefix in ("param/", "grad/", "update/", "updated/"):
+        rest = heatmap.name.removeprefix(prefix)
+        if rest != heatmap.name and rest in PARAM_NAMES:
+            return rest
+    if heatmap.name.startswith("update_"):  # the Update panel: the parameter chosen there
+        chosen = getattr(getattr(panel, "view_state", None), "param", None)
+        return chosen if chosen in PARAM_NAMES else None
+    return None
+
+
+def parameter_index(panel: "TensorPanel", name: str, cell: tuple[int, int]) -> tuple[int, ...]:
+    """The parameter's index of a heatmap cell (a bias is drawn as one row)."""
+    shape = tuple(panel.controller.state.params[name].shape)
+    r, c = cell
+    return (c,) if len(shape) == 1 else (r, c)
+
+
+def add_gradient_check(menu: QtWidgets.QMenu, panel: "TensorPanel", heatmap: "Heatmap") -> None:
+    name = checked_parameter(panel, heatmap)
+    if name is None or not hasattr(panel, "controller"):
+        return
+    where = getattr(panel, "context_cell", None)
+    cell = where[1] if where is not None and where[0] == heatmap.name else None
+    menu.addSeparator()
+    action = menu.addAction(GRADCHECK_TEXT)
+    action.setObjectName("gradcheck-action")
+    if cell is None:
+        action.setEnabled(False)
+        action.setToolTip("Right-click a cell of the heatmap to check its gradient")
+        return
+    index = parameter_index(panel, name, cell)
+    action.setToolTip(f"Finite differences against autograd for dL/d {name}[{', '.join(map(str, index))}]")
+    action.triggered.connect(lambda _checked=False: show_gradient_check(panel, name, index))
+
+
+def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> str:
+    """What the gradient-check box says about one element (raises ValueError for a bad index)."""
+    from ...core.gradcheck import DENOM_FLOOR, REL_TOL, check_one, relative_error
+    from ...core.roundoff import roundoff_mask
+    fd, ag, h = check_one(controller.state, name, index)
+    rel = relative_error(fd, ag)
+    at = f"{name}[{', '.join(map(str, index))}]"
+    lines = [f"dL/d {at}, at the weights this iteration starts from",
+             "",
+             f"finite difference:  {fd:.10g}",
+             f"autograd:           {ag:.10g}",
+             f"difference:         {abs(fd - ag):.3g}",
+             f"relative error:     {rel:.3g}   (|fd − autograd| / max(|fd|, |autograd|, {DENOM_FLOOR:g}))",
+             "",
+             f"They agree (relative error at most {REL_TOL:g})." if rel <= REL_TOL
+             else f"They do NOT agree: the relative error is above {REL_TOL:g}.",
+             f"Both in float64: central differences with step ε = {h:.3g} (and ε/2, combined by Richardson "
+             "extrapolation), the same batch and dropout masks."]
+    snap = controller.snapshot()
+    key = f"grad/{name}"
+    recorded = np.asarray(snap.trace[key])[index]
+    if snap.config.dtype != "float64":
+        mask = roundoff_mask(snap.trace, key)
+        if mask is not None and mask[index]:
+            lines.append(f"The {snap.config.dtype} gradient the window shows here, {float(recorded):.3g}, is "
+                         "round-off: it is 0 in exact arithmetic.")
+        else:
+            lines.append(f"The {snap.config.dtype} gradient the window records here: {float(recorded):.7g}.")
+    if not snap.phase_complete("backward"):
+        lines.append("This is the complete gradient; during backward the heatmaps show the sum so far.")
+    return "\n".join(lines)
+
+
+def show_gradient_check(panel: "TensorPanel", name: str, index: tuple[int, ...]) -> QtWidgets.QMessageBox:
+    """Run the check (a wait cursor meanwhile) and show its result in a small, non-blocking box."""
+    QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+    try:
+        text, icon = gradient_check_text(panel.controller, name, index), QtWidgets.QMessageBox.Icon.Information
+    except (ValueError, RuntimeError, MemoryError) as exc:
+        text, icon = f"Could not check dL/d {name}[{', '.join(map(str, index))}]: {exc}", \
+            QtWidgets.QMessageBox.Icon.Warning
+    finally:
+        QtWidgets.QApplication.restoreOverrideCursor()
+    box = QtWidgets.QMessageBox(icon, "Gradient check", text, QtWidgets.QMessageBox.StandardButton.Close, panel)
+    box.setObjectName("gradcheck-box")
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setStyleSheet("QLabel { font-family: monospace; }")
+    box.open()
+    return box
 
 
 def action_caption(what: str, heatmap: "Heatmap", panel: "TensorPanel") -> str:

@@ -88,6 +88,7 @@ class TensorPanel(QtWidgets.QWidget):
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.info)
         self.heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        self.context_cell: tuple[str, tuple[int, int] | None] | None = None  # the last right-click
         self._build(specs)
         self._snapshot: Snapshot | None = None
         self._stale = True
@@ -227,10 +228,12 @@ class TensorPanel(QtWidgets.QWidget):
                 self.cell_edit_requested.emit(spec.name, row, col, param)
                 return
 
-    def _on_context_requested(self, pos) -> None:
-        """A heatmap was right-clicked: ask the window for its menu (it knows what to offer)."""
+    def _on_context_requested(self, pos, cell=None) -> None:
+        """A heatmap was right-clicked: ask the window for its menu (it knows what to offer).
+        ``context_cell`` keeps (heatmap name, (row, col) or None) for the menu."""
         sender = self.sender()
         for name, heatmap in self.heatmaps.items():
             if heatmap is sender:
+                self.context_cell = (name, cell)
                 self.context_menu_requested.emit(self, name, pos)
                 return

@@ -76,7 +76,7 @@ class Heatmap(QtCore.QObject):
 
     hovered = QtCore.Signal(str)
     cell_double_clicked = QtCore.Signal(int, int)
-    context_requested = QtCore.Signal(object)  # QPoint on screen: right-click over the view box
+    context_requested = QtCore.Signal(object, object)  # QPoint on screen, (row, col) under it or None: right-click
 
     def __init__(self, layout: pg.GraphicsLayout, kind: str, name: str, row: int, col: int,
                  parent: QtCore.QObject | None = None, rowspan: int = 1, colspan: int = 1):
@@ -349,7 +349,7 @@ class Heatmap(QtCore.QObject):
         roundoff = spec.roundoff
         if roundoff is not None and np.asarray(roundoff).reshape(data.shape)[r, c]:
             return (f"{where}: round-off: exactly 0 in exact arithmetic "
-                    f"({np.asarray(data).dtype.name} value {float(data[r, c]):.2g})")
+                    f"({np.asarray(data).dtype.name} value {float(data[r, c]):.1e})")
         return f"{where} = {float(data[r, c]):.7g}"
 
     def _on_mouse_moved(self, pos: QtCore.QPointF) -> None:
@@ -361,7 +361,7 @@ class Heatmap(QtCore.QObject):
         if event.button() == QtCore.Qt.MouseButton.RightButton and not event.double():
             if self.plot.vb.sceneBoundingRect().contains(event.scenePos()):
                 event.accept()
-                self.context_requested.emit(event.screenPos().toPoint())
+                self.context_requested.emit(event.screenPos().toPoint(), self.cell_at(event.scenePos()))
             return
         if not event.double():
             return
