@@ -344,58 +344,56 @@ def add_gradient_check(menu: QtWidgets.QMenu, panel: "TensorPanel", heatmap: "He
     action.triggered.connect(lambda _checked=False: show_gradient_check(panel, name, index))
 
 
-def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> str:
-    """What the gradient-check box says about one element (raises ValueError for a bad index)."""
+def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[str, str]:
+    """What the gradient-check box says about one element: (the numbers, what they mean).
+    Raises ValueError for an index outside the parameter."""
     from ...core.gradcheck import DENOM_FLOOR, REL_TOL, check_one, relative_error
     from ...core.roundoff import roundoff_mask
     fd, ag, h = check_one(controller.state, name, index)
     rel = relative_error(fd, ag)
     at = f"{name}[{', '.join(map(str, index))}]"
-    lines = [f"dL/d {at}, at the weights this iteration starts from",
-             "",
-             f"finite difference:  {fd:.10g}",
-             f"autograd:           {ag:.10g}",
-             f"difference:         {abs(fd - ag):.3g}",
-             f"relative error:     {rel:.3g}   (|fd − autograd| / max(|fd|, |autograd|, {DENOM_FLOOR:g}))",
-             "",
-             f"They agree (relative error at most {REL_TOL:g})." if rel <= REL_TOL
+    numbers = "\n".join([f"dL/d {at}",
+                         f"finite difference:  {fd:.10g}",
+                         f"autograd:           {ag:.10g}",
+                         f"difference:         {abs(fd - ag):.3g}",
+                         f"relative error:     {rel:.3g}"])
+    notes = [f"They agree: the relative error is at most {REL_TOL:g}." if rel <= REL_TOL
              else f"They do NOT agree: the relative error is above {REL_TOL:g}.",
-             f"Both in float64: central differences with step ε = {h:.3g} (and ε/2, combined by Richardson "
-             "extrapolation), the same batch and dropout masks."]
+             f"Relative error = |fd − autograd| / max(|fd|, |autograd|, {DENOM_FLOOR:g}).",
+             f"Both in float64, at the weights this iteration starts from, with the same batch and dropout masks: "
+             f"central differences with step ε = {h:.3g} (and ε/2, combined by Richardson extrapolation)."]
     snap = controller.snapshot()
     key = f"grad/{name}"
-    recorded = np.asarray(snap.trace[key])[index]
+    recorded = float(np.asarray(snap.trace[key])[index])
     if snap.config.dtype != "float64":
         mask = roundoff_mask(snap.trace, key)
         if mask is not None and mask[index]:
-            lines.append(f"The {snap.config.dtype} gradient the window shows here, {float(recorded):.3g}, is "
-                         "round-off: it is 0 in exact arithmetic.")
+            notes.append(f"The {snap.config.dtype} gradient recorded here, {recorded:.3g}, is round-off: "
+                         "it is 0 in exact arithmetic.")
         else:
-            lines.append(f"The {snap.config.dtype} gradient the window records here: {float(recorded):.7g}.")
+            notes.append(f"The {snap.config.dtype} gradient recorded here: {recorded:.7g}.")
     if not snap.phase_complete("backward"):
-        lines.append("This is the complete gradient; during backward the heatmaps show the sum so far.")
-    return "\n".join(lines)
+        notes.append("This is the complete gradient; during backward the heatmaps show the sum so far.")
+    return numbers, "\n".join(notes)
 
 
 def show_gradient_check(panel: "TensorPanel", name: str, index: tuple[int, ...]) -> QtWidgets.QMessageBox:
     """Run the check (a wait cursor meanwhile) and show its result in a small, non-blocking box."""
     QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
     try:
-        text, icon = gradient_check_text(panel.controller, name, index), QtWidgets.QMessageBox.Icon.Information
+        (text, notes), icon = gradient_check_text(panel.controller, name, index), \
+            QtWidgets.QMessageBox.Icon.Information
     except (ValueError, RuntimeError, MemoryError) as exc:
-        text, icon = f"Could not check dL/d {name}[{', '.join(map(str, index))}]: {exc}", \
+        text, notes, icon = f"Could not check dL/d {name}[{', '.join(map(str, index))}]", str(exc), \
             QtWidgets.QMessageBox.Icon.Warning
     finally:
         QtWidgets.QApplication.restoreOverrideCursor()
     box = QtWidgets.QMessageBox(icon, "Gradient check", text, QtWidgets.QMessageBox.StandardButton.Close, panel)
     box.setObjectName("gradcheck-box")
+    box.setInformativeText(notes)
     box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-    box.setStyleSheet("QLabel { font-family: monospace; }")
+    box.setStyleSheet("QLabel#qt_msgbox_label { font-family: monospace; }"
+                      " QLabel#qt_msgbox_informativelabel { min-width: 420px; }")
     box.open()
     return box
-
-
-def action_caption(what: str, heatmap: "Heatmap", panel: "TensorPanel") -> str:
-    return {"image": f"Export {heatmap.name} as an image", "numbers": f"Export the numbers of {heatmap.name}",
-            "panel": f"Export the {panel.title} panel"}[what]
