@@ -91,6 +91,12 @@ def cases():
     for v in [None, 0, 1.5, "x", [1], {"a": 1}]:
         out.append(("load", (__file__,), {"trace_budget": v}))
         out.append(("load", (__file__,), {"history_budget": v if v != 0 else -1}))
+    for v in [None, 5, "config", {"seed": 0}, Config, [Config()], Config(corpus=("  ",)), Config(dropout=HUGE),
+              Config(batch_size=True), Config(init={"wte.weight": {"scheme": "constant", "value": 1e39}}),
+              Config(corpus=("tiny",), batch_size=50, context_length=50)]:
+        out.append(("use_config", (v,), {}))
+    for v in [None, 5, b"text", ["text"]]:
+        out.append(("use_config", (Config(seed=1),), {"text": v}))
     for v in [None, 5, b"text", ["text"]]:
         out.append(("grouped", (v,), {}))
     for v in MERGE_BAD:

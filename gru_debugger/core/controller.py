@@ -514,6 +514,21 @@ class Controller:
             changes["corpus"] = check_texts(changes["corpus"])
         self._edit(text, lambda s: with_config(s, **changes), merge_key)
 
+    def use_config(self, config: Config, text: str = "Open config") -> None:
+        """Switch to ``config`` as if the program had started with it: every setting, weights drawn
+        from its schemes and seed, iteration 0 at its position. One undo step; the cursor keeps its step."""
+        if not isinstance(config, Config):
+            raise ControllerError(f"config must be a Config, got {show(config)}")
+        text = check_str(text, "text")
+        try:
+            validate(config)
+            after = fresh_state(config)
+        except ControllerError:
+            raise
+        except _REFUSED as exc:
+            raise ControllerError(str(exc)) from None
+        self._commit(Command(text, self._state, after))
+
     def _edit(self, text: str, make: Callable[[ModelState], ModelState], merge_key: Any = None) -> None:
         try:
             after = make(self._state)

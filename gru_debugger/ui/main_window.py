@@ -112,7 +112,7 @@ class MainWindow(QtWidgets.QMainWindow):
         header = UpdateHeader(self.view_state) if spec.header == "update" else None
         panel = TensorPanel(spec.title_for(cell), list(spec.specs(cell)), self.controller, self.view_state, self,
                             intro=spec.intro_for(cell), header=header, caption=spec.caption,
-                            specs_for=spec.specs, intro_for=spec.intro_for)
+                            specs_for=spec.specs, intro_for=spec.intro_for, notice=spec.notice)
         panel.cell_edit_requested.connect(self.cell_editor.request)
         panel.context_menu_requested.connect(self._heatmap_menu)
         self.panels[spec.key] = panel
@@ -236,6 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         reset_layout = view_menu.addAction("&Reset Layout")
         reset_layout.triggered.connect(self.reset_layout)
         self.view_menu = view_menu
+        self._build_examples_menu()
         help_menu = bar.addMenu("&Help")
         keys = help_menu.addAction("&Keyboard Shortcuts")
         keys.triggered.connect(self._show_shortcuts)
@@ -251,6 +252,30 @@ class MainWindow(QtWidgets.QMainWindow):
         self.toolbar.addSeparator()
         for action in (self.pin_baseline_action, self.clear_baseline_action, self.show_diff_action):
             self.toolbar.addAction(action)
+
+    def _build_examples_menu(self) -> None:
+        """Examples: the configs that ship with the program; choosing one switches to it (one undo step)."""
+        from ..core.examples import MissingResources, list_examples, load_example
+        menu = self.menuBar().addMenu("E&xamples")
+        menu.setObjectName("examples-menu")
+        menu.setToolTipsVisible(True)
+        self.examples_menu = menu
+        try:
+            examples = list_examples()
+        except MissingResources as exc:
+            menu.addAction(str(exc)).setEnabled(False)
+            return
+        for example in examples:
+            action = menu.addAction(example.title)
+            action.setToolTip(example.description)
+            action.setStatusTip(example.description)
+
+            def choose(_checked: bool = False, example=example) -> None:
+                try:
+                    self.controller.use_config(load_example(example), f"Example: {example.title}")
+                except (ValueError, OSError) as exc:  # a broken file or a refused config: nothing changed
+                    self.show_error(f"Could not open the example \"{example.title}\": {exc}")
+            action.triggered.connect(choose)
 
     # ------------------------------------------------------------ behaviour
     def _set_follow(self, on: bool) -> None:

@@ -43,6 +43,7 @@ class PanelSpec:
     make: str | None = None                      # other panels: the window's factory method
     blocks: tuple[str, ...] = ()                 # diagram blocks whose click shows this panel
     shot: Shot | None = None
+    notice: Callable[..., Any] | None = None     # tensor panels: snapshot -> (text, fix or None) or None
 
     def title_for(self, cell: str) -> str:
         return self.title.format(cell=get_cell(cell).title)
@@ -99,13 +100,13 @@ PANELS: tuple[PanelSpec, ...] = (
                   "panel-gradients", "Gradients",
                   "The Gradients panel: dL/dh_t through time, its size per timestep on a log scale next to the size "
                   "of the last position's gradient alone, and the gradient of every parameter.",
-                  lambda T: Step("backward", 0))),
+                  lambda T: Step("backward", 0)), notice=gradients.notice),
     PanelSpec("update", "Update", MAIN, _fixed(update.UPDATE_SPECS), update.INTRO, header="update",
               blocks=("update",), shot=Shot(
                   "panel-update", "Update",
                   "The Update panel for the chosen parameter: its values before the step, its gradient, the step "
                   "−lr · grad and its values after. Before the update phase the step is a preview that follows the "
-                  "learning rate.", lambda T: Step("update"))),
+                  "learning rate.", lambda T: Step("update")), notice=update.notice),
     PanelSpec("params", "Parameters", MAIN, _fixed(params.PARAM_SPECS), params.INTRO, shot=Shot(
         "panel-parameters", "Parameters",
         "The Parameters panel: every weight of the model as it stands at the cursor, after the update once that "

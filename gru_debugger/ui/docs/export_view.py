@@ -304,9 +304,105 @@ def heatmap_menu(panel: "TensorPanel", heatmap: "Heatmap") -> QtWidgets.QMenu:
             if path:
                 export(panel, heatmap, what, path, fmt_chosen)
         action.triggered.connect(run)
+    add_gradient_check(menu, panel, heatmap)
     return menu
 
 
-def action_caption(what: str, heatmap: "Heatmap", panel: "TensorPanel") -> str:
-    return {"image": f"Export {heatmap.name} as an image", "numbers": f"Export the numbers of {heatmap.name}",
-            "panel": f"Export the {panel.title} panel"}[what]
+# ------------------------------------------------------------------ a numerical gradient check of one cell
+GRADCHECK_TEXT = "Check this gradient numerically…"
+
+
+def checked_parameter(panel: "TensorPanel", heatmap: "Heatmap") -> str | None:
+    """The parameter whose gradient a heatmap's cells stand for: a parameter, its gradient or its update."""
+    from ...core.config import PARAM_NAMES
+    spec = next((s for s in getattr(panel, "specs", ()) if s.name == heatmap.name), None)
+    if spec is not None and spec.editable_param in PARAM_NAMES:
+        return spec.editable_param
+    for prefix in ("param/", "grad/", "update/", "updated/"):
+        rest = heatmap.name.removeprefix(prefix)
+        if rest != heatmap.name and rest in PARAM_NAMES:
+            return rest
+    if heatmap.name.startswith("update_"):  # the Update panel: the parameter chosen there
+        chosen = getattr(getattr(panel, "view_state", None), "param", None)
+        return chosen if chosen in PARAM_NAMES else None
+    return None
+
+
+def parameter_index(panel: "TensorPanel", name: str, cell: tuple[int, int]) -> tuple[int, ...]:
+    """The parameter's index of a heatmap cell (a bias is drawn as one row)."""
+    shape = tuple(panel.controller.state.params[name].shape)
+    r, c = cell
+    return (c,) if len(shape) == 1 else (r, c)
+
+
+def add_gradient_check(menu: QtWidgets.QMenu, panel: "TensorPanel", heatmap: "Heatmap") -> None:
+    name = checked_parameter(panel, heatmap)
+    if name is None or not hasattr(panel, "controller"):
+        return
+    where = getattr(panel, "context_cell", None)
+    cell = where[1] if where is not None and where[0] == heatmap.name else None
+    menu.addSeparator()
+    action = menu.addAction(GRADCHECK_TEXT)
+    action.setObjectName("gradcheck-action")
+    if cell is None:
+        action.setEnabled(False)
+        action.setToolTip("Right-click a cell of the heatmap to check its gradient")
+        return
+    index = parameter_index(panel, name, cell)
+    action.setToolTip(f"Finite differences against autograd for dL/d {name}[{', '.join(map(str, index))}]")
+    action.triggered.connect(lambda _checked=False: show_gradient_check(panel, name, index))
+
+
+def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[str, str]:
+    """What the gradient-check box says about one element: (the numbers, what they mean).
+    Raises ValueError for an index outside the parameter."""
+    from ...core.gradcheck import DENOM_FLOOR, REL_TOL, check_one, relative_error
+    from ...core.roundoff import roundoff_mask
+    fd, ag, h = check_one(controller.state, name, index)
+    rel = relative_error(fd, ag)
+    at = f"{name}[{', '.join(map(str, index))}]"
+    numbers = "\n".join([f"dL/d {at}",
+                         f"finite difference:  {fd:.10g}",
+                         f"autograd:           {ag:.10g}",
+                         f"difference:         {abs(fd - ag):.3g}",
+                         f"relative error:     {rel:.3g}"])
+    notes = [f"They agree: the relative error is at most {REL_TOL:g}." if rel <= REL_TOL
+             else f"They do NOT agree: the relative error is above {REL_TOL:g}.",
+             f"Relative error = |fd − autograd| / max(|fd|, |autograd|, {DENOM_FLOOR:g}).",
+             f"Both in float64, at the weights this iteration starts from, with the same batch and dropout masks: "
+             f"central differences with step ε = {h:.3g} (and ε/2, combined by Richardson extrapolation)."]
+    snap = controller.snapshot()
+    key = f"grad/{name}"
+    recorded = float(np.asarray(snap.trace[key])[index])
+    if snap.config.dtype != "float64":
+        mask = roundoff_mask(snap.trace, key)
+        if mask is not None and mask[index]:
+            notes.append(f"The {snap.config.dtype} gradient recorded here, {recorded:.3g}, is round-off: "
+                         "it is 0 in exact arithmetic.")
+        else:
+            notes.append(f"The {snap.config.dtype} gradient recorded here: {recorded:.7g}.")
+    if not snap.phase_complete("backward"):
+        notes.append("This is the complete gradient; during backward the heatmaps show the sum so far.")
+    return numbers, "\n".join(notes)
+
+
+def show_gradient_check(panel: "TensorPanel", name: str, index: tuple[int, ...]) -> QtWidgets.QMessageBox:
+    """Run the check (a wait cursor meanwhile) and show its result in a small, non-blocking box."""
+    QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+    try:
+        (text, notes), icon = gradient_check_text(panel.controller, name, index), \
+            QtWidgets.QMessageBox.Icon.Information
+    except (ValueError, RuntimeError, MemoryError) as exc:
+        text, notes, icon = f"Could not check dL/d {name}[{', '.join(map(str, index))}]", str(exc), \
+            QtWidgets.QMessageBox.Icon.Warning
+    finally:
+        QtWidgets.QApplication.restoreOverrideCursor()
+    box = QtWidgets.QMessageBox(icon, "Gradient check", text, QtWidgets.QMessageBox.StandardButton.Close, panel)
+    box.setObjectName("gradcheck-box")
+    box.setInformativeText(notes)
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setStyleSheet("QLabel#qt_msgbox_label { font-family: monospace; }"
+                      " QLabel#qt_msgbox_informativelabel { min-width: 420px; }")
+    box.open()
+    return box

@@ -8,7 +8,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData, symmetric_levels
-from .spec_helpers import missing, param_view, time_view
+from .spec_helpers import missing, param_view, roundoff_of, time_view
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -39,7 +39,7 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
     """log10 of ‖dL/dh_t‖ (every position's loss) and of ‖dL_last/dh_t‖ (the last
     position's loss alone) per timestep. The total gets a fresh term from each
     position, so only the second one shows whether gradient survives the trip back."""
-    title = "log10 ‖dL/dh_t‖ and ‖dL_last/dh_t‖ per timestep"
+    title = "log10 ‖dL/dh_t‖ and ‖dL_last/dh_t‖"
     arr, last = snap.get("grad/h"), snap.get("grad/h_last")
     T = snap.config.context_length
     if arr is None or last is None:
@@ -55,7 +55,7 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
         ys[name] = np.where(mask, logs, np.nan)
     step = snap.step
     marker = float(step.t) if step is not None and step.phase == "backward" else None
-    note = "" if ys else "zero in exact arithmetic (only round-off): nothing to plot"
+    note = "" if ys else "only round-off (0 in exact arithmetic)"
     return CurveData(title, x=np.arange(T, dtype=float), ys=ys, x_title="t", y_title="log10 of the norm",
                      marker_x=marker, x_range=(0.0, max(T - 1, 1.0)), y_range=y_range_of(*full), note=note)
 
@@ -63,6 +63,28 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
 def _round_off(snap: Snapshot, key: str) -> bool:
     check = getattr(snap, "is_roundoff", None)
     return bool(check(key)) if check is not None else False
+
+
+def _hatched(snap: Snapshot) -> bool:
+    """Some gradient this panel shows has round-off cells at the cursor."""
+    return any(roundoff_of(snap, key) is not None for key in ("grad/h", *(f"grad/{n}" for n in PARAM_NAMES)))
+
+
+def notice(snap: Snapshot):
+    """Why gradients vanish, when the model's structure says so, with the fix where there is one;
+    and what the hatching means wherever it is drawn. None before backward or when there is nothing to say."""
+    if not snap.phase_done("backward"):
+        return None
+    from ...core.diagnosis import gradient_diagnosis
+    diagnosis = gradient_diagnosis(snap.trace)
+    hatched = _hatched(snap)
+    parts = [r.sentence[:1].upper() + r.sentence[1:] for r in diagnosis.reasons] if diagnosis is not None else []
+    if hatched:
+        parts.append(f"Hatched cells are round-off: 0 in exact arithmetic, non-zero in {snap.config.dtype} "
+                     "only through rounding (hover one for its value).")
+    if not parts:
+        return None
+    return " ".join(parts), (diagnosis.fix if diagnosis is not None else None)
 
 
 def _grad(name: str):

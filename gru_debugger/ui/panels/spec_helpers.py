@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...core import roundoff as _roundoff
 from ...core.snapshot import Snapshot
 from ..widgets.heatmap import HeatmapData, symmetric_levels
 from ..widgets.view_state import ViewState
@@ -69,6 +70,40 @@ def batch_row_caption(snap: Snapshot, vs: ViewState) -> str:
     return f"Batch row b = {b}: {tokens}   ·   columns are timesteps"
 
 
+def roundoff_of(snap: Snapshot, key: str) -> np.ndarray | None:
+    """Where ``snap.get(key)`` is round-off (zero in exact arithmetic), or None."""
+    check = getattr(snap, "roundoff_mask", None)
+    if check is None or not key.startswith(_roundoff.FAMILIES):
+        return None
+    try:
+        return check(key)
+    except KeyError:  # not recorded by this cell
+        return None
+
+
+def full_roundoff(snap: Snapshot, key: str) -> np.ndarray | None:
+    """Where the whole recorded array ``key`` (not a partial sum) is round-off, or None."""
+    trace = getattr(snap, "trace", None)
+    if trace is None or not key.startswith(_roundoff.FAMILIES) or not hasattr(snap, "roundoff_mask") \
+            or key not in trace:
+        return None
+    return _roundoff.roundoff_mask(trace, key)
+
+
+def honest(values: np.ndarray | None, mask: np.ndarray | None) -> np.ndarray | None:
+    """The values that are not round-off (for colour scales: round-off must not set them)."""
+    if values is None or mask is None or mask.shape != values.shape:
+        return values
+    return values[~mask]
+
+
+def mark_roundoff(spec: HeatmapData, mask: np.ndarray | None) -> HeatmapData:
+    """Hatch ``mask`` (shaped like the spec's data, or its 1-D source) in ``spec``."""
+    if spec.data is not None and mask is not None and mask.any():
+        spec.roundoff = np.asarray(mask, dtype=bool).reshape(np.shape(spec.data))
+    return spec
+
+
 def missing(title: str, phase_note: str) -> HeatmapData:
     return HeatmapData(None, title, note=f"not computed yet ({phase_note})")
 
@@ -87,13 +122,18 @@ def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, n
     t = current_t(snap, phase)
     labels = list(row_labels) if row_labels is not None else units(data.shape[0], row_prefix)
     cols = input_tokens(snap, b)
-    return HeatmapData(
-        data, title, valid=valid, levels=symmetric_levels(arr) if kind_signed else None, highlight=None if t is None else ("col", 0, t),
+    roundoff = roundoff_of(snap, key)
+    levels = symmetric_levels(honest(arr, roundoff)) if kind_signed else None
+    if roundoff is not None and levels is None:  # the colour scale comes from the values that are not round-off
+        levels = symmetric_levels(honest(data, roundoff[b].T))
+    spec = HeatmapData(
+        data, title, valid=valid, levels=levels, highlight=None if t is None else ("col", 0, t),
         row_labels=labels, col_labels=[f"{c}" for c in cols],
         row_title="feature" if row_prefix == "e" else "unit", col_title="t (input token)",
         describe=lambda r, c, key=key, b=b, cols=cols:
             f"{key}[b={b}, t={c}, {row_prefix}={r}]  (input token '{cols[c]}')",
     )
+    return mark_roundoff(spec, None if roundoff is None else roundoff[b].T)
 
 
 def batch_time_view(snap: Snapshot, key: str, title: str, note: str) -> HeatmapData:
@@ -110,7 +150,7 @@ def batch_time_view(snap: Snapshot, key: str, title: str, note: str) -> HeatmapD
 def param_view(snap: Snapshot, name: str, source: str = "param", title: str | None = None) -> HeatmapData:
     """A parameter (or its gradient/update): labels rows by token or gate."""
     cfg = snap.config
-    levels = None
+    levels, roundoff = None, None
     if source == "param":
         arr = snap.param(name)
         label = title or (f"{name} (updated)" if snap.phase_done("update") else name)
@@ -122,17 +162,22 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
             return missing(label, when)
         if source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward"):
             label += "  (summed so far)"
+        roundoff = roundoff_of(snap, f"{source}/{name}")
         if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
-            levels = symmetric_levels(snap.final(f"grad/{name}"), arr)
+            final = snap.final(f"grad/{name}")
+            levels = symmetric_levels(honest(final, full_roundoff(snap, f"grad/{name}")), honest(arr, roundoff))
+        elif roundoff is not None:
+            levels = symmetric_levels(honest(arr, roundoff))
     rows, cols, separators = _param_axes(snap, name, cfg.hidden_size, cfg.n_embd)
     data = arr if arr.ndim == 2 else arr[None, :]
     if arr.ndim == 1:
         rows, cols = ["bias"], rows
-    return HeatmapData(
+    spec = HeatmapData(
         data, label, row_labels=rows, col_labels=cols, separators=separators if arr.ndim == 2 else (), levels=levels,
         describe=lambda r, c, name=name, rows=rows, cols=cols, vec=arr.ndim == 1:
             f"{name}[{c}]  ({cols[c]})" if vec else f"{name}[{r}, {c}]  ({rows[r]}, {cols[c]})",
     )
+    return mark_roundoff(spec, roundoff) if source != "param" else spec
 
 
 def _param_axes(snap: Snapshot, name: str, H: int, E: int) -> tuple[list[str], list[str], list[int]]:

@@ -7,12 +7,13 @@ redraws only heatmaps whose data changed, and only while it is visible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from ...core.controller import ControllerError
 from ...core.snapshot import Snapshot
 from .baseline import DiffCache, base_views
 from ..widgets.curve import CurvePlot, CurveData
@@ -23,6 +24,11 @@ from ..widgets.subscribe import subscribe
 HOVER_HINT = "Hover a cell to see its exact value."
 
 Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
+# A notice above the heatmaps: snapshot -> (text, fix or None), or None for no notice. A fix is
+# (parameter, init spec) for controller.set_init, offered as a button.
+Notice = Callable[[Snapshot], "tuple[str, tuple[str, Any] | None] | None"]
+NOTICE_STYLE = ("QFrame#panel-notice { background: rgba(230, 160, 20, 0.13); border: 1px solid rgba(200, 140, 20, 0.55);"
+                " border-radius: 4px; }")
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class TensorPanel(QtWidgets.QWidget):
                  parent: QtWidgets.QWidget | None = None, intro: str = "",
                  header: QtWidgets.QWidget | None = None, caption: Callable[[Snapshot, ViewState], str] | None = None,
                  specs_for: Callable[[str], Sequence[Spec]] | None = None,
-                 intro_for: Callable[[str], str] | None = None):
+                 intro_for: Callable[[str], str] | None = None, notice: Notice | None = None):
         super().__init__(parent)
         self.setObjectName(f"panel-{title}")
         self.title = title
@@ -76,6 +82,7 @@ class TensorPanel(QtWidgets.QWidget):
         self.caption.setWordWrap(True)  # never force the panel wider than its dock
         self.caption.setVisible(caption is not None)
         layout.addWidget(self.caption)
+        self._build_notice(layout, notice)
         self.canvas = pg.GraphicsLayoutWidget(parent=self)
         self.canvas.ci.setSpacing(6)
         self.canvas.ci.layout.setVerticalSpacing(12)  # room between an axis and the next title
@@ -89,12 +96,60 @@ class TensorPanel(QtWidgets.QWidget):
         self.canvas.scene().sigMouseMoved.connect(self._track_hover)
         self.baseline = None  # a BaselineHolder (panels/baseline.py) once the window attaches one
         self._diffs = DiffCache()
+        self.context_cell: tuple[str, tuple[int, int] | None] | None = None  # the last right-click
         self._build(specs)
         self._snapshot: Snapshot | None = None
         self._stale = True
         subscribe(controller.changed, self, self._on_changed)
         view_state.changed.connect(self._on_view_changed)
         self._on_changed(controller.snapshot())
+
+    def _build_notice(self, layout: QtWidgets.QVBoxLayout, notice: Notice | None) -> None:
+        """A quiet box that says why (with a one-click fix when there is one); hidden when there is nothing to say."""
+        self.notice_for = notice
+        self._fix: tuple[str, Any] | None = None
+        self.notice = QtWidgets.QFrame(self)
+        self.notice.setObjectName("panel-notice")
+        self.notice.setStyleSheet(NOTICE_STYLE)
+        row = QtWidgets.QHBoxLayout(self.notice)
+        row.setContentsMargins(8, 4, 6, 4)
+        self.notice_text = QtWidgets.QLabel(self.notice)
+        self.notice_text.setObjectName("panel-notice-text")
+        self.notice_text.setWordWrap(True)
+        self.notice_text.setStyleSheet("background: transparent; border: none;")
+        self.notice_text.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.notice_text, 1)
+        self.fix_button = QtWidgets.QPushButton("Break the symmetry", self.notice)
+        self.fix_button.setObjectName("panel-notice-fix")
+        self.fix_button.clicked.connect(self._apply_fix)
+        row.addWidget(self.fix_button, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
+        self.notice.hide()
+        layout.addWidget(self.notice)
+
+    def _show_notice(self, snapshot: Snapshot) -> None:
+        found = self.notice_for(snapshot) if self.notice_for is not None else None
+        if found is None:
+            self._fix = None
+            self.notice.hide()
+            return
+        text, self._fix = found
+        self.notice_text.setText(text)
+        self.fix_button.setVisible(self._fix is not None)
+        if self._fix is not None:
+            name, spec = self._fix
+            values = ", ".join(f"{k} {v:g}" for k, v in spec.items() if k != "scheme" and isinstance(v, (int, float)))
+            self.fix_button.setToolTip(f"Draw {name} anew ({spec.get('scheme', '')}{': ' + values if values else ''});"
+                                       " one undo step")
+        self.notice.show()
+
+    def _apply_fix(self) -> None:
+        if self._fix is None:
+            return
+        try:
+            self.controller.set_init(*self._fix)
+        except ControllerError as exc:
+            self.notice_text.setText(f"Could not apply the fix: {exc}")
+            self.fix_button.hide()
 
     def _build(self, specs: Sequence[Spec]) -> None:
         for spec in specs:
@@ -161,6 +216,8 @@ class TensorPanel(QtWidgets.QWidget):
         if self.caption_for is not None:
             self.caption.setText(self.caption_for(self._snapshot, self.view_state))
         diffs = self.baseline is not None and self.baseline.active
+        if self.notice_for is not None:
+            self._show_notice(self._snapshot)
         for spec in self.specs:
             data = spec.build(self._snapshot, self.view_state)
             if diffs and isinstance(data, HeatmapData):
@@ -215,10 +272,12 @@ class TensorPanel(QtWidgets.QWidget):
                 self.cell_edit_requested.emit(spec.name, row, col, param)
                 return
 
-    def _on_context_requested(self, pos) -> None:
-        """A heatmap was right-clicked: ask the window for its menu (it knows what to offer)."""
+    def _on_context_requested(self, pos, cell=None) -> None:
+        """A heatmap was right-clicked: ask the window for its menu (it knows what to offer).
+        ``context_cell`` keeps (heatmap name, (row, col) or None) for the menu."""
         sender = self.sender()
         for name, heatmap in self.heatmaps.items():
             if heatmap is sender:
+                self.context_cell = (name, cell)
                 self.context_menu_requested.emit(self, name, pos)
                 return

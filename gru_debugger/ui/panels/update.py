@@ -8,7 +8,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData, symmetric_levels
-from .spec_helpers import missing, param_view, time_view
+from .spec_helpers import full_roundoff, honest, mark_roundoff, missing, param_view, roundoff_of
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -33,9 +33,19 @@ def _update_view(which: str):
             data = param_view(snap, name, source="grad", title=f"−lr·grad  (lr={lr:g})")
             step = snap.get(f"update/{name}") if snap.phase_done("update") else None
             shown = step if step is not None else (-lr * grad).astype(np.float32)
-            if not snap.phase_done("update"):
+            if step is not None:
+                roundoff, final = roundoff_of(snap, f"update/{name}"), None
+            else:  # the preview: −lr times a round-off gradient is round-off too (exactly 0 times lr is 0)
+                roundoff = roundoff_of(snap, f"grad/{name}")
+                roundoff = None if roundoff is None else roundoff & (shown != 0)
+                final = (-lr * snap.trace[f"grad/{name}"]).astype(np.float32)
+                final = honest(final, full_roundoff(snap, f"grad/{name}"))
                 data.title += "  (preview)"
             data.data = shown if shown.ndim == 2 else shown[None, :]
+            # its own colour scale (the step is lr times the gradient), never stretched by round-off
+            data.levels = symmetric_levels(final, honest(shown, roundoff))
+            data.roundoff = None
+            mark_roundoff(data, roundoff)
         else:
             after = snap.get(f"updated/{name}")
             if after is None:
@@ -47,6 +57,17 @@ def _update_view(which: str):
         return data
     build.__name__ = f"update_{which}"
     return build
+
+
+def notice(snap: Snapshot):
+    """What the hatching means, once some gradient or step has round-off cells (None otherwise)."""
+    if not snap.phase_done("backward"):
+        return None
+    keys = [f"grad/{n}" for n in PARAM_NAMES] + [f"update/{n}" for n in PARAM_NAMES]
+    if all(roundoff_of(snap, key) is None for key in keys):
+        return None
+    return (f"Hatched cells are round-off: 0 in exact arithmetic, non-zero in {snap.config.dtype} only through "
+            "rounding (hover one for its value). A step of −lr times such a gradient is round-off too.", None)
 
 
 UPDATE_SPECS = [

@@ -17,9 +17,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from . import theme
 from .cell_texts import CellTexts, cell_labels
 from .static_axis import StaticAxis, set_title_keeping_room
+from .hatch import Hatch
 
 MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
+ROUNDOFF_STRIPES = (70, 74, 80, 150)  # RGBA of the hatching of round-off cells: reads on the neutral middle colour
 
 
 @dataclass
@@ -42,6 +44,7 @@ class HeatmapData:
     # Difference from a pinned baseline: ``data`` is now − baseline (float64) and this is
     # (now, baseline), same shape; drawn in the diverging map centred at 0, both values on hover.
     diff: tuple[np.ndarray, np.ndarray] | None = None
+    roundoff: np.ndarray | None = None        # bool, same shape: True = round-off (0 in exact arithmetic), hatched
 
     def key(self) -> tuple:
         """Identity of what is drawn: same key, nothing to repaint."""
@@ -50,7 +53,8 @@ class HeatmapData:
         # arrays are read-only and the shown spec keeps its memory alive.
         data = None if self.data is None else (self.data.__array_interface__["data"][0], self.data.shape,
                                                self.data.strides, self.data.dtype.str)
-        return (data, valid, self.highlight, self.title,
+        roundoff = None if self.roundoff is None else np.asarray(self.roundoff, dtype=bool).tobytes()
+        return (data, valid, roundoff, self.highlight, self.title,
                 self.levels, tuple(self.row_labels or ()), tuple(self.col_labels or ()), self.note,
                 tuple(self.marks), tuple(self.separators), self.diff is not None)
 
@@ -76,7 +80,7 @@ class Heatmap(QtCore.QObject):
 
     hovered = QtCore.Signal(str)
     cell_double_clicked = QtCore.Signal(int, int)
-    context_requested = QtCore.Signal(object)  # QPoint on screen: right-click over the view box
+    context_requested = QtCore.Signal(object, object)  # QPoint on screen, (row, col) under it or None: right-click
 
     def __init__(self, layout: pg.GraphicsLayout, kind: str, name: str, row: int, col: int,
                  parent: QtCore.QObject | None = None, rowspan: int = 1, colspan: int = 1):
@@ -172,6 +176,7 @@ class Heatmap(QtCore.QObject):
             self._levels = levels
             self.colorbar.setLevels(levels)
         self._set_overlay(spec.valid, bad)
+        self._set_roundoff(spec.roundoff, spec.valid, data.shape)
         self._set_marker(spec.highlight, data.shape)
         self._set_ticks(spec, data.shape)
         self._set_cell_texts(data, spec.valid, levels)
@@ -212,6 +217,7 @@ class Heatmap(QtCore.QObject):
             self.colorbar.setLevels(default)
         self.image.hide()
         self.overlay.hide()
+        self._set_roundoff(None, None, (0, 0))
         self.marker.hide()
         self.texts.set_cells([], (0, 0))
         self.targets.hide()
@@ -241,6 +247,25 @@ class Heatmap(QtCore.QObject):
             rgba[~valid.reshape(bad.shape)] = scheme.not_computed
         self.overlay.setImage(rgba, autoLevels=False, levels=(0, 255))
         self.overlay.show()
+
+    def _set_roundoff(self, mask: np.ndarray | None, valid: np.ndarray | None, shape: tuple[int, ...]) -> None:
+        """Hatch the round-off cells (not those that do not exist yet); made on first use."""
+        hatch = getattr(self, "hatch", None)
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool).reshape(shape)
+            if valid is not None:
+                mask = mask & np.asarray(valid, dtype=bool).reshape(shape)
+        if mask is None or not mask.any():
+            if hatch is not None:
+                hatch.set_mask(None)
+                hatch.hide()
+            return
+        if hatch is None:
+            hatch = self.hatch = Hatch(ROUNDOFF_STRIPES)
+            hatch.setZValue(6)  # over the colours and the not-computed cover, under texts and outlines
+            self.plot.addItem(hatch)
+        hatch.set_mask(mask)
+        hatch.show()
 
     def _set_marker(self, highlight: tuple[str, int, int] | None, shape: tuple[int, ...]) -> None:
         if highlight is None:
@@ -339,6 +364,10 @@ class Heatmap(QtCore.QObject):
             now, base = (np.atleast_2d(a) for a in spec.diff)
             return (f"{where}: now {float(now[r, c]):.7g}, baseline {float(base[r, c]):.7g}, "
                     f"Δ {float(data[r, c]):+.7g}")
+        roundoff = spec.roundoff
+        if roundoff is not None and np.asarray(roundoff).reshape(data.shape)[r, c]:
+            return (f"{where}: round-off: exactly 0 in exact arithmetic "
+                    f"({np.asarray(data).dtype.name} value {float(data[r, c]):.1e})")
         return f"{where} = {float(data[r, c]):.7g}"
 
     def _on_mouse_moved(self, pos: QtCore.QPointF) -> None:
@@ -350,7 +379,7 @@ class Heatmap(QtCore.QObject):
         if event.button() == QtCore.Qt.MouseButton.RightButton and not event.double():
             if self.plot.vb.sceneBoundingRect().contains(event.scenePos()):
                 event.accept()
-                self.context_requested.emit(event.screenPos().toPoint())
+                self.context_requested.emit(event.screenPos().toPoint(), self.cell_at(event.scenePos()))
             return
         if not event.double():
             return
