@@ -149,6 +149,13 @@ class Snapshot:
         colour scales, axis labels); numbers on screen come from :meth:`get`."""
         return self.trace[key]
 
+    def final_roundoff_mask(self, key: str) -> np.ndarray | None:
+        """Where the whole recorded ``key`` (not a partial sum) is round-off, or None (look-ahead, as final)."""
+        from .roundoff import FAMILIES, roundoff_mask
+        if not key.startswith(FAMILIES) or key not in self.trace:
+            return None
+        return roundoff_mask(self.trace, key)
+
     def starting_param(self, name: str) -> np.ndarray:
         """The weights at the start of the iteration (before the update)."""
         return self.trace[f"param/{name}"]

@@ -308,6 +308,11 @@ def heatmap_menu(panel: "TensorPanel", heatmap: "Heatmap") -> QtWidgets.QMenu:
     return menu
 
 
+def action_caption(what: str, heatmap: "Heatmap", panel: "TensorPanel") -> str:
+    return {"image": f"Export {heatmap.name} as an image", "numbers": f"Export the numbers of {heatmap.name}",
+            "panel": f"Export the {panel.title} panel"}[what]
+
+
 # ------------------------------------------------------------------ a numerical gradient check of one cell
 GRADCHECK_TEXT = "Check this gradient numerically…"
 
@@ -373,9 +378,9 @@ def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[
              f"central differences with step ε = {h:.3g} (and ε/2, combined by Richardson extrapolation)."]
     snap = controller.snapshot()
     key = f"grad/{name}"
-    recorded = float(np.asarray(snap.trace[key])[index])
+    recorded = float(np.asarray(snap.final(key))[index])
     if snap.config.dtype != "float64":
-        mask = roundoff_mask(snap.trace, key)
+        mask = snap.final_roundoff_mask(key)
         if mask is not None and mask[index]:
             notes.append(f"The {snap.config.dtype} gradient recorded here, {recorded:.3g}, is round-off: "
                          "it is 0 in exact arithmetic.")

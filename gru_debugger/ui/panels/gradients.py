@@ -75,8 +75,7 @@ def notice(snap: Snapshot):
     and what the hatching means wherever it is drawn. None before backward or when there is nothing to say."""
     if not snap.phase_done("backward"):
         return None
-    from ...core.diagnosis import gradient_diagnosis
-    diagnosis = gradient_diagnosis(snap.trace)
+    diagnosis = snap.diagnosis()
     hatched = _hatched(snap)
     parts = [r.sentence[:1].upper() + r.sentence[1:] for r in diagnosis.reasons] if diagnosis is not None else []
     if hatched:

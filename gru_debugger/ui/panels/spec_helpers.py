@@ -83,11 +83,7 @@ def roundoff_of(snap: Snapshot, key: str) -> np.ndarray | None:
 
 def full_roundoff(snap: Snapshot, key: str) -> np.ndarray | None:
     """Where the whole recorded array ``key`` (not a partial sum) is round-off, or None."""
-    trace = getattr(snap, "trace", None)
-    if trace is None or not key.startswith(_roundoff.FAMILIES) or not hasattr(snap, "roundoff_mask") \
-            or key not in trace:
-        return None
-    return _roundoff.roundoff_mask(trace, key)
+    return snap.final_roundoff_mask(key)
 
 
 def honest(values: np.ndarray | None, mask: np.ndarray | None) -> np.ndarray | None:

@@ -38,7 +38,7 @@ def _update_view(which: str):
             else:  # the preview: −lr times a round-off gradient is round-off too (exactly 0 times lr is 0)
                 roundoff = roundoff_of(snap, f"grad/{name}")
                 roundoff = None if roundoff is None else roundoff & (shown != 0)
-                final = (-lr * snap.trace[f"grad/{name}"]).astype(np.float32)
+                final = (-lr * snap.final(f"grad/{name}")).astype(np.float32)
                 final = honest(final, full_roundoff(snap, f"grad/{name}"))
                 data.title += "  (preview)"
             data.data = shown if shown.ndim == 2 else shown[None, :]
