@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import load_config
+from gru_debugger.core.config import Config, load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.diagnosis import gradient_diagnosis
 from gru_debugger.core.examples import list_examples
@@ -214,3 +214,14 @@ def test_hatch_runs_merge_neighbours():
     assert np.array_equal(covered, mask)
     assert len(rects) == 3  # two two-row runs and one in the last row
     assert runs(np.zeros((2, 2), bool)) == []
+
+
+def test_learning_rate_preview_marks_a_round_off_gradient():
+    from gru_debugger.ui.editors.hyper_panel import HyperPanel
+
+    ctl = Controller(Config(seed=0))                 # the notebook's constants: the GRU's gradient is round-off
+    ctl.run_to("backward", 4)
+    assert "round-off" in HyperPanel.preview_text(ctl.snapshot())
+    real = Controller(Config(seed=0, init={n: {"scheme": "default"} for n in Config().init}))
+    real.run_to("backward", 4)
+    assert "round-off" not in HyperPanel.preview_text(real.snapshot())

@@ -68,12 +68,14 @@ PHASE_FACTS: dict[str, PhaseFacts] = {
         "In train mode every embedding number is set to zero with probability p and the others are multiplied "
         "by 1/(1 − p), which keeps the expected input unchanged. Compare the mask with `embedded`: the zeros in "
         "`x`, the {cell}'s input, are features it does not see in this iteration. Each number of the mask is "
-        "drawn on its own (a fresh mask per timestep, not one mask reused over time). The masks follow from the "
-        "seed, the iteration and the shape, so stepping back and forth never redraws them.", "input"),
+        "drawn on its own (a fresh mask per timestep, as nn.Dropout draws it; the variational dropout "
+        "the notebook's text mentions would reuse one mask over time). The masks follow from the seed, the iteration and the shape, so stepping back and forth "
+        "never redraws them, and the next iteration draws new ones.", "input"),
     "cell": PhaseFacts(
         "{cell}", "{cell}", "Runs the {cell} cell one timestep at a time, for all batch rows at once.",
         "The {cell} cell runs once per timestep, for all batch rows at once, from the input x_t and the "
-        "previous state (zero before t = 0).", "cell"),
+        "previous state. The state starts at zero in every batch: nothing is carried from one batch to the "
+        "next, so back-propagation through time stops at t = 0 (truncated at the batch's T steps).", "cell"),
     "stack": PhaseFacts(
         "Stack", "Stack", "Collects h_0 … h_{T−1} into one (B, T, H) tensor.",
         "The hidden states h_0 … h_(T−1) are collected into one (B, T, H) tensor so that the head can score "

@@ -223,6 +223,9 @@ class HyperPanel(QtWidgets.QWidget):
         text = f"update preview: −lr·grad for {where}\n= −{factor(lr)} × {factor(g)} = {num(-lr * g)}"
         if not snapshot.phase_complete("backward"):
             text += " (gradient so far)"
+        mask = snapshot.roundoff_mask(f"grad/{PREVIEW_PARAM}")
+        if mask is not None and mask[PREVIEW_INDEX]:
+            text += "\nround-off: this gradient is 0 in exact arithmetic; the step is rounding noise"
         return text
 
     # ------------------------------------------------------------ building

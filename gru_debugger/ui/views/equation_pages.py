@@ -51,8 +51,11 @@ def _tokenize_page(s, step, b, j) -> Page:
     ]
     return Page("Tokenize", lines,
                 "The byte-pair tokenizer starts from single characters and repeatedly merges the most frequent "
-                "adjacent pair into a new token. Look at which pairs were merged and how long the token stream "
-                "became: every position of the stream is one prediction the model can learn from.", uses_b=False)
+                "adjacent pair into a new token; when two pairs are equally frequent, the one that occurs first "
+                "in the text wins. The texts are joined without a separator while the merges are learned, so a "
+                "pair may span the end of one text and the start of the next; each text is then encoded on its "
+                "own after an end-of-text token. Every position of the stream is one prediction the model can "
+                "learn from.", uses_b=False)
 
 
 def _batch_page(s, step, b, j) -> Page:
