@@ -169,3 +169,37 @@ def test_cancelled_dialog_changes_nothing(inputs, ctl, monkeypatch):
     before = ctl.config.corpus
     inputs.open_button.click()
     assert ctl.config.corpus == before and inputs.error.isHidden()
+
+
+def test_a_long_tokenization_shows_progress_and_cancel_leaves_the_model_unchanged(qtbot, monkeypatch):
+    from PySide6 import QtWidgets
+
+    from gru_debugger.core.config import Config
+    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.data import is_tokenized
+    from gru_debugger.ui.editors import tokenizing
+    from gru_debugger.ui.editors.inputs_panel import InputsPanel
+
+    ctl = Controller(Config(seed=0))
+    panel = InputsPanel(ctl)
+    qtbot.addWidget(panel)
+    before = ctl.state
+    import random
+    rng = random.Random(0)
+    text = " ".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 7))) for _ in range(4000))
+    seen = []
+
+    def cancel_after_a_few(self) -> bool:          # the person presses Cancel while merges are learned
+        seen.append(self.value())
+        return len(seen) > 3
+    monkeypatch.setattr(QtWidgets.QProgressDialog, "wasCanceled", cancel_after_a_few)
+    monkeypatch.setattr(tokenizing, "SHOW_AFTER_MS", 0)
+    cfg = ctl.config.with_changes(corpus=(text,), num_merges=200)
+    assert not tokenizing.tokenize_first(panel, ctl.config, corpus=(text,), num_merges=200)
+    assert len(seen) > 3 and seen == sorted(seen)   # progress moved forward, then stopped
+    assert ctl.state is before and not is_tokenized(cfg)
+    monkeypatch.setattr(QtWidgets.QProgressDialog, "wasCanceled", lambda self: False)
+    assert tokenizing.tokenize_first(panel, ctl.config, corpus=(text,), num_merges=200)
+    assert is_tokenized(cfg)                        # ready for the controller's edit
+    ctl.configure("Inputs", corpus=(text,), num_merges=200)
+    assert len(ctl.snapshot().corpus.merges) == 200

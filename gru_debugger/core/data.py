@@ -65,6 +65,11 @@ def _tokenize(corpus: tuple[str, ...], num_merges: int, lowercase: bool, progres
     return result
 
 
+def is_tokenized(cfg: Config) -> bool:
+    """True when ``tokenize(cfg)`` would answer from the cache at once."""
+    return (cfg.corpus, cfg.num_merges, cfg.lowercase) in _cache
+
+
 def tokenize(cfg: Config, progress: Progress = None) -> Corpus:
     return _tokenize(cfg.corpus, cfg.num_merges, cfg.lowercase, progress)
 

@@ -17,6 +17,7 @@ from ...core.controller import Controller
 from ...core.snapshot import Snapshot
 from ...core.texts import MAX_TEXT_BYTES, read_text_file
 from .cell_chooser import CellChooser
+from .tokenizing import tokenize_first
 from .edit_support import HINT_STYLE, ErrorLine
 from ..widgets.subscribe import subscribe
 
@@ -176,6 +177,9 @@ class InputsPanel(QtWidgets.QWidget):
             self.error.show_message("")
             return True
         text = "Inputs: " + ", ".join(STAGED_KEYS[k] for k in changes)
+        if not tokenize_first(self, self.controller.config, **changes):
+            self.error.show_message("Tokenizing was cancelled: nothing changed.")
+            return False
         return self.error.attempt(self.controller.configure, text, **changes)
 
     def open_text_files(self, paths: Sequence[str]) -> bool:
@@ -195,6 +199,9 @@ class InputsPanel(QtWidgets.QWidget):
             self._open_folder = str(Path(paths[-1]).parent)
         if not texts:
             self.error.show_message("Nothing opened: " + "; ".join(refused) if refused else "")
+            return False
+        if not tokenize_first(self, self.controller.config, corpus=tuple(texts)):
+            self.error.show_message("Tokenizing was cancelled: nothing changed.")
             return False
         if not self.error.attempt(self.controller.set_corpus, texts):
             return False
