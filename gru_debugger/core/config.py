@@ -6,15 +6,13 @@ every key is optional. :func:`validate` turns a bad value into a
 """
 from __future__ import annotations
 
-import errno
 import json
 import math
-import os
-import stat
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .regular_files import regular_opener
 from .bundled import corpus_files
 from .cells import CELLS
 from .errors import ConfigError
@@ -213,23 +211,4 @@ def _read_json(path: str | Path) -> Any:
 
 
 def _open_regular(path: str, flags: int) -> int:
-    """Open for reading only if ``path`` is a regular file of a sane size.
-
-    Opened without blocking (a pipe with no writer would wait forever) and
-    checked with fstat on the open descriptor, so nothing can be swapped in
-    between the check and the read."""
-    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file", path)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", path)
-        if info.st_size > MAX_CONFIG_BYTES:
-            raise OSError(errno.EFBIG, f"larger than the limit of {MAX_CONFIG_BYTES // 1024**2} MB", path)
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return regular_opener(MAX_CONFIG_BYTES, f"{MAX_CONFIG_BYTES // 1024**2} MB")(path, flags)

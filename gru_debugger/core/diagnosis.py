@@ -26,7 +26,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .cells import get_cell
 from .config import PARAM_NAMES
 from .engine import ModelState, Trace, compute_trace
 

@@ -56,7 +56,6 @@ def _bad_time(arr: np.ndarray) -> np.ndarray:
 def _scan(trace: Trace, cell_name: str) -> Fault | None:
     a = trace.arrays
     cell = get_cell(cell_name)
-    T = a["x"].shape[1]
 
     def whole(keys: list[str], phase_of: dict[str, str]) -> Fault | None:
         for key in keys:

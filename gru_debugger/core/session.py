@@ -20,7 +20,6 @@ it, and nothing is built until the whole file has been checked.
 """
 from __future__ import annotations
 
-import errno
 import json
 import math
 import os
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .regular_files import regular_opener
 from .config import MAX_POSITION, PARAM_NAMES, Config, ConfigError, validate
 from .engine import ModelState, param_shapes
 from .export import remove_stale_temps
@@ -191,22 +191,7 @@ def read_session(path: Any) -> LoadedSession:
 
 
 def _open_regular(path: str, flags: int) -> int:
-    """Open only a regular file of a sane size (without blocking on a pipe)."""
-    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file", path)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", path)
-        if info.st_size > MAX_SESSION_BYTES:
-            raise OSError(errno.EFBIG, f"larger than the limit of {MAX_SESSION_BYTES // 1024**3} GB", path)
-        if hasattr(os, "O_NONBLOCK"):
-            os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return regular_opener(MAX_SESSION_BYTES, f"{MAX_SESSION_BYTES // 1024**3} GB")(path, flags)
 
 
 def _no_constant(name: str) -> Any:

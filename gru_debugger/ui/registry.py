@@ -8,7 +8,7 @@ No widgets are built on import: ``make`` and ``specs`` are called by the window.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ..core.cells import get_cell
