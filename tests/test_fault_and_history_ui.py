@@ -116,3 +116,20 @@ def test_history_panel_names_the_dropped_steps(qtbot):
     ctl.set_learning_rate(2.0)
     assert "dropped to save memory" in view.emptyLabel()
     assert view.emptyLabel() == ctl.history_note
+
+
+def test_training_after_reset_starts_a_fresh_curve(qtbot):
+    from gru_debugger.core.config import Config
+    from gru_debugger.core.controller import Controller
+    from gru_debugger.ui.editors.training_panel import TrainingPanel
+
+    ctl = Controller(Config(seed=0))
+    panel = TrainingPanel(ctl)
+    qtbot.addWidget(panel)
+    panel.run_now(3)
+    assert [p.iteration for p in panel.points] == [0, 1, 2]
+    ctl.reset()
+    assert panel.points == [] and panel.status.text() == TrainingPanel.STATUS
+    panel.run_now(2)
+    xs = panel.before_curve.getData()[0]
+    assert list(xs) == [0.0, 1.0]                 # no line back from the old run's last iteration

@@ -5,6 +5,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from ..widgets.subscribe import subscribe
 from ...core.controller import Controller, ControllerError
 from ...core.faults import Fault
 from ...core.training import TrainingPoint, TrainingRun, train_iterations
@@ -45,7 +46,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.clear = QtWidgets.QPushButton("Clear curve", self)
         self.clear.clicked.connect(self.clear_curve)
-        self.status = QtWidgets.QLabel("Loss of each batch before and after its update.", self)
+        self.status = QtWidgets.QLabel(self.STATUS, self)
         self.status.setWordWrap(True)
 
         controls = QtWidgets.QHBoxLayout()
@@ -65,6 +66,22 @@ class TrainingPanel(QtWidgets.QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.plot, 1)
         self._update_buttons()
+        subscribe(controller.changed, self, self._on_changed)
+
+    STATUS = "Loss of each batch before and after its update."
+
+    def _on_changed(self, snapshot) -> None:
+        """After Reset, or an undo back past trained iterations, the curve keeps only the
+        iterations that still lie behind the current one (no line back to 0)."""
+        if self.running or "model" not in snapshot.reasons or not self.points:
+            return
+        now = snapshot.state.iteration
+        if self.points[-1].iteration < now:
+            return
+        self.points = [p for p in self.points if p.iteration < now]
+        self._redraw()
+        self.status.setStyleSheet("")
+        self.status.setText(self.STATUS)
 
     @property
     def running(self) -> bool:
