@@ -101,3 +101,30 @@ def test_main_result_is_drawn_thickest(qtbot):
     assert hm.marker.isVisible() and hm.marker.pen().widthF() > thin >= 3
     hm.set_data(HeatmapData(np.ones((2, 2)), "h", emphasis="read"))
     assert not hm.marker.isVisible() and hm.plot.titleLabel.opacity() < 1
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_timeline_done_tint_reads_and_substeps_show(qtbot, dark):
+    from PySide6 import QtGui
+    from gru_debugger.ui.views import timeline
+    from gru_debugger.ui.widgets import theme
+    old = theme.current()
+    try:
+        scheme = theme.apply(dark)
+        colours = {k: QtGui.QColor(getattr(scheme, k)) for k in ("done", "active", "pending")}
+        background = QtGui.QColor(scheme.background)
+        for container in (False, True):
+            fill = timeline.chip_fill("done", colours, background, container)
+            assert timeline.contrast_ratio(theme.contrast_text(fill), fill) >= 4.5
+        fill = timeline.chip_fill("active", colours, background, False)
+        assert timeline.contrast_ratio(theme.contrast_text(fill), fill) >= 4.5
+    finally:
+        theme.apply(old.dark)
+    ctl = Controller(Config(seed=0))
+    view = timeline.TimelineView(ctl)
+    qtbot.addWidget(view)
+    at(ctl, Step("cell", 2, "z"))
+    assert view.substep_progress() == [("x2g", "done"), ("h2g", "done"), ("z", "active"), ("r", "pending"),
+                                       ("n", "pending"), ("h", "pending")]
+    at(ctl, Step("cell", 2, "h"))
+    assert view.substep_progress() is None       # a whole timestep: no sub-step line
