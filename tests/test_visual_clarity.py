@@ -128,3 +128,22 @@ def test_timeline_done_tint_reads_and_substeps_show(qtbot, dark):
                                        ("n", "pending"), ("h", "pending")]
     at(ctl, Step("cell", 2, "h"))
     assert view.substep_progress() is None       # a whole timestep: no sub-step line
+
+
+def test_vocabulary_axis_labels_every_row_at_the_default_size(qtbot, tmp_path):
+    from PySide6 import QtCore, QtWidgets
+    from gru_debugger.ui.main_window import MainWindow
+    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
+    ctl = Controller(Config(seed=0))
+    win = MainWindow(ctl, settings)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    at(ctl, Step("loss"))
+    win.show_panel("output")
+    QtWidgets.QApplication.processEvents()
+    probs = win.panels["output"].heatmaps["probs"]
+    labels = [text for _, text in probs._ticks["left"][0]]
+    assert len(labels) == len(ctl.snapshot().vocab) == 36       # none dropped
+    assert "▁a" in labels and not any("␣" in text for text in labels)   # the space marker that survives small fonts

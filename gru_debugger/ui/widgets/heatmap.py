@@ -79,8 +79,24 @@ def positive_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
     return (0.0, high)
 
 
+SPACE_MARK = "▁"           # a space on an axis: a low bar that stays visible at small font sizes
+TICK_POINT_SIZES = (8.0, 7.0, 6.0, 5.5)  # axis labels shrink through these before any is dropped
+
+
 def _label(text: str) -> str:
-    return text.replace(" ", "␣").replace("\n", "⏎") if text.strip() != text or not text.strip() else text
+    text = text.replace("␣", SPACE_MARK)
+    return text.replace(" ", SPACE_MARK).replace("\n", "⏎") if text.strip() != text or not text.strip() else text
+
+
+def _tick_metrics() -> list[tuple[float, QtGui.QFont, float, float]]:
+    """(point size, font, line height px, average char width px) per axis label size, largest first."""
+    out = []
+    for size in TICK_POINT_SIZES:
+        font = QtGui.QFont()
+        font.setPointSizeF(size)
+        fm = QtGui.QFontMetricsF(font)
+        out.append((size, font, fm.height(), fm.horizontalAdvance("0") * 1.05))
+    return out
 
 
 class Heatmap(QtCore.QObject):
@@ -146,6 +162,7 @@ class Heatmap(QtCore.QObject):
         self.texts.setZValue(8)
         self.plot.addItem(self.texts)
         self._ticks: dict[str, object] = {}
+        self._tick_sizes: dict[str, float] = {"left": 8.0, "bottom": 8.0}
         self._levels: tuple[float, float] | None = None
         self._title: str | None = None
         self._shown: HeatmapData | None = None
@@ -332,14 +349,24 @@ class Heatmap(QtCore.QObject):
         if labels is None or self._shown is None or self._shown.data is None:
             return
         cell_w, cell_h = self._cell_pixels()
-        char_w = 6.5
-        for side, names, cell, need in (("left", labels[0], cell_h, 12.0),
-                                        ("bottom", labels[1], cell_w, char_w * max(map(len, labels[1] or [""])) + 6)):
+        metrics = getattr(Heatmap, "_metrics", None) or _tick_metrics()
+        Heatmap._metrics = metrics
+        for side, names, cell in (("left", labels[0], cell_h), ("bottom", labels[1], cell_w)):
+            size = metrics[0][0]
             if not names or cell <= 0:
                 ticks = None
             else:
-                every = max(1, int(np.ceil(need / cell)))
+                longest = max(map(len, names))
+                # the largest font at which every label fits; at the smallest one, thin out
+                need = [(m[2] - 2 if side == "left" else m[3] * longest + 4) for m in metrics]
+                fitting = [k for k, n in enumerate(need) if n <= cell]
+                k = fitting[0] if fitting else len(metrics) - 1
+                size = metrics[k][0]
+                every = max(1, int(np.ceil(need[k] / cell)))
                 ticks = [[(i + 0.5, names[i]) for i in range(0, len(names), every)]]
+            if self._tick_sizes.get(side) != size:
+                self._tick_sizes[side] = size
+                self.plot.getAxis(side).setStyle(tickFont=next(m[1] for m in metrics if m[0] == size))
             if self._ticks.get(side, ()) != ticks:  # re-set ticks only when they change (axes repaint)
                 self._ticks[side] = ticks
                 self.plot.getAxis(side).setTicks(ticks)
