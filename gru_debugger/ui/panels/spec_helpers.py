@@ -199,7 +199,10 @@ def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, n
     labels = list(row_labels) if row_labels is not None else units(data.shape[0], row_prefix)
     cols = input_tokens(snap, b)
     roundoff = roundoff_of(snap, key)
-    final = snap.final(key) if kind_signed and key in snap.trace else arr
+    try:  # the family's range over the whole iteration (read ahead)
+        final = snap.final(key) if kind_signed else arr
+    except KeyError:
+        final = arr
     levels = family_levels(honest(final, full_roundoff(snap, key)), honest(arr, roundoff),
                            scale=gradient_scale(snap) if key.startswith("grad/") else 1.0) if kind_signed else None
     if roundoff is not None and levels is None:  # the colour scale comes from the values that are not round-off
