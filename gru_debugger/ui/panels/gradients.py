@@ -8,7 +8,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData, symmetric_levels
-from .spec_helpers import missing, param_view, roundoff_of, time_view
+from .spec_helpers import missing, param_view, roundoff_of, time_view, writes
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -90,7 +90,7 @@ def _grad(name: str):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
         return param_view(snap, name, source="grad", title=f"dL/d {name}")
     build.__name__ = f"grad_{name}"
-    return build
+    return writes(build, ("backward", "zero_grad"))
 
 
 GRADIENT_SPECS = [

@@ -8,7 +8,7 @@ from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from ..widgets.view_state import ViewState
 from .spec_helpers import (at_t_view, batch_time_view, gru_t, input_tokens, missing, param_view, prev_view, row_of,
-                           target_tokens, time_view, tok)
+                           target_tokens, time_view, tok, writes)
 from .tensor_panel import Spec
 
 S, U, TH, P = kinds.SIGNED, kinds.UNIT, kinds.TANH, kinds.POSITIVE
@@ -39,10 +39,10 @@ def _wte(snap: Snapshot, vs: ViewState) -> HeatmapData:
 
 
 INPUT_SPECS = [
-    Spec("embedded", S, 0, 0, _embedded),
-    Spec("dropout_in_mask", P, 0, 1, _mask_in),
-    Spec("x_in", S, 0, 2, _x_in),
-    Spec("wte.weight", S, 1, 0, _wte, editable_param="wte.weight", colspan=3),
+    Spec("embedded", S, 0, 0, writes(_embedded, ("embed",), main=True, reads=("dropout_in",))),
+    Spec("dropout_in_mask", P, 0, 1, writes(_mask_in, ("dropout_in",))),
+    Spec("x_in", S, 0, 2, writes(_x_in, ("dropout_in",), main=True)),
+    Spec("wte.weight", S, 1, 0, writes(_wte, ("update",), reads=("embed",)), editable_param="wte.weight", colspan=3),
 ]
 
 INTRO = ("Tokens become embedding rows; dropout zeroes some features and scales the rest by 1/(1−p). Columns "

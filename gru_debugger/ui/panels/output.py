@@ -8,7 +8,7 @@ from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from ..widgets.view_state import ViewState
 from .spec_helpers import (at_t_view, batch_time_view, gru_t, input_tokens, missing, param_view, prev_view, row_of,
-                           target_tokens, time_view, tok)
+                           target_tokens, time_view, tok, writes)
 from .tensor_panel import Spec
 
 S, U, TH, P = kinds.SIGNED, kinds.UNIT, kinds.TANH, kinds.POSITIVE
@@ -67,11 +67,13 @@ def _lm_head(snap: Snapshot, vs: ViewState) -> HeatmapData:
 
 
 OUTPUT_SPECS = [
-    Spec("h_out", TH, 0, 0, _h_out),
-    Spec("loss_per_position", P, 0, 1, _loss_pos),
-    Spec("logits", S, 1, 0, _vocab_view("logits", "logits", "after head")),
-    Spec("probs", P, 1, 1, _vocab_view("probs", "probabilities p = softmax", "after loss")),
-    Spec("lm_head.weight", S, 1, 2, _lm_head, editable_param="lm_head.weight"),
+    Spec("h_out", TH, 0, 0, writes(_h_out, ("stack", "dropout_out", "forward_after"), main=True, reads=("head",))),
+    Spec("loss_per_position", P, 0, 1, writes(_loss_pos, ("loss", "forward_after"), main=True)),
+    Spec("logits", S, 1, 0, writes(_vocab_view("logits", "logits", "after head"), ("head", "forward_after"),
+                                   main=True, reads=("loss",))),
+    Spec("probs", P, 1, 1, writes(_vocab_view("probs", "probabilities p = softmax", "after loss"),
+                                  ("loss", "forward_after"))),
+    Spec("lm_head.weight", S, 1, 2, writes(_lm_head, ("update",), reads=("head",)), editable_param="lm_head.weight"),
 ]
 
 INTRO = ("The head turns each hidden state into one logit per vocabulary token; softmax gives probabilities, "

@@ -8,7 +8,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData, symmetric_levels
-from .spec_helpers import missing, param_view, time_view
+from .spec_helpers import missing, param_view, time_view, writes
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -19,7 +19,7 @@ def _param(name: str):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
         return param_view(snap, name)
     build.__name__ = f"param_{name}"
-    return build
+    return writes(build, ("update",))
 
 
 PARAM_SPECS = [

@@ -6,7 +6,7 @@ three-dimensional (B, T, X) arrays are shown for the selected batch row.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -100,6 +100,79 @@ def mark_roundoff(spec: HeatmapData, mask: np.ndarray | None) -> HeatmapData:
     return spec
 
 
+# ---------------------------------------------------------------- colour scales by family
+# Every heatmap of one family (the cell's pre-activations, one parameter before and after the update,
+# one gradient, one update) shares one symmetric range over the whole iteration, read ahead with
+# ``snap.final``: colours compare between heatmaps and do not jump while stepping. Gates and states
+# have fixed ranges ([0, 1], [−1, 1]: the heatmap's kind). The range is never under MIN_RELATIVE of
+# the family's scale, so values that small (round-off, hatched) read as ≈0 instead of full colour.
+MIN_RELATIVE = 1e-6
+
+
+def family_levels(*arrays: np.ndarray | None, scale: float = 1.0) -> tuple[float, float]:
+    return symmetric_levels(*arrays, floor=MIN_RELATIVE * scale)
+
+
+def gradient_scale(snap: Snapshot) -> float:
+    """The scale of the gradients of this iteration: the largest final parameter gradient (1 if none)."""
+    from ...core.config import PARAM_NAMES
+    peaks = [float(np.abs(g[np.isfinite(g)]).max()) for g in (snap.final(f"grad/{n}") for n in PARAM_NAMES)
+             if g.size and np.isfinite(g).any()]
+    peak = max(peaks, default=0.0)
+    return peak if peak > 0 else 1.0
+
+
+def preactivation_levels(snap: Snapshot) -> tuple[float, float]:
+    """One range for every x2g and h2g block at every timestep."""
+    return family_levels(snap.final("gx"), snap.final("gh"))
+
+
+def parameter_levels(snap: Snapshot, name: str) -> tuple[float, float]:
+    """One range for a parameter over the whole iteration, before and after the update."""
+    return family_levels(snap.starting_param(name), snap.final(f"updated/{name}"))
+
+
+# ---------------------------------------------------------------- what the current step writes
+def cell_writes(snap: Snapshot) -> tuple[int | None, frozenset[str], str | None]:
+    """(timestep, the cell sub-steps whose results the current step writes, its main result).
+    A whole-timestep stop (sub-step "h", where Step stops) writes every sub-step of its timestep."""
+    step = snap.step
+    if step is None or step.phase != "cell":
+        return None, frozenset(), None
+    if step.sub == "h":
+        return step.t, frozenset(snap.cell.substeps), "h"
+    return step.t, frozenset({step.sub}), step.sub
+
+
+def outline(spec: HeatmapData, written: bool, main: bool = False, read: bool = False) -> HeatmapData:
+    """Outline what the step writes (all of it unless a narrower highlight is set); mute what it only reads."""
+    if spec.data is None:
+        return spec
+    if written:
+        spec.highlight = spec.highlight or ("all", 0, 0)
+        spec.emphasis = "main" if main else "written"
+    else:
+        spec.highlight = None
+        spec.emphasis = "read" if read else ""
+    return spec
+
+
+def writes(build: Callable, phases: Sequence[str], main: bool = False, reads: Sequence[str] = ()) -> Callable:
+    """``build``, with its heatmap outlined when the cursor's step is one of ``phases``
+    (and muted when it is one of ``reads``)."""
+    def wrapped(snap: Snapshot, vs: ViewState):
+        spec = build(snap, vs)
+        step = snap.step
+        if isinstance(spec, HeatmapData) and step is not None:
+            if step.phase in phases:
+                outline(spec, True, main)
+            elif step.phase in reads:
+                outline(spec, False, read=True)
+        return spec
+    wrapped.__name__ = getattr(build, "__name__", "build")
+    return wrapped
+
+
 def missing(title: str, phase_note: str) -> HeatmapData:
     return HeatmapData(None, title, note=f"not computed yet ({phase_note})")
 
@@ -116,14 +189,27 @@ def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, n
     mask = snap.time_mask(key)
     valid = None if mask is None else np.broadcast_to(mask, data.shape)
     t = current_t(snap, phase)
+    main = False
+    if phase == "cell":  # only the gates the step writes
+        _, subs, main_sub = cell_writes(snap)
+        t = t if key in subs else None
+        main = key == main_sub
+    elif phase == "backward":
+        main = True
     labels = list(row_labels) if row_labels is not None else units(data.shape[0], row_prefix)
     cols = input_tokens(snap, b)
     roundoff = roundoff_of(snap, key)
-    levels = symmetric_levels(honest(arr, roundoff)) if kind_signed else None
+    try:  # the family's range over the whole iteration (read ahead)
+        final = snap.final(key) if kind_signed else arr
+    except KeyError:
+        final = arr
+    levels = family_levels(honest(final, full_roundoff(snap, key)), honest(arr, roundoff),
+                           scale=gradient_scale(snap) if key.startswith("grad/") else 1.0) if kind_signed else None
     if roundoff is not None and levels is None:  # the colour scale comes from the values that are not round-off
         levels = symmetric_levels(honest(data, roundoff[b].T))
     spec = HeatmapData(
         data, title, valid=valid, levels=levels, highlight=None if t is None else ("col", 0, t),
+        emphasis="" if t is None else ("main" if main else "written"),
         row_labels=labels, col_labels=[f"{c}" for c in cols],
         row_title="feature" if row_prefix == "e" else "unit", col_title="t (input token)",
         describe=lambda r, c, key=key, b=b, cols=cols:
@@ -150,6 +236,7 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
     if source == "param":
         arr = snap.param(name)
         label = title or (f"{name} (updated)" if snap.phase_done("update") else name)
+        levels = parameter_levels(snap, name)
     else:
         arr = snap.get(f"{source}/{name}")
         label = title or f"{source}/{name}"
@@ -161,9 +248,10 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
         roundoff = roundoff_of(snap, f"{source}/{name}")
         if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
             final = snap.final(f"grad/{name}")
-            levels = symmetric_levels(honest(final, full_roundoff(snap, f"grad/{name}")), honest(arr, roundoff))
+            levels = family_levels(honest(final, full_roundoff(snap, f"grad/{name}")), honest(arr, roundoff),
+                                   scale=gradient_scale(snap))
         elif roundoff is not None:
-            levels = symmetric_levels(honest(arr, roundoff))
+            levels = family_levels(honest(arr, roundoff), scale=gradient_scale(snap))
     rows, cols, separators = _param_axes(snap, name, cfg.hidden_size, cfg.n_embd)
     data = arr if arr.ndim == 2 else arr[None, :]
     if arr.ndim == 1:
@@ -201,8 +289,8 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None,
     mask = snap.time_mask(key)
     if arr is None or mask is None or not mask[t]:
         return missing(title, f"step into t={t}")
-    step = snap.step
-    writing = step is not None and step.phase == "cell" and step.t == t and step.sub == sub
+    step_t, subs, main_sub = cell_writes(snap)
+    writing = step_t == t and sub in subs
     H = snap.config.hidden_size
     if block is not None:
         k = snap.cell.blocks.index(block)
@@ -210,17 +298,20 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None,
     B = arr.shape[0]
     name = f"{block}{key[-1]}" if block is not None else key
     return HeatmapData(
-        arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(arr, sub),
+        arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(snap, arr, sub),
+        emphasis=("main" if sub == main_sub else "written") if writing else "",
         row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
         describe=lambda r, c, name=name, t=t: f"{name}[b={r}, t={t}, j={c}]",
     )
 
 
-def _levels_over_time(arr: np.ndarray, sub: str) -> tuple[float, float] | None:
-    """Pre-activations (and the LSTM's cell state) keep one colour scale over all
-    timesteps (so colours compare across t, and the colour bar does not jump);
-    gates have fixed ones."""
-    return symmetric_levels(arr) if sub in ("x2g", "h2g", "c") else None
+def _levels_over_time(snap: Snapshot, arr: np.ndarray, sub: str) -> tuple[float, float] | None:
+    """Pre-activations share one colour scale (every block, both sources, all timesteps) and
+    the LSTM's cell state keeps one over all timesteps (colours compare across t, the colour
+    bar does not jump); gates and h have fixed ones."""
+    if sub in ("x2g", "h2g"):
+        return preactivation_levels(snap)
+    return family_levels(arr) if sub == "c" else None
 
 
 def prev_view(snap: Snapshot, t: int | None, state: str = "h") -> HeatmapData:

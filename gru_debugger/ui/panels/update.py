@@ -8,7 +8,8 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData, symmetric_levels
-from .spec_helpers import full_roundoff, honest, mark_roundoff, missing, param_view, roundoff_of
+from .spec_helpers import (family_levels, full_roundoff, gradient_scale, honest, mark_roundoff, missing,
+                           parameter_levels, param_view, roundoff_of, writes)
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -43,7 +44,7 @@ def _update_view(which: str):
                 data.title += "  (preview)"
             data.data = shown if shown.ndim == 2 else shown[None, :]
             # its own colour scale (the step is lr times the gradient), never stretched by round-off
-            data.levels = symmetric_levels(final, honest(shown, roundoff))
+            data.levels = family_levels(final, honest(shown, roundoff), scale=lr * gradient_scale(snap))
             data.roundoff = None
             mark_roundoff(data, roundoff)
         else:
@@ -53,7 +54,7 @@ def _update_view(which: str):
             data = param_view(snap, name, title=f"{name} after")
             data.data = after if after.ndim == 2 else after[None, :]
         if data.data is not None and which in ("before", "after"):
-            data.levels = symmetric_levels(before, snap.final(f"updated/{name}"))
+            data.levels = parameter_levels(snap, name)
         return data
     build.__name__ = f"update_{which}"
     return build
@@ -71,10 +72,10 @@ def notice(snap: Snapshot):
 
 
 UPDATE_SPECS = [
-    Spec("update_before", S, 0, 0, _update_view("before")),
-    Spec("update_grad", S, 0, 1, _update_view("grad")),
-    Spec("update_step", S, 1, 0, _update_view("step")),
-    Spec("update_after", S, 1, 1, _update_view("after")),
+    Spec("update_before", S, 0, 0, writes(_update_view("before"), (), reads=("update",))),
+    Spec("update_grad", S, 0, 1, writes(_update_view("grad"), ("zero_grad",), reads=("update",))),
+    Spec("update_step", S, 1, 0, writes(_update_view("step"), ("update",))),
+    Spec("update_after", S, 1, 1, writes(_update_view("after"), ("update",), main=True)),
 ]
 
 INTRO = ("SGD: each weight moves by −lr × its gradient. Before the update runs, the step is a preview that "

@@ -2,8 +2,10 @@
 
 The ``gru`` and ``backward`` chips hold one cell per timestep (backward runs
 t = T-1 down to 0, left to right, as its steps do). Chips and cells are
-coloured done / active / pending from the cursor; a gate sub-step inside a
-GRU timestep (Step Into) shows as a partly filled cell. A red dot in a chip's
+coloured from the cursor: done as a pale tint, the current step in the strong
+accent, the future outlined; a gate sub-step inside a GRU timestep (Step Into)
+shows as a partly filled cell, and the chip's title then reads the sub-steps
+"t = 2:  x2g · h2g · z · r · n · h" with the current one bold. A red dot in a chip's
 left margin is a breakpoint. The step where the iteration's first NaN/Inf
 appears (``snapshot.fault``) is outlined in red with a small ⚠.
 
@@ -31,6 +33,27 @@ FAULT_RED = "#d0342c"
 MARGIN = 4          # around the strip
 GAP = 3             # between chips
 FONT_PT = 9.0
+
+
+DONE_TINT = 0.3     # done phases: this much of the done colour over the background (dark text reads on it)
+
+
+def chip_fill(state: str, colours: dict[str, QtGui.QColor], background: QtGui.QColor, container: bool) -> QtGui.QColor:
+    """Done: a pale tint; the current step: the strong accent; the future: the background (outlined)."""
+    if state == "active":
+        return mix(colours["active"], background, 0.22) if container else QtGui.QColor(colours["active"])
+    if state == "done":
+        return mix(colours["done"], background, DONE_TINT * (0.75 if container else 1.0))
+    return QtGui.QColor(background)
+
+
+def contrast_ratio(a: QtGui.QColor, b: QtGui.QColor) -> float:
+    """WCAG contrast ratio of two colours."""
+    def lum(c: QtGui.QColor) -> float:
+        chans = [(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4) for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * chans[0] + 0.7152 * chans[1] + 0.0722 * chans[2]
+    la, lb = sorted((lum(a), lum(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 @dataclass
@@ -225,6 +248,10 @@ class TimelineView(HoverTracking):
         return ("done", 1.0) if self._snap.done(full) else ("pending", 1.0)
 
     # ------------------------------------------------------------ painting
+    @staticmethod
+    def _background() -> QtGui.QColor:
+        return QtGui.QColor(theme.current().background)
+
     def _text_colour(self) -> QtGui.QColor:
         scheme = theme.current()
         colour = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
@@ -248,22 +275,19 @@ class TimelineView(HoverTracking):
                 hover = self._hover is not None and self._hover[0] == chip.phase
                 radius = min(6.0, chip.rect.width() / 4)
                 body = chip.rect.adjusted(0.5, 0.5, -0.5, -0.5)
-                if chip.cells:
-                    fill = mix(colours[state], background, 0.22 if state != "pending" else 0.45)
-                else:
-                    fill = QtGui.QColor(colours[state])
+                fill = chip_fill(state, colours, background, bool(chip.cells))
                 if hover:
                     fill = fill.lighter(108) if not scheme.dark else fill.lighter(125)
                 pen = QtGui.QPen(colours[state], 1.2) if chip.cells else QtCore.Qt.PenStyle.NoPen
+                if state == "pending":  # the future: outlined, not filled
+                    pen = QtGui.QPen(colours["pending"], 1.4)
                 if state == "active":
                     pen = QtGui.QPen(text, 2.0)
                     body = chip.rect.adjusted(1, 1, -1, -1)
                 p.setPen(pen)
                 p.setBrush(fill)
                 p.drawRoundedRect(body, radius, radius)
-                title_colour = text if chip.cells else contrast_text(fill)
-                if not chip.cells and state == "pending":
-                    title_colour.setAlphaF(0.8)
+                title_colour = text if chip.cells or state == "pending" else contrast_text(fill)
                 p.setFont(self._title_font(chip, state, normal, bold))
                 self._draw_title(p, chip, state, title_colour)
                 if chip.cells:
@@ -289,8 +313,8 @@ class TimelineView(HoverTracking):
             candidates = [title]
             if state == "active" and step is not None and step.t is not None:
                 sub = f" · {step.sub}" if step.sub not in (None, "h") else ""
-                candidates.insert(0, f"{title}  t={step.t}{sub}")
-                candidates.insert(1, f"{title} t={step.t}")
+                candidates.insert(0, f"{title}  t = {step.t}{sub}")
+                candidates.insert(1, f"{title} t = {step.t}")
             candidates.append(self._fact(chip.phase, "short"))
             for c in candidates:
                 if fm.horizontalAdvance(c) <= width:
@@ -310,7 +334,51 @@ class TimelineView(HoverTracking):
                     return lines
         return [fm.elidedText(self._fact(chip.phase, "short"), QtCore.Qt.TextElideMode.ElideRight, width)]
 
+    def substep_progress(self) -> list[tuple[str, str]] | None:
+        """During Step Into: the current timestep's sub-steps, each "done", "active" or "pending"."""
+        step = self._snap.step
+        if step is None or step.phase != "cell" or step.sub is None or step.sub == self._snap.cell.substeps[-1]:
+            return None
+        subs = self._snap.cell.substeps
+        k = subs.index(step.sub)
+        return [(s, "done" if i < k else "active" if i == k else "pending") for i, s in enumerate(subs)]
+
+    def _draw_progress(self, p: QtGui.QPainter, chip: _Chip, colour: QtGui.QColor) -> bool:
+        """"GRU t = 2: x2g · h2g · z · r · n · h", the current sub-step bold and underlined, the
+        ones to come faded; False (nothing drawn) when it does not fit."""
+        progress = self.substep_progress()
+        step = self._snap.step
+        if progress is None or step is None:
+            return False
+        bold = QtGui.QFont(p.font())
+        bold.setBold(True)
+        bold.setUnderline(True)
+        normal = QtGui.QFont(p.font())
+        normal.setBold(False)
+        parts = [(f"t = {step.t}:  ", normal, "done")]
+        for k, (name, state) in enumerate(progress):
+            parts.append((name, bold if state == "active" else normal, state))
+            if k < len(progress) - 1:
+                parts.append((" · ", normal, "pending"))
+        width = sum(QtGui.QFontMetricsF(f).horizontalAdvance(text) for text, f, _ in parts)
+        if width > chip.title.width():
+            return False
+        x = chip.title.center().x() - width / 2
+        for text, font, state in parts:
+            fm = QtGui.QFontMetricsF(font)
+            faded = QtGui.QColor(colour)
+            if state == "pending":
+                faded.setAlphaF(0.55)
+            p.setFont(font)
+            p.setPen(faded)
+            r = QtCore.QRectF(x, chip.title.top(), fm.horizontalAdvance(text) + 1, chip.title.height())
+            p.drawText(r, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter, text)
+            x += fm.horizontalAdvance(text)
+        return True
+
     def _draw_title(self, p: QtGui.QPainter, chip: _Chip, state: str, colour: QtGui.QColor) -> None:
+        if chip.cells and state == "active" and self._draw_progress(p, chip, colour):
+            return
         fm = QtGui.QFontMetricsF(p.font())
         lines = [s for s in self._title_lines(chip, fm, state) if s and s != "…"]
         if not lines:
@@ -344,7 +412,9 @@ class TimelineView(HoverTracking):
                 p.drawRoundedRect(r, radius, radius)
                 p.restore()
             else:
-                p.setBrush(colours[state])
+                if state == "pending":
+                    p.setPen(QtGui.QPen(colours["pending"], 1.2))
+                p.setBrush(chip_fill(state, colours, self._background(), False))
                 p.drawRoundedRect(r, radius, radius)
             if state == "active":
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
@@ -352,7 +422,7 @@ class TimelineView(HoverTracking):
                 p.drawRoundedRect(r.adjusted(0.8, 0.8, -0.8, -0.8), radius, radius)
             label = str(t)
             if r.width() >= fm.horizontalAdvance(label) + 3 and r.height() >= fm.height() - 2:
-                fill = colours["pending"] if fraction < 1.0 else colours[state]
+                fill = colours["pending"] if fraction < 1.0 else chip_fill(state, colours, self._background(), False)
                 p.setPen(contrast_text(fill))
                 p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter, label)
 

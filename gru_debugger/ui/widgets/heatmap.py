@@ -21,6 +21,9 @@ from .hatch import Hatch
 
 MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
+OUTLINE_WIDTH = 3         # px: what the current step writes
+MAIN_OUTLINE_WIDTH = 5    # px: its main result
+READ_TITLE_OPACITY = 0.5  # titles of what the step only reads are muted
 ROUNDOFF_STRIPES = (70, 74, 80, 150)  # RGBA of the hatching of round-off cells: reads on the neutral middle colour
 
 
@@ -45,6 +48,9 @@ class HeatmapData:
     # (now, baseline), same shape; drawn in the diverging map centred at 0, both values on hover.
     diff: tuple[np.ndarray, np.ndarray] | None = None
     roundoff: np.ndarray | None = None        # bool, same shape: True = round-off (0 in exact arithmetic), hatched
+    # What the current step does with it: "main" (its main result), "written" (also written: outlined
+    # by ``highlight``), "read" (only read: the title is muted), "" (neither).
+    emphasis: str = ""
 
     def key(self) -> tuple:
         """Identity of what is drawn: same key, nothing to repaint."""
@@ -56,13 +62,15 @@ class HeatmapData:
         roundoff = None if self.roundoff is None else np.asarray(self.roundoff, dtype=bool).tobytes()
         return (data, valid, roundoff, self.highlight, self.title,
                 self.levels, tuple(self.row_labels or ()), tuple(self.col_labels or ()), self.note,
-                tuple(self.marks), tuple(self.separators), self.diff is not None)
+                tuple(self.marks), tuple(self.separators), self.diff is not None, self.emphasis)
 
 
-def symmetric_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
+def symmetric_levels(*arrays: np.ndarray | None, floor: float = 0.0) -> tuple[float, float]:
+    """±the largest finite magnitude; at least ``floor`` (so values far below a family's scale read as ≈0)."""
     finite = [np.abs(a[np.isfinite(a)]).max() for a in arrays if a is not None and np.isfinite(a).any()]
     bound = float(max(finite)) if finite else 1.0
     bound = bound if bound > 0 else 1.0
+    bound = max(bound, floor)
     return (-bound, bound)
 
 
@@ -71,8 +79,24 @@ def positive_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
     return (0.0, high)
 
 
+SPACE_MARK = "▁"           # a space on an axis: a low bar that stays visible at small font sizes
+TICK_POINT_SIZES = (8.0, 7.0, 6.0, 5.5)  # axis labels shrink through these before any is dropped
+
+
 def _label(text: str) -> str:
-    return text.replace(" ", "␣").replace("\n", "⏎") if text.strip() != text or not text.strip() else text
+    text = text.replace("␣", SPACE_MARK)
+    return text.replace(" ", SPACE_MARK).replace("\n", "⏎") if text.strip() != text or not text.strip() else text
+
+
+def _tick_metrics() -> list[tuple[float, QtGui.QFont, float, float]]:
+    """(point size, font, line height px, average char width px) per axis label size, largest first."""
+    out = []
+    for size in TICK_POINT_SIZES:
+        font = QtGui.QFont()
+        font.setPointSizeF(size)
+        fm = QtGui.QFontMetricsF(font)
+        out.append((size, font, fm.height(), fm.horizontalAdvance("0") * 1.05))
+    return out
 
 
 class Heatmap(QtCore.QObject):
@@ -103,11 +127,16 @@ class Heatmap(QtCore.QObject):
         self.overlay.setZValue(5)
         self.plot.addItem(self.image)
         self.plot.addItem(self.overlay)
+        # The outline of what the current step writes, over a halo that makes it read on any colour.
+        self.halo = QtWidgets.QGraphicsRectItem()
+        self.halo.setZValue(10)
+        self.halo.hide()
+        self.plot.addItem(self.halo)
         self.marker = QtWidgets.QGraphicsRectItem()
-        self.marker.setZValue(10)
-        self.marker.setPen(pg.mkPen(theme.current().highlight, width=3, cosmetic=True))
+        self.marker.setZValue(11)
         self.marker.hide()
         self.plot.addItem(self.marker)
+        self._set_outline_width(OUTLINE_WIDTH)
         self.targets = pg.ScatterPlotItem(symbol="s", size=1.0, pxMode=False, brush=None,
                                           pen=pg.mkPen(theme.current().foreground, width=2, cosmetic=True))
         self.targets.setZValue(9)
@@ -133,6 +162,7 @@ class Heatmap(QtCore.QObject):
         self.texts.setZValue(8)
         self.plot.addItem(self.texts)
         self._ticks: dict[str, object] = {}
+        self._tick_sizes: dict[str, float] = {"left": 8.0, "bottom": 8.0}
         self._levels: tuple[float, float] | None = None
         self._title: str | None = None
         self._shown: HeatmapData | None = None
@@ -178,6 +208,7 @@ class Heatmap(QtCore.QObject):
         self._set_overlay(spec.valid, bad)
         self._set_roundoff(spec.roundoff, spec.valid, data.shape)
         self._set_marker(spec.highlight, data.shape)
+        self._set_emphasis(spec.emphasis)
         self._set_ticks(spec, data.shape)
         self._set_cell_texts(data, spec.valid, levels)
         self._set_marks(spec)
@@ -219,6 +250,8 @@ class Heatmap(QtCore.QObject):
         self.overlay.hide()
         self._set_roundoff(None, None, (0, 0))
         self.marker.hide()
+        self.halo.hide()
+        self._set_emphasis("")
         self.texts.set_cells([], (0, 0))
         self.targets.hide()
         for line in self._lines:
@@ -267,9 +300,22 @@ class Heatmap(QtCore.QObject):
         hatch.set_mask(mask)
         hatch.show()
 
+    def _set_outline_width(self, width: int) -> None:
+        scheme = theme.current()
+        self._outline_width = width
+        self.marker.setPen(pg.mkPen(scheme.highlight, width=width, cosmetic=True))
+        self.halo.setPen(pg.mkPen(scheme.halo, width=width + 4, cosmetic=True))
+
+    def _set_emphasis(self, emphasis: str) -> None:
+        width = MAIN_OUTLINE_WIDTH if emphasis == "main" else OUTLINE_WIDTH
+        if width != self._outline_width:
+            self._set_outline_width(width)
+        self.plot.titleLabel.setOpacity(READ_TITLE_OPACITY if emphasis == "read" else 1.0)
+
     def _set_marker(self, highlight: tuple[str, int, int] | None, shape: tuple[int, ...]) -> None:
         if highlight is None:
             self.marker.hide()
+            self.halo.hide()
             return
         what, r, c = highlight
         rows, cols = shape
@@ -282,7 +328,9 @@ class Heatmap(QtCore.QObject):
         else:
             rect = QtCore.QRectF(c, r, 1, 1)
         self.marker.setRect(rect)
+        self.halo.setRect(rect)
         self.marker.show()
+        self.halo.show()
 
     def _set_ticks(self, spec: HeatmapData, shape: tuple[int, ...]) -> None:
         rows = [_label(str(t)) for t in spec.row_labels] if spec.row_labels is not None else None
@@ -301,14 +349,24 @@ class Heatmap(QtCore.QObject):
         if labels is None or self._shown is None or self._shown.data is None:
             return
         cell_w, cell_h = self._cell_pixels()
-        char_w = 6.5
-        for side, names, cell, need in (("left", labels[0], cell_h, 12.0),
-                                        ("bottom", labels[1], cell_w, char_w * max(map(len, labels[1] or [""])) + 6)):
+        metrics = getattr(Heatmap, "_metrics", None) or _tick_metrics()
+        Heatmap._metrics = metrics
+        for side, names, cell in (("left", labels[0], cell_h), ("bottom", labels[1], cell_w)):
+            size = metrics[0][0]
             if not names or cell <= 0:
                 ticks = None
             else:
-                every = max(1, int(np.ceil(need / cell)))
+                longest = max(map(len, names))
+                # the largest font at which every label fits; at the smallest one, thin out
+                need = [(m[2] - 2 if side == "left" else m[3] * longest + 4) for m in metrics]
+                fitting = [k for k, n in enumerate(need) if n <= cell]
+                k = fitting[0] if fitting else len(metrics) - 1
+                size = metrics[k][0]
+                every = max(1, int(np.ceil(need[k] / cell)))
                 ticks = [[(i + 0.5, names[i]) for i in range(0, len(names), every)]]
+            if self._tick_sizes.get(side) != size:
+                self._tick_sizes[side] = size
+                self.plot.getAxis(side).setStyle(tickFont=next(m[1] for m in metrics if m[0] == size))
             if self._ticks.get(side, ()) != ticks:  # re-set ticks only when they change (axes repaint)
                 self._ticks[side] = ticks
                 self.plot.getAxis(side).setTicks(ticks)

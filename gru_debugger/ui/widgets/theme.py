@@ -9,10 +9,13 @@ from PySide6 import QtGui, QtWidgets
 from .kinds import POSITIVE, SIGNED, TANH, UNIT  # noqa: F401 (re-exported: theme.SIGNED, …)
 
 _MAPS = {SIGNED: "CET-D1", TANH: "CET-D1", UNIT: "viridis", POSITIVE: "viridis"}
+# On a dark background a white-centred diverging map glares where the values are ~0:
+# the dark theme centres zero on near-black (blue → black → red).
+_DARK_MAPS = {**_MAPS, SIGNED: "CET-D4", TANH: "CET-D4"}
 
 
 def colormap(kind: str) -> pg.ColorMap:
-    return pg.colormap.get(_MAPS[kind])
+    return pg.colormap.get((_DARK_MAPS if _current.dark else _MAPS)[kind])
 
 
 @dataclass(frozen=True)
@@ -22,17 +25,19 @@ class Scheme:
     foreground: str
     not_computed: tuple[int, int, int, int]  # RGBA over cells that do not exist yet
     bad_value: tuple[int, int, int, int]     # RGBA for NaN / Inf
-    highlight: str                           # outline of the cell being written
+    highlight: str                           # outline of what the current step writes (a colour no map uses)
     active: str                              # active block in the diagram / timeline
     done: str
     pending: str
     gradient: str
+    halo: str = "#ffffff"                    # drawn under the outline so it reads on any colour
 
 
-LIGHT = Scheme(False, "#ffffff", "#202124", (214, 216, 220, 255), (255, 0, 255, 255), "#ff8c00",
+
+LIGHT = Scheme(False, "#ffffff", "#202124", (214, 216, 220, 255), (255, 0, 255, 255), "#111214",
                "#ff8c00", "#4a90d9", "#c8ccd2", "#d0342c")
-DARK = Scheme(True, "#1e1f22", "#e8eaed", (60, 63, 68, 255), (255, 0, 255, 255), "#ffb000",
-              "#ffb000", "#5aa0ea", "#4a4e55", "#ff6b5e")
+DARK = Scheme(True, "#1e1f22", "#e8eaed", (60, 63, 68, 255), (255, 0, 255, 255), "#3df5ff",
+              "#ffb000", "#5aa0ea", "#4a4e55", "#ff6b5e", halo="#000000")
 
 
 def mix(a: QtGui.QColor, b: QtGui.QColor, f: float) -> QtGui.QColor:
