@@ -362,7 +362,6 @@ def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[
     """What the gradient-check box says about one element: (the numbers, what they mean).
     Raises ValueError for an index outside the parameter."""
     from ...core.gradcheck import DENOM_FLOOR, REL_TOL, check_one, relative_error
-    from ...core.roundoff import roundoff_mask
     fd, ag, h = check_one(controller.state, name, index)
     rel = relative_error(fd, ag)
     at = f"{name}[{', '.join(map(str, index))}]"

@@ -7,8 +7,8 @@ from ...core.config import PARAM_NAMES
 from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
-from ..widgets.heatmap import HeatmapData, symmetric_levels
-from .spec_helpers import missing, param_view, roundoff_of, time_view, writes
+from ..widgets.heatmap import HeatmapData
+from .spec_helpers import param_view, roundoff_of, time_view, writes
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 

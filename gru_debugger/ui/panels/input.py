@@ -7,8 +7,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from ..widgets.view_state import ViewState
-from .spec_helpers import (at_t_view, batch_time_view, gru_t, input_tokens, missing, param_view, prev_view, row_of,
-                           target_tokens, time_view, tok, writes)
+from .spec_helpers import param_view, row_of, time_view, writes
 from .tensor_panel import Spec
 
 S, U, TH, P = kinds.SIGNED, kinds.UNIT, kinds.TANH, kinds.POSITIVE

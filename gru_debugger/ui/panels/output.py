@@ -1,14 +1,12 @@
 """The Output panel: head input, logits, probabilities, loss per position, lm_head."""
 from __future__ import annotations
 
-import numpy as np
 
 from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from ..widgets.view_state import ViewState
-from .spec_helpers import (at_t_view, batch_time_view, gru_t, input_tokens, missing, param_view, prev_view, row_of,
-                           target_tokens, time_view, tok, writes)
+from .spec_helpers import (batch_time_view, input_tokens, missing, param_view, row_of, target_tokens, time_view, tok, writes)
 from .tensor_panel import Spec
 
 S, U, TH, P = kinds.SIGNED, kinds.UNIT, kinds.TANH, kinds.POSITIVE

@@ -6,8 +6,7 @@ import numpy as np
 from ...core.config import PARAM_NAMES
 from ...core.snapshot import Snapshot
 from ..widgets import kinds
-from ..widgets.curve import CurveData
-from ..widgets.heatmap import HeatmapData, symmetric_levels
+from ..widgets.heatmap import HeatmapData
 from .spec_helpers import (family_levels, full_roundoff, gradient_scale, honest, mark_roundoff, missing,
                            parameter_levels, param_view, roundoff_of, writes)
 from .tensor_panel import Spec
