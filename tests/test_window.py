@@ -227,4 +227,5 @@ def test_panels_build_their_plots_when_first_needed(qtbot, settings):
     qtbot.waitExposed(win)
     front = [k for k, p in win.panels.items() if p.is_showing()]
     assert front and all(win.panels[k].built for k in front)
+    win.start_prebuild()
     qtbot.waitUntil(win.panels_built, timeout=10000)  # the rest are built in idle time

@@ -386,6 +386,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
+
+    def start_prebuild(self) -> None:
+        """Build the hidden panels' plots in idle time once the window has shown (the interactive
+        program; tests and screenshots build a panel when it is shown, for the same pictures each run)."""
         if not self._prebuild_started:
             self._prebuild_started = True
             QtCore.QTimer.singleShot(self.PREBUILD_DELAY_MS, self, self._prebuild_panels)
