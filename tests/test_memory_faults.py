@@ -223,3 +223,23 @@ def test_fault_order_prefers_the_earliest_timestep_and_forward_before_backward()
     assert (f.key, f.t, f.phase, f.kind) == ("logits", None, "head", "-Inf")
     f = fault_with(loss_after=((), np.nan))
     assert (f.key, f.phase) == ("loss_after", "forward_after")
+
+
+def test_dropped_traces_are_freed_after_the_views_checked_them():
+    """Checks on a trace (non-finite arrays, the first fault) must not keep it past the trace budget."""
+    import gc
+    import weakref
+
+    cfg = config()
+    corpus = tokenize(cfg)
+    ctl = Controller(cfg, trace_budget=estimate_trace_bytes(cfg, corpus.vocab_size, len(corpus.tokens)))  # one trace
+    gone = []
+    for k in range(4):
+        snap = ctl.snapshot()
+        assert snap.non_finite() == [] and snap.fault is None
+        gone.append(weakref.ref(snap.trace))
+        del snap
+        ctl.set_param("h2g.weight", (0, 0), 0.01 * (k + 1))
+    gc.collect()
+    assert all(ref() is None for ref in gone)
+    assert ctl.snapshot().trace is not None

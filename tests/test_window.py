@@ -213,3 +213,19 @@ def test_every_debug_action_reaches_the_controller(window):
     window.debug["step"].trigger()
     window.debug["reset"].trigger()
     assert ctl.state.iteration == 0 and ctl.cursor == -1 and ctl.undo_texts[-1] == "Reset"
+
+
+def test_panels_build_their_plots_when_first_needed(qtbot, settings):
+    """Start-up builds only the front panel's plots; the others when shown, asked for, or soon after."""
+    win = MainWindow(Controller(Config(seed=0)), settings)
+    qtbot.addWidget(win)
+    assert not any(p.built for p in win.panels.values())  # nothing is built before the window shows
+    plots = win.panels["gradients"].heatmaps  # asking builds and fills them
+    assert win.panels["gradients"].built and plots
+    assert all(h.shown is not None for h in plots.values())
+    win.show()
+    qtbot.waitExposed(win)
+    front = [k for k, p in win.panels.items() if p.is_showing()]
+    assert front and all(win.panels[k].built for k in front)
+    win.start_prebuild()
+    qtbot.waitUntil(win.panels_built, timeout=10000)  # the rest are built in idle time

@@ -7,6 +7,7 @@ timesteps exist so far (:meth:`Snapshot.time_mask`).
 """
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 from typing import Mapping
 
@@ -49,10 +50,18 @@ def phase_end(T: int, cell: str = "gru") -> Mapping[str, int]:
     return {step.phase: i for i, step in enumerate(build_steps(T, cell))}
 
 
-@lru_cache(maxsize=8)
+# Kept as long as its trace lives: an lru_cache held up to 8 whole traces (1 GB at the large
+# sizes) past the controller's trace budget.
+_NON_FINITE: "weakref.WeakKeyDictionary[Trace, tuple[str, ...]]" = weakref.WeakKeyDictionary()
+
+
 def _non_finite_keys(trace: Trace) -> tuple[str, ...]:
     """Arrays of a trace (which never changes) that hold NaN or Inf."""
-    return tuple(k for k, a in trace.arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all())
+    found = _NON_FINITE.get(trace)
+    if found is None:
+        found = tuple(k for k, a in trace.arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all())
+        _NON_FINITE[trace] = found
+    return found
 
 
 class Snapshot:

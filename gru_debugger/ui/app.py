@@ -97,6 +97,9 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
         return app.exec()
     window.session.protect()  # asks before losing changes; autosaves them
     window.show()
+    prebuild = getattr(window, "start_prebuild", None)  # hidden panels build their plots in idle time
+    if prebuild is not None:
+        prebuild()
     from .session.document import offer_recovery
     QtCore.QTimer.singleShot(0, lambda: offer_recovery(window))  # autosaves a crashed run left behind
     return app.exec()

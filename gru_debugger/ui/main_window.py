@@ -54,6 +54,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setDockOptions(self.dockOptions() | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks)
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self.panels: dict[str, TensorPanel] = {}
+        self._prebuild_started = False
         self._build_docks()
         self._build_menus()
         self.status = StatusLine(controller, self)
@@ -89,6 +90,8 @@ class MainWindow(QtWidgets.QMainWindow):
             qt_area = {TOP: area.TopDockWidgetArea, LEFT: area.LeftDockWidgetArea}.get(spec.area,
                                                                                        area.RightDockWidgetArea)
             dock = self._dock(spec.key, spec.title_for(cell), widget, qt_area)
+            if spec.tensor:  # a tab brought to the front catches up (and builds its plots the first time)
+                dock.visibilityChanged.connect(widget.on_dock_visibility)
             if spec.area == TOP:
                 dock.setTitleBarWidget(QtWidgets.QWidget(dock))  # a strip, not a titled panel
             if spec.area == SIDE:  # beside the tab group (splitting a tabbed dock would pull it out)
@@ -107,6 +110,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["diagram"], first, right], [240, 960, 400], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([right, edits[0]], [430, 470], QtCore.Qt.Orientation.Vertical)
         first.raise_()
+
+    PREBUILD_DELAY_MS = 150  # after the window first shows (it has painted by then)
+
+    def _prebuild_panels(self) -> None:
+        """A panel builds its plots when first shown, so start-up pays only for the front one;
+        the others are built here, one per pass of the event loop, soon after the window showed."""
+        for panel in self.panels.values():
+            if not panel.built:
+                panel.build()
+                QtCore.QTimer.singleShot(0, self, self._prebuild_panels)
+                return
+
+    def panels_built(self) -> bool:
+        """Every tensor panel has its plots (the idle pre-build is done)."""
+        return all(panel.built for panel in self.panels.values())
 
     def _make_tensor_panel(self, spec: PanelSpec, cell: str) -> TensorPanel:
         header = UpdateHeader(self.view_state) if spec.header == "update" else None
@@ -368,6 +386,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
+
+    def start_prebuild(self) -> None:
+        """Build the hidden panels' plots in idle time once the window has shown (the interactive
+        program; tests and screenshots build a panel when it is shown, for the same pictures each run)."""
+        if not self._prebuild_started:
+            self._prebuild_started = True
+            QtCore.QTimer.singleShot(self.PREBUILD_DELAY_MS, self, self._prebuild_panels)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt name)
         if not self.session.may_close():  # unsaved changes: Save / Don't Save / Cancel

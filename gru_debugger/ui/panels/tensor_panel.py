@@ -91,13 +91,15 @@ class TensorPanel(QtWidgets.QWidget):
         self.info.setObjectName("hover-info")
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.info)
-        self.heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        # Built the first time the panel is shown or asked for them (see ``heatmaps``): a window
+        # starts with only its front panel's plots.
+        self._heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        self._built = False
         self._hovered: tuple[str, int, int] | None = None  # the cell the read-out describes
         self.canvas.scene().sigMouseMoved.connect(self._track_hover)
         self.baseline = None  # a BaselineHolder (panels/baseline.py) once the window attaches one
         self._diffs = DiffCache()
         self.context_cell: tuple[str, tuple[int, int] | None] | None = None  # the last right-click
-        self._build(specs)
         self._snapshot: Snapshot | None = None
         self._stale = True
         subscribe(controller.changed, self, self._on_changed)
@@ -151,27 +153,47 @@ class TensorPanel(QtWidgets.QWidget):
             self.notice_text.setText(f"Could not apply the fix: {exc}")
             self.fix_button.hide()
 
+    @property
+    def heatmaps(self) -> dict[str, "Heatmap | CurvePlot"]:
+        """The plots by spec name, built (and filled) on first use."""
+        if not self._built:
+            self.build()
+            if self._stale:
+                self.refresh()
+        return self._heatmaps
+
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    def build(self) -> None:
+        """Create the plots (once; again after the cell changed)."""
+        if not self._built:
+            self._built = True
+            self._build(self.specs)
+
     def _build(self, specs: Sequence[Spec]) -> None:
         for spec in specs:
             if spec.kind == "curve":
-                self.heatmaps[spec.name] = CurvePlot(self.canvas.ci, spec, parent=self)
+                self._heatmaps[spec.name] = CurvePlot(self.canvas.ci, spec, parent=self)
                 continue
             heatmap = Heatmap(self.canvas.ci, spec.kind, spec.name, spec.row, spec.col, parent=self,
                               rowspan=spec.rowspan, colspan=spec.colspan)
             heatmap.hovered.connect(self._on_hover)
             heatmap.cell_double_clicked.connect(self._on_double_click)
             heatmap.context_requested.connect(self._on_context_requested)
-            self.heatmaps[spec.name] = heatmap
+            self._heatmaps[spec.name] = heatmap
 
     def _rebuild_for(self, cell: str) -> None:
         """The cell changed: drop this panel's heatmaps and build the new cell's."""
         self._cell = cell
-        for item in self.heatmaps.values():
-            item.deleteLater()
-        self.heatmaps = {}
-        self.canvas.ci.clear()
         self.specs = list(self._specs_for(cell))
-        self._build(self.specs)
+        if self._built:
+            for item in self._heatmaps.values():
+                item.deleteLater()
+            self._heatmaps = {}
+            self.canvas.ci.clear()
+            self._build(self.specs)
         if self._intro_for is not None:
             text = self._intro_for(cell)
             self.intro.setText(text)
@@ -183,7 +205,7 @@ class TensorPanel(QtWidgets.QWidget):
             self._rebuild_for(snapshot.config.cell)
         self._snapshot = snapshot
         self._stale = True
-        if self.is_showing() or not self.heatmaps_shown():
+        if self.is_showing():
             self.refresh()
 
     def _on_view_changed(self) -> None:
@@ -201,17 +223,26 @@ class TensorPanel(QtWidgets.QWidget):
             self.refresh()
 
     def heatmaps_shown(self) -> bool:
-        return any(h.shown is not None for h in self.heatmaps.values())
+        return any(h.shown is not None for h in self._heatmaps.values())
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        if self._stale:
+        if not self._stale:
+            return
+        if self.is_showing():
+            self.refresh()
+        else:  # every tab of a dock group is shown with the window: only the front one builds
+            QtCore.QTimer.singleShot(0, self, self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self._stale and self.is_showing():
             self.refresh()
 
     def refresh(self) -> int:
         """Bring every heatmap up to date; returns how many were redrawn."""
         if self._snapshot is None:
             return 0
+        self.build()
         redrawn = 0
         if self.caption_for is not None:
             self.caption.setText(self.caption_for(self._snapshot, self.view_state))
@@ -223,7 +254,7 @@ class TensorPanel(QtWidgets.QWidget):
             if diffs and isinstance(data, HeatmapData):
                 base = base_views(self._snapshot, self.baseline, lambda snap, spec=spec: spec.build(snap, self.view_state))
                 data = self._diffs.view(spec.name, data, base)
-            redrawn += self.heatmaps[spec.name].set_data(data)
+            redrawn += self._heatmaps[spec.name].set_data(data)
         self._stale = False
         self._refresh_hover()
         return redrawn
@@ -240,7 +271,7 @@ class TensorPanel(QtWidgets.QWidget):
 
     def _track_hover(self, pos) -> None:
         """Remember which cell the read-out describes, to recompute it when the numbers change."""
-        for name, heatmap in self.heatmaps.items():
+        for name, heatmap in self._heatmaps.items():
             cell = heatmap.cell_at(pos) if isinstance(heatmap, Heatmap) else None
             if cell is not None:
                 self._hovered = (name, *cell)
@@ -251,7 +282,7 @@ class TensorPanel(QtWidgets.QWidget):
         if self._hovered is None:
             return
         name, r, c = self._hovered
-        heatmap = self.heatmaps.get(name)
+        heatmap = self._heatmaps.get(name)
         text = None
         if isinstance(heatmap, Heatmap) and heatmap.shown is not None and heatmap.shown.data is not None:
             rows, cols = np.atleast_2d(heatmap.shown.data).shape
@@ -267,7 +298,7 @@ class TensorPanel(QtWidgets.QWidget):
     def _on_double_click(self, row: int, col: int) -> None:
         sender = self.sender()
         for spec in self.specs:
-            if self.heatmaps[spec.name] is sender:
+            if self._heatmaps.get(spec.name) is sender:
                 param = spec.editable_param or ""
                 self.cell_edit_requested.emit(spec.name, row, col, param)
                 return
@@ -276,7 +307,7 @@ class TensorPanel(QtWidgets.QWidget):
         """A heatmap was right-clicked: ask the window for its menu (it knows what to offer).
         ``context_cell`` keeps (heatmap name, (row, col) or None) for the menu."""
         sender = self.sender()
-        for name, heatmap in self.heatmaps.items():
+        for name, heatmap in self._heatmaps.items():
             if heatmap is sender:
                 self.context_cell = (name, cell)
                 self.context_menu_requested.emit(self, name, pos)
