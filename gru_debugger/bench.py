@@ -132,6 +132,10 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
 
     global _COUNTER
     app = make_application(dark=False)
+    from PySide6 import QtCore
+
+    from .ui.docs.screenshots import _quiet_qt  # the offscreen platform's notes about window hints
+    _quiet_qt.previous = QtCore.qInstallMessageHandler(_quiet_qt)  # type: ignore[attr-defined]
     _COUNTER = _PaintCounter(app)
     _COUNTER.__enter__()  # counts every paint, so that _settle knows when painting has ended
     start = time.perf_counter()
