@@ -229,3 +229,29 @@ def test_panels_build_their_plots_when_first_needed(qtbot, settings):
     assert front and all(win.panels[k].built for k in front)
     win.start_prebuild()
     qtbot.waitUntil(win.panels_built, timeout=10000)  # the rest are built in idle time
+
+
+def test_equation_current_line_is_scrolled_into_view(qtbot, window):
+    window.resize(1600, 1000)
+    ctl = window.controller
+    ctl.run_to("cell", 1)
+    eq = window.equations
+    seen = 0
+    while ctl.snapshot().step.t <= 2:
+        ctl.step_into()
+        QtWidgets.QApplication.processEvents()
+        rect = eq.current_line_rect()
+        viewport = eq._browser.viewport().rect()
+        if rect is not None and ctl.snapshot().step.t == 2:
+            seen += 1
+            assert viewport.contains(rect), (ctl.snapshot().step, rect, viewport)
+    assert seen >= 3
+    # only the selection changes: the scroll position stays
+    bar = eq._browser.verticalScrollBar()
+    ctl.step_back()
+    QtWidgets.QApplication.processEvents()
+    bar.setValue(bar.maximum() // 2)
+    kept = bar.value()
+    window.view_state.select(unit=1)
+    QtWidgets.QApplication.processEvents()
+    assert bar.value() == kept

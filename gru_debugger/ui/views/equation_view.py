@@ -18,6 +18,8 @@ from .equation_pages import build_page
 
 log = logging.getLogger(__name__)
 
+CURRENT_MARK = "▶"  # marks the current line; the view scrolls it into view after a step
+
 
 class EquationView(QtWidgets.QWidget):
     """The current step's equation(s) with live numbers for row b and unit j."""
@@ -141,7 +143,48 @@ class EquationView(QtWidgets.QWidget):
         bar = self._browser.verticalScrollBar()
         keep = bar.value()
         self._browser.setHtml(self._html)
-        bar.setValue(keep if same_step else 0)
+        if same_step:
+            bar.setValue(keep)
+        else:
+            bar.setValue(0)
+            self._scroll_to_current()
+
+    def current_line_rect(self) -> QtCore.QRect | None:
+        """The current line's (▶) rectangle in viewport coordinates; None if no line is current."""
+        cursor = self._browser.document().find(CURRENT_MARK)
+        if cursor.isNull():
+            return None
+        block = cursor.block()
+        layout = self._browser.document().documentLayout()
+        # The ▶ sits in the row's first cell: the row is as tall as its tallest cell (the equation).
+        rect = layout.blockBoundingRect(block)
+        mark = self._browser.cursorRect(cursor)
+        top = int(rect.top()) - self._browser.verticalScrollBar().value()
+        table = cursor.currentTable()
+        height = int(rect.height())
+        if table is not None:
+            cell = table.cellAt(cursor)
+            row = cell.row()
+            for column in range(table.columns()):
+                other = table.cellAt(row, column).firstCursorPosition().block()
+                height = max(height, int(layout.blockBoundingRect(other).bottom() - rect.top()))
+        return QtCore.QRect(mark.left(), top, max(mark.width(), 1), max(height, 1))
+
+    def _scroll_to_current(self) -> None:
+        """Bring the current line (▶) into view, a little below the top when there is room."""
+        rect = self.current_line_rect()
+        if rect is None:
+            return
+        viewport = self._browser.viewport().rect()
+        if viewport.top() <= rect.top() and rect.bottom() <= viewport.bottom():
+            return
+        bar = self._browser.verticalScrollBar()
+        bar.setValue(bar.value() + rect.top() - max(0, (viewport.height() - rect.height()) // 3))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if self._browser.verticalScrollBar().value() == 0:  # laid out again: the current line may have moved
+            self._scroll_to_current()
 
 
 def render_html(page: Page, b: int = 0, j: int = 0) -> str:
@@ -153,7 +196,7 @@ def render_html(page: Page, b: int = 0, j: int = 0) -> str:
     rows = []
     for line in page.lines:
         bg = f' style="background-color: {current_bg};"' if line.current else ""
-        marker = "▶" if line.current else ""
+        marker = CURRENT_MARK if line.current else ""
         rows.append(
             f'<tr{bg}><td style="color: {label_colour}; padding-right: 6px;" width="14">{marker}</td>'
             f'<td style="color: {muted};" width="64">{line.label}</td>'
