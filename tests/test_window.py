@@ -255,3 +255,41 @@ def test_equation_current_line_is_scrolled_into_view(qtbot, window):
     window.view_state.select(unit=1)
     QtWidgets.QApplication.processEvents()
     assert bar.value() == kept
+
+
+def test_placeholder_keeps_the_place_of_the_numbers(qtbot, window):
+    window.resize(1600, 1000)
+    ctl = window.controller
+    ctl.run_to("cell", 2)
+    ctl.step_into()   # t = 3, its first sub-step: n and h are not computed yet
+    window.show_panel("cell")
+    QtWidgets.QApplication.processEvents()
+    heatmaps = window.panels["cell"].heatmaps
+    before = {}
+    for name in ("n", "h"):
+        hm = heatmaps[name]
+        assert hm.shown.data is None and hm.shown.shape == (2, 2)
+        assert hm.frame.isVisible() and hm.colorbar.opacity() == 0.0
+        assert "2×2" in hm.placeholder.toPlainText()
+        before[name] = hm.plot.getViewBox().sceneBoundingRect()
+    while ctl.snapshot().step.sub != "h":
+        ctl.step_into()
+    QtWidgets.QApplication.processEvents()
+    for name in ("n", "h"):
+        hm = heatmaps[name]
+        assert hm.shown.data is not None
+        assert not hm.frame.isVisible() and hm.colorbar.opacity() == 1.0
+        assert hm.plot.getViewBox().sceneBoundingRect() == before[name], name
+
+
+def test_zero_grad_shows_cleared_gradients(qtbot, window):
+    ctl = window.controller
+    ctl.run_to("loss")
+    grad = shown(window, "gradients", "grad/h2g.weight")
+    assert grad.data is None and grad.shape == tuple(ctl.snapshot().param("h2g.weight").shape)
+    ctl.run_to("zero_grad")
+    grad = shown(window, "gradients", "grad/h2g.weight")
+    assert grad.title.endswith("(cleared: 0)")
+    assert grad.data.shape == ctl.snapshot().param("h2g.weight").shape and not grad.data.any()
+    bias = shown(window, "gradients", "grad/x2g.bias")
+    assert bias.data.shape[0] == 1 and not bias.data.any()

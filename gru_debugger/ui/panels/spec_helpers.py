@@ -173,8 +173,12 @@ def writes(build: Callable, phases: Sequence[str], main: bool = False, reads: Se
     return wrapped
 
 
-def missing(title: str, phase_note: str) -> HeatmapData:
-    return HeatmapData(None, title, note=f"not computed yet ({phase_note})")
+def missing(title: str, phase_note: str, shape: tuple[int, int] | None = None,
+            row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None) -> HeatmapData:
+    """A "not computed yet" placeholder; with ``shape`` (and the labels the numbers will have)
+    it is drawn as a dashed box of that size where the numbers will be."""
+    return HeatmapData(None, title, note=f"not computed yet ({phase_note})", shape=shape,
+                       row_labels=row_labels, col_labels=col_labels)
 
 
 def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, note: str,
@@ -240,10 +244,15 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
     else:
         arr = snap.get(f"{source}/{name}")
         label = title or f"{source}/{name}"
-        if arr is None:
+        if arr is None and source == "grad" and snap.phase_done("zero_grad"):
+            # zero_grad has run, backward has not: the gradients are zeros
+            arr = np.zeros(snap.param(name).shape, np.float32)
+            label += "  (cleared: 0)"
+        elif arr is None:
             when = "after backward" if source == "grad" else "after the update"
-            return missing(label, when)
-        if source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward"):
+            return missing(label, when, *param_placeholder(snap, name))
+        if (source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward")
+                and not label.endswith("(cleared: 0)")):
             label += "  (summed so far)"
         roundoff = roundoff_of(snap, f"{source}/{name}")
         if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
@@ -262,6 +271,16 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
             f"{name}[{c}]  ({cols[c]})" if vec else f"{name}[{r}, {c}]  ({rows[r]}, {cols[c]})",
     )
     return mark_roundoff(spec, roundoff) if source != "param" else spec
+
+
+def param_placeholder(snap: Snapshot, name: str) -> tuple[tuple[int, int], list[str], list[str]]:
+    """(shape, row labels, column labels) a parameter's heatmap will have (biases: one row)."""
+    cfg = snap.config
+    shape = tuple(snap.param(name).shape)
+    rows, cols, _ = _param_axes(snap, name, cfg.hidden_size, cfg.n_embd)
+    if len(shape) == 1:
+        return (1, shape[0]), ["bias"], rows
+    return (shape[0], shape[1]), rows, cols
 
 
 def _param_axes(snap: Snapshot, name: str, H: int, E: int) -> tuple[list[str], list[str], list[int]]:
@@ -283,12 +302,14 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None,
               block: str | None = None) -> HeatmapData:
     """A (B, T, H) array at timestep t, all batch rows: a B-by-H matrix. With
     ``block``, ``key`` is gx or gh and the block's H columns are shown."""
+    B, H = snap.config.batch_size, snap.config.hidden_size
+    at_shape = dict(shape=(B, H), row_labels=[f"b{b}" for b in range(B)], col_labels=units(H))
     if t is None:
-        return missing(title, "the cell has not started")
+        return missing(title, "the cell has not started", **at_shape)
     arr = snap.get(key)
     mask = snap.time_mask(key)
     if arr is None or mask is None or not mask[t]:
-        return missing(title, f"step into t={t}")
+        return missing(title, f"step into t={t}", **at_shape)
     step_t, subs, main_sub = cell_writes(snap)
     writing = step_t == t and sub in subs
     H = snap.config.hidden_size
@@ -317,10 +338,10 @@ def _levels_over_time(snap: Snapshot, arr: np.ndarray, sub: str) -> tuple[float,
 def prev_view(snap: Snapshot, t: int | None, state: str = "h") -> HeatmapData:
     """The state a timestep starts from: h(t-1) (or c(t-1)), zero at t = 0."""
     title = f"{state}(t-1)"
+    B, H = snap.config.batch_size, snap.config.hidden_size
     if t is None:
-        return missing(title, "the cell has not started")
+        return missing(title, "the cell has not started", (B, H), [f"b{b}" for b in range(B)], units(H))
     if t == 0:
-        B, H = snap.config.batch_size, snap.config.hidden_size
         return HeatmapData(np.zeros((B, H), np.float32), title, levels=(-1.0, 1.0),
                            row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
                            describe=lambda r, c: f"{state}_prev[b={r}, j={c}] (initial state)")

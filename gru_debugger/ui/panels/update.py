@@ -8,7 +8,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from .spec_helpers import (family_levels, full_roundoff, gradient_scale, honest, mark_roundoff, missing,
-                           parameter_levels, param_view, roundoff_of, writes)
+                           parameter_levels, param_placeholder, param_view, roundoff_of, writes)
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -29,7 +29,7 @@ def _update_view(which: str):
             data = param_view(snap, name, source="grad", title=f"dL/d {name}")
         elif which == "step":
             if grad is None:
-                return missing(f"−lr·grad  (lr={lr:g})", "after backward")
+                return missing(f"−lr·grad  (lr={lr:g})", "after backward", *param_placeholder(snap, name))
             data = param_view(snap, name, source="grad", title=f"−lr·grad  (lr={lr:g})")
             step = snap.get(f"update/{name}") if snap.phase_done("update") else None
             shown = step if step is not None else (-lr * grad).astype(np.float32)
@@ -49,7 +49,7 @@ def _update_view(which: str):
         else:
             after = snap.get(f"updated/{name}")
             if after is None:
-                return missing(f"{name} after", "after the update")
+                return missing(f"{name} after", "after the update", *param_placeholder(snap, name))
             data = param_view(snap, name, title=f"{name} after")
             data.data = after if after.ndim == 2 else after[None, :]
         if data.data is not None and which in ("before", "after"):

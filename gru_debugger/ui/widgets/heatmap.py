@@ -2,7 +2,9 @@
 
 Items are made once and their data re-set on every change (creating
 PlotItems is slow). Small matrices also print their values in the cells.
-Cells that do not exist yet are covered ("not computed"); NaN and Inf get
+Cells that do not exist yet are covered ("not computed"); a matrix that does
+not exist yet is a faint dashed box of its shape, where its numbers will be
+(no colour bar), so nothing moves when they arrive; NaN and Inf get
 their own colour. Hover reports the exact value of the cell under the mouse.
 """
 from __future__ import annotations
@@ -51,6 +53,9 @@ class HeatmapData:
     # What the current step does with it: "main" (its main result), "written" (also written: outlined
     # by ``highlight``), "read" (only read: the title is muted), "" (neither).
     emphasis: str = ""
+    # With ``data`` None: the shape the numbers will have (rows, cols), drawn as a dashed box of
+    # that size; None = unknown (a text-only placeholder).
+    shape: tuple[int, int] | None = None
 
     def key(self) -> tuple:
         """Identity of what is drawn: same key, nothing to repaint."""
@@ -62,7 +67,8 @@ class HeatmapData:
         roundoff = None if self.roundoff is None else np.asarray(self.roundoff, dtype=bool).tobytes()
         return (data, valid, roundoff, self.highlight, self.title,
                 self.levels, tuple(self.row_labels or ()), tuple(self.col_labels or ()), self.note,
-                tuple(self.marks), tuple(self.separators), self.diff is not None, self.emphasis)
+                tuple(self.marks), tuple(self.separators), self.diff is not None, self.emphasis,
+                self.shape)
 
 
 def symmetric_levels(*arrays: np.ndarray | None, floor: float = 0.0) -> tuple[float, float]:
@@ -146,6 +152,11 @@ class Heatmap(QtCore.QObject):
         self.placeholder = pg.TextItem("", anchor=(0.5, 0.5), color=theme.current().foreground)
         self.placeholder.hide()
         self.plot.addItem(self.placeholder, ignoreBounds=True)
+        self.frame = QtWidgets.QGraphicsRectItem()  # the dashed box of a matrix not computed yet
+        self.frame.setZValue(4)
+        self.frame.hide()
+        self.plot.addItem(self.frame)
+        self._decor_hidden = False
         levels = (0.0, 1.0) if kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
         self.colorbar = pg.ColorBarItem(values=levels, colorMap=theme.colormap(kind), interactive=False,
                                         width=10, colorMapMenu=False)
@@ -190,12 +201,14 @@ class Heatmap(QtCore.QObject):
             self._title = spec.title
             set_title_keeping_room(self.plot, spec.title)
         if spec.data is None:
-            self._show_placeholder(spec.note or "not computed yet")
+            self._show_placeholder(spec.note or "not computed yet", spec)
             return True
         data = np.asarray(spec.data, dtype=np.float32)
         if data.ndim == 1:
             data = data[None, :]
         self.placeholder.hide()
+        self.frame.hide()
+        self._hide_decor(False)
         self._set_colour_kind(theme.SIGNED if spec.diff is not None else self.kind)
         bad = ~np.isfinite(data)
         shown = np.where(bad, 0.0, data) if bad.any() else data
@@ -241,9 +254,29 @@ class Heatmap(QtCore.QObject):
             return positive_levels(data)
         return symmetric_levels(data)
 
-    def _show_placeholder(self, note: str) -> None:
+    def _hide_decor(self, hidden: bool) -> None:
+        """A shaped placeholder has no colour bar and no axes, but keeps their room:
+        the colour bar is made transparent and the axes are drawn in transparent pens."""
+        if hidden == self._decor_hidden:
+            return
+        self._decor_hidden = hidden
+        self.colorbar.setOpacity(0.0 if hidden else 1.0)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setStyle(tickAlpha=0 if hidden else None)  # the tick pen's alpha is the style's
+            for get, put in ((axis.textPen, axis.setTextPen), (axis.pen, axis.setPen)):
+                pen = QtGui.QPen(get())
+                colour = pen.color()
+                colour.setAlpha(0 if hidden else 255)
+                pen.setColor(colour)
+                put(pen)
+
+    def _show_placeholder(self, note: str, spec: HeatmapData | None = None) -> None:
+        shape = spec.shape if spec is not None else None
+        if shape is not None and (len(shape) != 2 or min(shape) < 1):
+            shape = None
         default = (0.0, 1.0) if self.kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
-        if self._levels != default:  # no data: the colour bar must not keep an old range
+        if shape is None and self._levels != default:  # no data: the colour bar must not keep an old range
             self._levels = default
             self.colorbar.setLevels(default)
         self.image.hide()
@@ -258,16 +291,40 @@ class Heatmap(QtCore.QObject):
             line.hide()
         head, _, reason = note.partition(" (")
         reason = f"<br/>({reason}" if reason else ""
+        size = "" if shape is None else f"<br/>{shape[0]}×{shape[1]}"
         self.placeholder.setHtml(f"<div style='text-align:center; color:{theme.current().foreground}'>"
-                                 f"{head}<span style='font-size:8pt'>{reason}</span></div>")
-        self.placeholder.setPos(0.5, 0.5)
-        self.placeholder.show()
+                                 f"{head}{size}<span style='font-size:8pt'>{reason}</span></div>")
+        document = self.placeholder.textItem.document()
+        document.setTextWidth(-1)
+        self.placeholder.setTextWidth(document.idealWidth())  # centred lines
         self._last_shape = None
-        self.plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-        for side in ("left", "bottom"):
-            if self._ticks.get(side, ()) != [[]]:
-                self._ticks[side] = [[]]
-                self.plot.getAxis(side).setTicks([[]])
+        if shape is None:
+            self.frame.hide()
+            self._hide_decor(False)
+            self.placeholder.setPos(0.5, 0.5)
+            self.placeholder.show()
+            self.plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self._labels = None
+            for side in ("left", "bottom"):
+                if self._ticks.get(side, ()) != [[]]:
+                    self._ticks[side] = [[]]
+                    self.plot.getAxis(side).setTicks([[]])
+            return
+        rows, cols = shape
+        colour = QtGui.QColor(theme.current().foreground)
+        colour.setAlpha(110)
+        pen = pg.mkPen(colour, width=1, cosmetic=True)
+        pen.setStyle(QtCore.Qt.PenStyle.DashLine)
+        self.frame.setPen(pen)
+        self._frame_shape = (rows, cols)
+        self.frame.show()
+        self._place_frame()
+        self.placeholder.setPos(cols / 2, rows / 2)
+        self.placeholder.show()
+        self._hide_decor(True)
+        # The labels the numbers will have (drawn transparent): the axes keep the room they will need.
+        self._set_ticks(spec, (rows, cols))
+        self.plot.getViewBox().setRange(xRange=(0, cols), yRange=(0, rows), padding=0)
 
     def _set_overlay(self, valid: np.ndarray | None, bad: np.ndarray) -> None:
         if (valid is None or valid.all()) and not bad.any():
@@ -343,10 +400,20 @@ class Heatmap(QtCore.QObject):
         px_w, px_h = self.plot.getViewBox().viewPixelSize()
         return (1.0 / px_w if px_w else 0.0, 1.0 / px_h if px_h else 0.0)
 
+    def _place_frame(self) -> None:
+        """The dashed box, one pixel inside the view's edges (the view clips what lies on them)."""
+        if not self.frame.isVisible():
+            return
+        rows, cols = self._frame_shape
+        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        dx, dy = min(px_w, cols / 4), min(px_h, rows / 4)
+        self.frame.setRect(QtCore.QRectF(dx, dy, cols - 2 * dx, rows - 2 * dy))
+
     def _relayout(self, *args) -> None:
         """Thin out axis labels so that they never overlap."""
+        self._place_frame()
         labels = getattr(self, "_labels", None)
-        if labels is None or self._shown is None or self._shown.data is None:
+        if labels is None or self._shown is None or (self._shown.data is None and self._shown.shape is None):
             return
         cell_w, cell_h = self._cell_pixels()
         metrics = getattr(Heatmap, "_metrics", None) or _tick_metrics()
