@@ -126,11 +126,12 @@ def _screenshots(args: argparse.Namespace) -> int:
         raise CliError(f"--size {args.size}: the width must be {MIN_SIZE[0]}..{MAX_SIZE[0]} and the height "
                        f"{MIN_SIZE[1]}..{MAX_SIZE[1]}")
     try:
-        result = generate(out, args.config, fmt=args.format, size=size, dark=args.theme == "dark",
+        result = generate(out, args.config, fmt=args.format, size=size, theme=args.theme, scale=args.scale,
                           phases=args.phases, animate=args.animate, frame_ms=args.frame_ms)
     except ValueError as exc:  # arguments the window cannot honour (e.g. a size below its minimum)
         raise CliError(str(exc)) from None
-    print(f"wrote {len(result.images)} images and index.md to {out} in {time.perf_counter() - started:.1f} s")
+    both = " (each in the light and the dark theme)" if args.theme == "both" else ""
+    print(f"wrote {len(result.images)} images{both} and index.md to {out} in {time.perf_counter() - started:.1f} s")
     if args.animate:
         print(animated_note(out))
     if result.too_narrow:
@@ -204,7 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--config", help="JSON config file (a null seed becomes 0, so images are reproducible)")
     shots.add_argument("--format", choices=("png", "svg"), default="png", help="image format (default png)")
     shots.add_argument("--size", default="1600x1000", help="window size WIDTHxHEIGHT (default 1600x1000)")
-    shots.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (default light)")
+    shots.add_argument("--theme", choices=("light", "dark", "both"), default="light",
+                       help="colour theme (default light); both: NAME.png and NAME-dark.png, index.md picks by "
+                            "the reader's theme")
+    shots.add_argument("--scale", type=int, default=1, metavar="N",
+                       help="device pixel ratio of the images: N times the pixels each way (1..4, default 1)")
     shots.add_argument("--phases", nargs="+", metavar="PHASE", help="only these phases (default: all, from the start)")
     shots.add_argument("--animate", action="store_true", help="also write walkthrough.gif, the walk as one animation")
     shots.add_argument("--frame-ms", type=int, metavar="MS", help="--animate: milliseconds per frame (default 900; "

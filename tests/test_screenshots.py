@@ -50,20 +50,25 @@ def subset(qapp, tmp_path_factory):
 
 def test_walk_plan_names_sort_in_walk_order():
     names = [s.name for s in plan_walk(8)]
+    # one Step Into frame, right after its whole timestep and sharing its number: the z gate at t = 2
+    assert names[7:9] == ["07-gru-t02", "07-gru-t02-z"]
+    names.remove("07-gru-t02-z")
     assert names[:6] == ["00-start", "01-tokenize", "02-batch", "03-embed", "04-dropout-in", "05-gru-t00"]
     assert names[12:19] == ["12-gru-t07", "13-stack", "14-dropout-out", "15-head", "16-loss", "17-zero-grad",
                             "18-backward-t07"]
     assert names[-3:] == ["25-backward-t00", "26-update", "27-forward-after"]
     assert names == sorted(names) and len(names) == 1 + len(PHASES) - 2 + 2 * 8
     # a restricted walk keeps the names of the full one, without the start
-    assert [s.name for s in plan_walk(8, ["loss", "cell"])] == [n for n in names if "gru" in n or "loss" in n]
+    assert [s.name for s in plan_walk(8, ["loss", "cell"]) if s.step.sub is None] == [
+        n for n in names if "gru" in n or "loss" in n]
     assert [s.name for s in plan_walk(12, ["backward"])][:2] == ["22-backward-t11", "23-backward-t10"]
 
 
 def test_expected_files_in_order(subset):
     out = subset[0]
     walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
-    assert walk == ["03-embed.png"] + [f"{5 + t:02d}-gru-t{t:02d}.png" for t in range(8)] + ["16-loss.png"]
+    timesteps = [f"{5 + t:02d}-gru-t{t:02d}.png" for t in range(8)]
+    assert walk == ["03-embed.png"] + timesteps[:3] + ["07-gru-t02-z.png"] + timesteps[3:] + ["16-loss.png"]
     assert sorted(p.name for p in out.iterdir()) == sorted(walk + PANEL_FILES + ["index.md", MANIFEST])
     assert sorted(screenshots.read_manifest(out)) == sorted(walk + PANEL_FILES + ["index.md"])
     assert not leftovers(out.parent)
@@ -193,6 +198,35 @@ def test_full_walk(qapp, tmp_path, capsys):
     assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == walk + PANEL_FILES
     start, loss = (QtGui.QImage(str(tmp_path / "walk" / n)) for n in ("00-start.png", "16-loss.png"))
     assert start != loss
+    # the Step Into frame says what its sub-step computes
+    assert "## GRU, t = 2, Step Into: update gate z" in text and "computes `z = σ(zx + zh)`" in text
+    # no caption repeats the one before it word for word
+    captions = [section.split("\n\n")[2] for section in text.split("\n## ")[1:]]
+    assert len(captions) == len(walk) + len(PANEL_FILES)
+    for before, after in zip(captions, captions[1:]):
+        assert before != after, after
+
+
+def test_both_themes_at_double_scale(qapp, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(screenshots, "PANELS", PANELS[:1])
+    args = ["--phases", "zero_grad", "--size", "1200x900", "--theme", "both", "--scale", "2"]
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for out in outs:
+        code, stdout, stderr = run(capsys, "--out", out, *args)
+        assert code == 0, stderr
+    out = outs[0]
+    names = ["17-zero-grad.png", "17-zero-grad-dark.png", "panel-network.png", "panel-network-dark.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names + ["index.md", MANIFEST])
+    assert sorted(screenshots.read_manifest(out)) == sorted(names + ["index.md"])
+    light, dark = (QtGui.QImage(str(out / n)) for n in names[:2])
+    assert light.size().toTuple() == dark.size().toTuple() == (2400, 1800)
+    assert light.pixelColor(5, 5).lightness() > 128 > dark.pixelColor(5, 5).lightness()
+    text = (out / "index.md").read_text(encoding="utf-8")
+    assert ('<picture><source media="(prefers-color-scheme: dark)" srcset="17-zero-grad-dark.png">'
+            '<img alt="Zero grad" src="17-zero-grad.png"></picture>') in text
+    assert "--theme both --scale 2" in text
+    for name in names + ["index.md"]:
+        assert (out / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 
 # ------------------------------------------------------------------ the manifest: only our own files

@@ -7,6 +7,9 @@ The screenshot generator writes them into ``index.md``.
 """
 from __future__ import annotations
 
+import re
+
+from ...core.cells import get_cell
 from ...core.phases import PHASES, Step, phase_fact
 from ..cells import cell_view
 from ..registry import panel
@@ -32,7 +35,29 @@ def stop_title(step: Step | None, cell: str = "gru") -> str:
     if step is None:
         return "Start"
     title = phase_fact(step.phase, "title", cell)
+    if step.sub is not None:
+        view = cell_view(cell)
+        return f"{title}, t = {step.t}, Step Into: {view.gate_names.get(step.sub, step.sub)} {step.sub}"
     return f"{title}, t = {step.t}" if step.t is not None else title
+
+
+def plain(text: str) -> str:
+    """Caption text from the equation panel's HTML: x<sub>t</sub> becomes x_t, other tags go."""
+    text = re.sub(r"<sub>(.*?)</sub>", r"_\1", text)
+    return re.sub(r"<[^>]+>", "", text)
+
+
+def substep_caption(step: Step, cell: str = "gru") -> str:
+    """What one Step Into sub-step computes, and where it stands in its timestep."""
+    view = cell_view(cell)
+    subs = get_cell(cell).substeps
+    k = subs.index(step.sub)
+    done = " and ".join(subs[:k]) if k < 3 else ", ".join(subs[:k - 1]) + f" and {subs[k - 1]}"
+    formula = view.gate_titles.get(step.sub, step.sub)
+    return (f"A look inside timestep t = {step.t} with Step Into (F11), which stops after each part of the "
+            f"timestep: sub-step {k + 1} of {len(subs)}. {done} have run; this stop computes `{formula}` for every "
+            f"batch row and hidden unit, and {', '.join(subs[k + 1:])} are still not computed yet (dashed boxes in "
+            f"the cell panel). {plain(view.substep_text.get(step.sub, ''))}").rstrip()
 
 
 def stop_caption(step: Step | None, T: int, cell: str = "gru") -> str:
@@ -42,6 +67,8 @@ def stop_caption(step: Step | None, T: int, cell: str = "gru") -> str:
         return START.format(cell=view.title)
     if step.phase not in PHASES:
         raise ValueError(f"unknown phase {step.phase!r}")
+    if step.phase == "cell" and step.sub is not None:
+        return substep_caption(step, cell)
     if step.phase == "cell" and step.t is not None:
         return view.timestep_caption(step.t, T) + CELL_PANEL_NOTE
     if step.phase == "backward" and step.t is not None:

@@ -84,8 +84,29 @@ def _svg_bytes(size: QtCore.QSize, title: str, paint, dpi: int) -> bytes:
 
 
 # ------------------------------------------------------------------ widgets
-def widget_png(widget: QtWidgets.QWidget) -> bytes:
-    return image_bytes(widget.grab())
+def widget_png(widget: QtWidgets.QWidget, scale: int = 1) -> bytes:
+    """PNG bytes of ``widget`` as on screen; ``scale`` > 1 renders it at that device pixel ratio
+    (``scale`` times the pixels in each direction, sharp text and lines)."""
+    if scale == 1:
+        return image_bytes(widget.grab())
+    image = QtGui.QImage(widget.size() * scale, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(scale)
+    image.fill(widget.palette().window().color())
+    # Items cached as pixmaps (axes, titles) would be scaled up blurred: drawn afresh for this picture.
+    views = ([widget] if isinstance(widget, QtWidgets.QGraphicsView) else []) + widget.findChildren(
+        QtWidgets.QGraphicsView)
+    cached = [(item, item.cacheMode()) for view in views if view.scene() is not None
+              for item in view.scene().items() if item.cacheMode() != QtWidgets.QGraphicsItem.CacheMode.NoCache]
+    for item, _ in cached:
+        item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
+    painter = QtGui.QPainter(image)
+    try:
+        widget.render(painter, QtCore.QPoint())
+    finally:
+        painter.end()
+        for item, mode in cached:
+            item.setCacheMode(mode)
+    return image_bytes(image)
 
 
 def widget_svg(widget: QtWidgets.QWidget, title: str = "") -> bytes:
@@ -94,11 +115,11 @@ def widget_svg(widget: QtWidgets.QWidget, title: str = "") -> bytes:
 
 
 def save_widget(widget: QtWidgets.QWidget, path: str | os.PathLike, fmt: str | None = None,
-                title: str = "") -> Path:
+                title: str = "", scale: int = 1) -> Path:
     """Save ``widget`` as it looks now: PNG (a screen grab) or SVG (re-rendered
     as vector graphics). ``fmt`` defaults to the path's suffix."""
     fmt = _format_of(path, fmt, IMAGE_FORMATS)
-    return _write(path, widget_png(widget) if fmt == "png" else widget_svg(widget, title))
+    return _write(path, widget_png(widget, scale) if fmt == "png" else widget_svg(widget, title))
 
 
 # ------------------------------------------------------------------ heatmaps

@@ -1,9 +1,13 @@
 """Screenshots for the documentation, made headlessly (``python main.py screenshots``).
 
 Builds the real window offscreen, walks one training iteration with the
-controller (every phase, every GRU timestep, every backward timestep) and
-saves the whole window at each stop, then single panels and the loss curve of
-a short training run. Writes ``index.md`` with a caption per image.
+controller (every phase, every GRU timestep, one Step Into sub-step inside a
+timestep, every backward timestep) and saves the whole window at each stop,
+then single panels and the loss curve of a short training run. Writes
+``index.md`` with a caption per image. ``scale`` renders every image at that
+device pixel ratio (sharp on high-density screens); ``themes`` ("light",
+"dark" or both) writes ``NAME.png`` and, for the dark theme next to the light
+one, ``NAME-dark.png``, which index.md shows to readers whose system is dark.
 
 Reproducible: the same config gives byte-identical PNGs on the same machine
 (no time stamps, a fixed seed when the config leaves it unset, no stored window
@@ -12,6 +16,8 @@ folder next to the destination and moved into place only when complete.
 """
 from __future__ import annotations
 
+import html
+import dataclasses
 import json
 import os
 import re
@@ -38,6 +44,11 @@ DEFAULT_SEED = 0             # used when the config leaves the seed unset (null)
 TRAINING_ITERATIONS = 30     # the short run behind the loss-curve image
 EQUATION_SIZE = (560, 200)   # the equation panel's picture: this wide, and as tall as its text
 SETTLE_ROUNDS = 4            # event-loop rounds before a grab (pyqtgraph lays out on events)
+MAX_SCALE = 4                # --scale: device pixel ratio of the images, 1..4
+SUBSTEP_T = 2                # the walk's Step Into frame: this timestep's ...
+SUBSTEP_INDEX = 2            # ... third sub-step (the GRU's z gate)
+DARK_SUFFIX = "-dark"        # with both themes: NAME.png (light) and NAME-dark.png
+THEMES = ("light", "dark", "both")
 
 # The list of files this generator wrote into the output folder (with their
 # SHA-256): only those are ever replaced or removed by a later run.
@@ -72,6 +83,8 @@ class Stop:
             what = self.cell if self.step.phase == "cell" else self.step.phase.replace("_", "-")
             if self.step.t is not None:
                 what += f"-t{self.step.t:0{self.t_digits}d}"
+            if self.step.sub is not None:  # a Step Into frame: after its whole timestep, "07-gru-t02-z"
+                what += f"-{self.step.sub}"
         return f"{self.number:0{self.digits}d}-{what}"
 
 
@@ -80,6 +93,7 @@ class Image:
     file: str
     title: str
     caption: str
+    dark_file: str | None = None      # with both themes: the dark picture of the same view
 
 
 @dataclass(frozen=True)
@@ -90,12 +104,28 @@ class Result:
     too_narrow: dict[str, int]        # panel title -> pixels its plots lacked at this window size
 
 
-def walk_steps(T: int) -> list[Step | None]:
-    """Every stop of the full walk: start, each phase, each GRU and backward timestep."""
+def substep_of(T: int, cell: str = "gru") -> Step | None:
+    """The walk's Step Into frame: the cell's third sub-step at t = 2 (None if the cell or T has none
+    that differs from the whole timestep)."""
+    from ...core.cells import get_cell
+
+    subs = get_cell(cell).substeps
+    if T <= SUBSTEP_T or len(subs) <= SUBSTEP_INDEX or subs[SUBSTEP_INDEX] == subs[-1]:
+        return None
+    return Step("cell", SUBSTEP_T, subs[SUBSTEP_INDEX])
+
+
+def walk_steps(T: int, cell: str = "gru") -> list[Step | None]:
+    """Every stop of the full walk: start, each phase, each GRU and backward timestep, and after
+    timestep 2 a look inside it: one of its Step Into sub-steps."""
     stops: list[Step | None] = [None]
     for phase in PHASES:
         if phase == "cell":
-            stops.extend(Step("cell", t) for t in range(T))
+            inside = substep_of(T, cell)
+            for t in range(T):
+                stops.append(Step("cell", t))
+                if inside is not None and t == inside.t:
+                    stops.append(inside)
         elif phase == "backward":
             stops.extend(Step("backward", t) for t in reversed(range(T)))
         else:
@@ -111,10 +141,23 @@ def plan_walk(T: int, phases: Sequence[str] | None = None, cell: str = "gru") ->
         unknown = [p for p in phases if p not in PHASES]
         if unknown:
             raise ValueError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
-    steps = walk_steps(T)
-    digits, t_digits = max(2, len(str(len(steps) - 1))), max(2, len(str(T - 1)))
-    return [Stop(i, s, digits, t_digits, cell) for i, s in enumerate(steps)
+    steps = walk_steps(T, cell)
+    # A sub-step frame shares its timestep's number (it sorts right after it), so the
+    # numbers of the other images do not depend on it.
+    numbers, number = [], -1
+    for s in steps:
+        number += 0 if s is not None and s.sub is not None else 1
+        numbers.append(number)
+    digits, t_digits = max(2, len(str(numbers[-1]))), max(2, len(str(T - 1)))
+    return [Stop(n, s, digits, t_digits, cell) for n, s in zip(numbers, steps)
             if (not phases and s is None) or (s is not None and (not phases or s.phase in phases))]
+
+
+def theme_list(themes: str) -> list[bool]:
+    """"light" / "dark" / "both" as the dark flags to render, the light one first."""
+    if themes not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}, got {themes!r}")
+    return [False, True] if themes == "both" else [themes == "dark"]
 
 
 def screenshot_config(config: Config) -> tuple[Config, bool]:
@@ -125,9 +168,11 @@ def screenshot_config(config: Config) -> tuple[Config, bool]:
 
 
 # ------------------------------------------------------------------ output folder
-def expected_files(stops: Sequence[Stop], fmt: str) -> list[str]:
+def expected_files(stops: Sequence[Stop], fmt: str, both: bool = False) -> list[str]:
     """The names a run writes into the output folder (besides the manifest)."""
-    return [f"{s.name}.{fmt}" for s in stops] + [f"{p.shot.stem}.{fmt}" for p in PANELS] + ["index.md"]
+    stems = [s.name for s in stops] + [p.shot.stem for p in PANELS]
+    suffixes = ("", DARK_SUFFIX) if both else ("",)
+    return [f"{stem}{suffix}.{fmt}" for stem in stems for suffix in suffixes] + ["index.md"]
 
 
 def _digest(path: Path) -> str:
@@ -297,12 +342,14 @@ def _quiet_qt(mode, context, message: str) -> None:
 class _Camera:
     """The window and how to photograph it."""
 
-    def __init__(self, app, controller, size: tuple[int, int], fmt: str, folder: Path):
+    def __init__(self, app, controller, size: tuple[int, int], fmt: str, folder: Path,
+                 scale: int = 1, suffix: str = ""):
         from PySide6 import QtGui
 
         from ..main_window import MainWindow
 
         self.app, self.controller, self.fmt, self.folder = app, controller, fmt, folder
+        self.scale, self.suffix = scale, suffix
         self.window = MainWindow(controller, settings=None)
         self.window.resize(*size)
         self.window.show()
@@ -340,16 +387,26 @@ class _Camera:
         self.window.status.clearMessage()
 
     def go(self, step: Step | None) -> None:
+        ctl = self.controller
         if step is None:
-            self.controller.run_to_start()
+            ctl.run_to_start()
+        elif step.sub is not None:  # Step Into from the end of the timestep before
+            if step.t > 0:
+                ctl.run_to(step.phase, step.t - 1)
+            else:
+                ctl.run_to(PHASES[PHASES.index(step.phase) - 1])
+            from ...core.cells import get_cell
+
+            for _ in range(get_cell(ctl.config.cell).substeps.index(step.sub) + 1):
+                ctl.step_into()
         else:
-            self.controller.run_to(step.phase, step.t)
+            ctl.run_to(step.phase, step.t)
 
     def save(self, widget, stem: str, title: str) -> str:
         from .export_view import save_widget
 
-        name = f"{stem}.{self.fmt}"
-        save_widget(widget, self.folder / name, self.fmt, title=title)
+        name = f"{stem}{self.suffix}.{self.fmt}"
+        save_widget(widget, self.folder / name, self.fmt, title=title, scale=self.scale)
         return name
 
     def shoot(self, widget, stem: str, title: str, caption: str) -> str:
@@ -383,23 +440,37 @@ def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[st
             progress(name)
 
 
-def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], dark: bool, fmt: str,
-               phases: Sequence[str] | None) -> str:
+def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], dark: bool | str, fmt: str,
+               phases: Sequence[str] | None, scale: int = 1) -> str:
+    themes = dark if isinstance(dark, str) else ("dark" if dark else "light")
     cmd = "python main.py screenshots --out DIR"
     if config_path:
         cmd += f" --config {config_path}"
-    cmd += f" --format {fmt} --size {size[0]}x{size[1]} --theme {'dark' if dark else 'light'}"
+    cmd += f" --format {fmt} --size {size[0]}x{size[1]} --theme {themes}"
+    if scale != 1:
+        cmd += f" --scale {scale}"
     if phases:
         cmd += " --phases " + " ".join(phases)
     source = f"the config `{config_path}`" if config_path else "the default config (the notebook's example)"
-    return (f"Made with `{cmd}` from {source}, {seed_note}, in a {size[0]}×{size[1]} window with the "
-            f"{'dark' if dark else 'light'} theme.")
+    theme_text = ("the light theme, and again with the dark one (shown to readers whose system is dark)"
+                  if themes == "both" else f"the {themes} theme")
+    pixels = f" at {scale}× pixel density" if scale != 1 else ""
+    return f"Made with `{cmd}` from {source}, {seed_note}, in a {size[0]}×{size[1]} window{pixels} with {theme_text}."
+
+
+def image_markdown(image: Image) -> str:
+    """The image in index.md: a Markdown image, or with a dark twin a <picture> that picks by the reader's theme."""
+    if image.dark_file is None:
+        return f"![{image.title}]({image.file})"
+    alt = html.escape(image.title, quote=True)
+    return (f'<picture><source media="(prefers-color-scheme: dark)" srcset="{image.dark_file}">'
+            f'<img alt="{alt}" src="{image.file}"></picture>')
 
 
 def write_index(path: Path, images: Sequence[Image], made_with: str, about: str) -> None:
     lines = ["# GRU Debugger, step by step", "", made_with, "", about, ""]
     for image in images:
-        lines += [f"## {image.title}", "", f"![{image.title}]({image.file})", "", image.caption, ""]
+        lines += [f"## {image.title}", "", image_markdown(image), "", image.caption, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -407,7 +478,8 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
              size: tuple[int, int] = DEFAULT_SIZE, dark: bool = False, phases: Sequence[str] | None = None,
              training_iterations: int | None = None,
              progress: Callable[[str], None] | None = None,
-             animate: bool = False, frame_ms: int | None = None) -> Result:
+             animate: bool = False, frame_ms: int | None = None,
+             theme: str | None = None, scale: int = 1) -> Result:
     """Write the screenshots and ``index.md`` into folder ``out``.
 
     Raises ValueError for bad arguments, ConfigError / ControllerError for a
@@ -417,6 +489,13 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
 
     if training_iterations is None:
         training_iterations = TRAINING_ITERATIONS
+    theme = theme or ("dark" if dark else "light")
+    darks = theme_list(theme)
+    both = len(darks) == 2
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be a whole number 1..{MAX_SCALE}, got {scale!r}")
+    if scale != 1 and fmt != "png":
+        raise ValueError("--scale needs --format png (an SVG is sharp at any size)")
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if not (MIN_SIZE[0] <= size[0] <= MAX_SIZE[0] and MIN_SIZE[1] <= size[1] <= MAX_SIZE[1]):
@@ -429,19 +508,30 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(20, "exists and is not a folder", str(out))
-    check_conflicts(out, expected_files(stops, fmt) + animation.files(animate))  # before minutes of rendering, not after
+    check_conflicts(out, expected_files(stops, fmt, both) + animation.files(animate))  # before minutes of rendering, not after
     remove_stale_partials(out)
     tmp = _temp_folder(out)
     try:
         T = config.context_length
-        with _application(dark) as app:
-            camera = _Camera(app, Controller(config), size, fmt, tmp)
-            try:
-                _walk(camera, stops, T, progress)
-                _panel_images(camera, T, training_iterations, progress)
-            finally:
-                camera.close()
-        images = camera.images
+        runs = []
+        for dark_run in darks:  # the light one first: its images are the ones index.md names
+            with _application(dark_run) as app:
+                camera = _Camera(app, Controller(config), size, fmt, tmp, scale,
+                                 DARK_SUFFIX if both and dark_run else "")
+                try:
+                    _walk(camera, stops, T, progress)
+                    _panel_images(camera, T, training_iterations, progress)
+                finally:
+                    camera.close()
+            runs.append(camera)
+        images = runs[0].images
+        if both:
+            images = [dataclasses.replace(light, dark_file=dark_image.file)
+                      for light, dark_image in zip(images, runs[1].images)]
+        too_narrow = {}
+        for run in runs:
+            for title, px in run.too_narrow.items():
+                too_narrow[title] = max(px, too_narrow.get(title, 0))
         seed_note = (f"seed {config.seed} (the config leaves the seed unset; the screenshots fix it so that they "
                      f"can be made again)" if seed_fixed else f"seed {config.seed}")
         s = controller.snapshot()
@@ -451,15 +541,18 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
                  "Each image below shows the whole window after the step in its heading; the panel images at the "
                  "end show single views.")
         if animate:  # the animation from the walk's images, and a line near the top of index.md showing it
-            about = animation.add_to_folder(tmp, [f"{s.name}.{fmt}" for s in stops], frame_ms) + "\n\n" + about
+            # the walk in time order: the look inside a timestep is left out
+            frames = [f"{s.name}.{fmt}" for s in stops if s.step is None or s.step.sub is None]
+            about = animation.add_to_folder(tmp, frames, frame_ms) + "\n\n" + about
         write_index(tmp / "index.md", images,
-                    _made_with(config_path, seed_note, size, dark, fmt, phases), about)
+                    _made_with(config_path, seed_note, size, theme if both else darks[0], fmt, phases, scale),
+                    about)
         names = sorted(p.name for p in tmp.iterdir() if p.name != PARTIAL_MARKER)
         _install(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Result(out, [out / n for n in names], images, dict(camera.too_narrow))
+    return Result(out, [out / n for n in names], images, too_narrow)
 
 
 def _panel_images(camera: _Camera, T: int, training_iterations: int,
