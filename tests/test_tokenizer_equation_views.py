@@ -55,6 +55,25 @@ def test_tokenizer_shows_note_before_tokenize(tok_view, ctl):
     assert tok_view.showing_note()
 
 
+def test_tokenizer_two_tints_a_batch_band_and_underlined_merges(tok_view, ctl):
+    ctl.run_to("batch")
+    chips = re.findall(r'<span title="id (\d+):[^"]*" style="([^"]*)">', tok_view.stream_html())
+    first, _ = tok_view.rendered_range()
+    marked = set(tok_view.marked_indices())
+    vocab = ctl.snapshot().corpus.vocab
+    assert len(chips) == len(range(*tok_view.rendered_range()))
+    outside, inside = set(), set()
+    for k, (tid, style) in enumerate(chips):
+        bg = re.search(r"background-color: (#[0-9a-f]{6})", style).group(1)
+        (inside if first + k in marked else outside).add(bg)
+        token = vocab[int(tid)]
+        assert ("underline" in style) == (len(token) > 1 and token != "<|endoftext|>"), token
+    assert len(outside) == 2 and len(inside) == 2 and not outside & inside   # two tints; the band its own two
+    # neighbours never share a tint: every boundary shows
+    tints = [re.search(r"background-color: (#[0-9a-f]{6})", style).group(1) for _, style in chips]
+    assert all(a != b for a, b in zip(tints, tints[1:]) if a in outside and b in outside)
+
+
 def test_tokenizer_lists_merges_vocab_and_marks_batch(tok_view, ctl):
     ctl.run_to("tokenize")
     corpus = ctl.snapshot().trace.corpus

@@ -1,15 +1,15 @@
 """The tokenizer's work: its merges, its vocabulary and the corpus as tokens.
 
-The token stream is a QTextBrowser filled with generated HTML: one coloured
-chip per token (hue by token id, alternating lightness so that neighbouring
-tokens stay apart), with the current batch window drawn in full colour and
-labelled by batch row. The HTML is rebuilt only when the corpus, the batch
+The token stream is a QTextBrowser filled with generated HTML: one chip per
+token in two neutral tints that alternate (so the boundaries between tokens
+show without a rainbow of hues), the current batch window as a tinted band
+labelled by batch row, and merged tokens (longer than one character)
+underlined. The HTML is rebuilt only when the corpus, the batch
 position, B, T or the colour scheme changed, so stepping stays fast. Long
 corpora are rendered as a window of tokens around the batch.
 """
 from __future__ import annotations
 
-import colorsys
 import html
 import logging
 
@@ -38,21 +38,24 @@ def visible(token: str) -> str:
     return token.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥").replace("\r", "␍")
 
 
-def token_colour(token_id: int, alternate: bool, dark: bool, strong: bool) -> str:
-    """Chip background: hue by id (golden-ratio spacing), lightness alternates."""
-    hue = (token_id * 0.618033988749895) % 1.0
-    if dark:
-        light = (0.30 if alternate else 0.24) if strong else (0.20 if alternate else 0.16)
-        sat = 0.55 if strong else 0.25
-    else:
-        light = (0.80 if alternate else 0.86) if strong else (0.87 if alternate else 0.92)
-        sat = 0.75 if strong else 0.45
-    r, g, b = colorsys.hls_to_rgb(hue, light, sat)
-    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+# Chip backgrounds: (first, second) tint of neighbouring tokens; outside and inside the batch band.
+_TINTS = {
+    (False, False): ("#ececec", "#dadada"),   # light theme, outside the batch: neutral greys
+    (False, True): ("#d9e6fb", "#bfd4f6"),    # light theme, the batch band: the same two steps, blue
+    (True, False): ("#303236", "#3c3f44"),    # dark theme
+    (True, True): ("#1f3350", "#2a4268"),
+}
 
 
-def _swatch(token_id: int) -> QtGui.QColor:
-    return QtGui.QColor(token_colour(token_id, False, theme.current().dark, True))
+def token_colour(alternate: bool, dark: bool, in_batch: bool) -> str:
+    """Chip background: one of two neutral tints (they alternate token by token, so a
+    boundary always shows); inside the batch the band's tint."""
+    return _TINTS[(dark, in_batch)][1 if alternate else 0]
+
+
+def is_merged(token: str) -> bool:
+    """A token the merges made (more than one character; not end-of-text)."""
+    return token != EOT and len(token) > 1
 
 
 class VocabModel(QtCore.QAbstractTableModel):
@@ -96,10 +99,10 @@ class VocabModel(QtCore.QAbstractTableModel):
             if col == 1:
                 return visible(token)
             return str(int(self._counts[i])) if i < len(self._counts) else "0"
-        if role == QtCore.Qt.ItemDataRole.DecorationRole and col == 1:
-            return _swatch(i)
-        if role == QtCore.Qt.ItemDataRole.FontRole and i in self._in_batch:
-            return self._bold
+        if role == QtCore.Qt.ItemDataRole.FontRole and (i in self._in_batch or is_merged(token)):
+            font = QtGui.QFont(self._bold if i in self._in_batch else QtGui.QFont())
+            font.setUnderline(col == 1 and is_merged(token))  # merged tokens underlined, as in the stream
+            return font
         if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and col != 1:
             return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         if role == QtCore.Qt.ItemDataRole.ToolTipRole:
@@ -305,7 +308,7 @@ class TokenizerView(QtWidgets.QWidget):
         self._merges_title.setText(f"<b>Merges</b> ({len(lines)}, in the order learned)")
         self._vocab_model.set_data(vocab, counts, in_batch)
         self._vocab.resizeColumnsToContents()
-        self._vocab_title.setText(f"<b>Vocabulary</b> ({len(vocab)}; bold: in this batch)")
+        self._vocab_title.setText(f"<b>Vocabulary</b> ({len(vocab)}; bold: in this batch; underlined: merged)")
 
         first, last = self._render_range(n, position, stop)
         self._rendered = (first, last)
@@ -319,8 +322,9 @@ class TokenizerView(QtWidgets.QWidget):
             f"(B={B} rows × T={T}, plus one target)")
         cut = "" if (first, last) == (0, n) else \
             f" — showing tokens {first}…{last - 1} of {n}, around the batch"
-        self._stream_title.setText(f"<b>Token stream</b>{cut}. The batch is in bold; b=0, b=1, … mark where each "
-                                   f"row starts, +y the last target. Hover a token for its id.")
+        self._stream_title.setText(f"<b>Token stream</b>{cut}. Tokens alternate two tints; merged tokens are "
+                                   f"underlined. The batch is the tinted band, in bold; b=0, b=1, … mark where "
+                                   f"each row starts, +y the last target. Hover a token for its id.")
         self._scroll_to_batch()
 
     @staticmethod
@@ -378,8 +382,10 @@ class TokenizerView(QtWidgets.QWidget):
                     where += f" · last target y[{B - 1}, {T - 1}]"
             tip = f"id {tid}: {token!r} · {where}"
             self._tooltips[i] = tip
-            bg = token_colour(tid, (i % 2) == 1, dark, in_window)
+            bg = token_colour((i % 2) == 1, dark, in_window)
             style = [f"background-color: {bg}"]
+            if is_merged(token):
+                style.append("text-decoration: underline")
             if in_window:
                 style.append("font-weight: bold")
                 style.append(f"color: {strong_text}")
