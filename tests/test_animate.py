@@ -137,8 +137,9 @@ def test_animate_writes_the_walk_as_one_gif_in_the_manifest_and_index(tmp_path, 
     code, stdout, stderr = run(capsys, "--out", out, *quick, "--animate", "--frame-ms", "400")
     assert code == 0, stderr
     walk = [f"{s.name}.png" for s in plan_walk(8, PHASES)]
-    assert sorted(p.name for p in out.iterdir()) == sorted(walk + ["panel-network.png", "index.md", MANIFEST,
-                                                                    FILE_NAME])
+    frames = [n.replace(".", "-frame.", 1) for n in walk]
+    assert sorted(p.name for p in out.iterdir()) == sorted(walk + frames + ["panel-network.png", "index.md",
+                                                                             MANIFEST, FILE_NAME])
     assert FILE_NAME in screenshots.read_manifest(out)
     images, times = decoded(out / FILE_NAME)
     assert len(images) == len(walk) == 2 and times == [1200, 1200]

@@ -16,6 +16,15 @@ PHASE_SUBSET = ["embed", "cell", "loss"]
 PANEL_FILES = [f"{p.shot.stem}.png" for p in PANELS]
 
 
+def frames_of(names):
+    """The composed frames that go with these window images (every stop but the start has one)."""
+    return [n.replace(".", "-frame.", 1) for n in names if not n.startswith("00-start")]
+
+
+def with_frames(walk):
+    return [n for w in walk for n in (w, *frames_of([w]))]
+
+
 def run(capsys, *args):
     code = cli.main(["screenshots", *map(str, args)])
     captured = capsys.readouterr()
@@ -69,8 +78,9 @@ def test_expected_files_in_order(subset):
     walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
     timesteps = [f"{5 + t:02d}-gru-t{t:02d}.png" for t in range(8)]
     assert walk == ["03-embed.png"] + timesteps[:3] + ["07-gru-t02-z.png"] + timesteps[3:] + ["16-loss.png"]
-    assert sorted(p.name for p in out.iterdir()) == sorted(walk + PANEL_FILES + ["index.md", MANIFEST])
-    assert sorted(screenshots.read_manifest(out)) == sorted(walk + PANEL_FILES + ["index.md"])
+    frames = frames_of(walk)
+    assert sorted(p.name for p in out.iterdir()) == sorted(walk + frames + PANEL_FILES + ["index.md", MANIFEST])
+    assert sorted(screenshots.read_manifest(out)) == sorted(walk + frames + PANEL_FILES + ["index.md"])
     assert not leftovers(out.parent)
 
 
@@ -79,7 +89,7 @@ def test_images_are_real_pictures_and_differ(subset):
     images = sorted(out.glob("*.png"))
     for path in images:
         assert distinct_colours(path) > 20, f"{path.name} looks blank"
-    window_shots = [p for p in images if not p.name.startswith("panel-")]
+    window_shots = [p for p in images if not p.name.startswith("panel-") and not p.name.endswith("-frame.png")]
     sizes = {QtGui.QImage(str(p)).size().toTuple() for p in window_shots}
     assert sizes == {(1600, 1000)}
     digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in images}
@@ -102,12 +112,16 @@ def test_index_lists_every_image_in_order_with_a_caption(subset):
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", text), "no dates or times: runs must match"
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
-    assert links == walk + PANEL_FILES
+    assert links == with_frames(walk) + PANEL_FILES
     sections = text.split("\n## ")[1:]
-    assert len(sections) == len(links)
-    for section, link in zip(sections, links):
+    assert len(sections) == len(walk + PANEL_FILES)
+    for section, link in zip(sections, walk + PANEL_FILES):
         paragraphs = [p for p in section.split("\n\n") if p.strip()]
         assert paragraphs[1] == f"![{paragraphs[0]}]({link})"
+        if link in walk:  # the composed frame under the window, and the caption names its callouts
+            assert paragraphs[2] == f"![{paragraphs[0]}: the panels]({frames_of([link])[0]})"
+            paragraphs.pop(2)
+            assert "In the frame: ①" in paragraphs[2] or "In the frame: ②" in paragraphs[2], link
         assert len(paragraphs[2]) > 80, f"caption of {link} is missing or too short"
 
 
@@ -120,8 +134,9 @@ def test_existing_folder_keeps_other_files(qapp, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(screenshots, "PANELS", PANELS[:1] + PANELS[-1:])
     code, stdout, _ = run(capsys, "--out", out, "--phases", "zero_grad", "--size", "1200x900")
     assert code == 0 and "wrote 3 images" in stdout
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "17-zero-grad.png", "99-old-step.png", "index.md",
-                                                     "notes.txt", "panel-network.png", "panel-training.png"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "17-zero-grad-frame.png", "17-zero-grad.png",
+                                                     "99-old-step.png", "index.md", "notes.txt",
+                                                     "panel-network.png", "panel-training.png"]
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "99-old-step.png").read_bytes() == b"named like ours, but not ours"
     assert QtGui.QImage(str(out / "17-zero-grad.png")).size().toTuple() == (1200, 900)
@@ -134,8 +149,8 @@ def test_svg_format(qapp, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(screenshots, "PANELS", tuple(p for p in PANELS if p.key == "cell"))
     code, _, _ = run(capsys, "--out", tmp_path / "svg", "--format", "svg", "--phases", "head", "--theme", "dark")
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == [MANIFEST, "15-head.svg", "index.md",
-                                                                     "panel-cell.svg"]
+    assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == [MANIFEST, "15-head-frame.svg", "15-head.svg",
+                                                                     "index.md", "panel-cell.svg"]
     for path in (tmp_path / "svg").glob("*.svg"):
         assert ET.parse(path).getroot().tag.endswith("svg")
     assert "dark theme" in (tmp_path / "svg" / "index.md").read_text(encoding="utf-8")
@@ -192,16 +207,17 @@ def test_full_walk(qapp, tmp_path, capsys):
     assert code == 0
     walk = [f"{s.name}.png" for s in plan_walk(8)]
     files = sorted(p.name for p in (tmp_path / "walk").iterdir())
-    assert files == sorted(walk + PANEL_FILES + ["index.md", MANIFEST])
+    assert files == sorted(walk + frames_of(walk) + PANEL_FILES + ["index.md", MANIFEST])
     assert f"wrote {len(walk) + len(PANEL_FILES)} images" in stdout
     text = (tmp_path / "walk" / "index.md").read_text(encoding="utf-8")
-    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == walk + PANEL_FILES
+    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == with_frames(walk) + PANEL_FILES
     start, loss = (QtGui.QImage(str(tmp_path / "walk" / n)) for n in ("00-start.png", "16-loss.png"))
     assert start != loss
     # the Step Into frame says what its sub-step computes
     assert "## GRU, t = 2, Step Into: update gate z" in text and "computes `z = σ(zx + zh)`" in text
     # no caption repeats the one before it word for word
-    captions = [section.split("\n\n")[2] for section in text.split("\n## ")[1:]]
+    captions = [[p for p in section.split("\n\n") if not p.startswith(("![", "<picture"))][1]
+                for section in text.split("\n## ")[1:]]
     assert len(captions) == len(walk) + len(PANEL_FILES)
     for before, after in zip(captions, captions[1:]):
         assert before != after, after
@@ -215,7 +231,8 @@ def test_both_themes_at_double_scale(qapp, tmp_path, capsys, monkeypatch):
         code, stdout, stderr = run(capsys, "--out", out, *args)
         assert code == 0, stderr
     out = outs[0]
-    names = ["17-zero-grad.png", "17-zero-grad-dark.png", "panel-network.png", "panel-network-dark.png"]
+    names = ["17-zero-grad.png", "17-zero-grad-dark.png", "panel-network.png", "panel-network-dark.png",
+             "17-zero-grad-frame.png", "17-zero-grad-frame-dark.png"]
     assert sorted(p.name for p in out.iterdir()) == sorted(names + ["index.md", MANIFEST])
     assert sorted(screenshots.read_manifest(out)) == sorted(names + ["index.md"])
     light, dark = (QtGui.QImage(str(out / n)) for n in names[:2])
@@ -225,6 +242,8 @@ def test_both_themes_at_double_scale(qapp, tmp_path, capsys, monkeypatch):
     assert ('<picture><source media="(prefers-color-scheme: dark)" srcset="17-zero-grad-dark.png">'
             '<img alt="Zero grad" src="17-zero-grad.png"></picture>') in text
     assert "--theme both --scale 2" in text
+    assert 'srcset="17-zero-grad-frame-dark.png"' in text
+    assert QtGui.QImage(str(out / names[4])).size().toTuple() == (3200, 1800)
     for name in names + ["index.md"]:
         assert (out / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
@@ -264,9 +283,10 @@ def test_second_run_replaces_its_own_files_and_removes_its_old_ones(tmp_path, ca
     code, _, _ = run(capsys, "--out", out, "--phases", "loss", "--size", "1200x900")
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([MANIFEST, "16-loss.png", "index.md", "notes.md", "panel-network.png"])
+    assert names == sorted([MANIFEST, "16-loss.png", "16-loss-frame.png", "index.md", "notes.md", "panel-network.png"])
     assert "17-zero-grad.png" in first
-    assert sorted(screenshots.read_manifest(out)) == ["16-loss.png", "index.md", "panel-network.png"]
+    assert sorted(screenshots.read_manifest(out)) == ["16-loss-frame.png", "16-loss.png", "index.md",
+                                                      "panel-network.png"]
 
 
 def test_foreign_manifest_is_refused(tmp_path, capsys, small_run):
@@ -321,3 +341,35 @@ def test_lstm_config_renders_the_lstms_walk_with_its_own_captions(qapp, tmp_path
     index = (out / "index.md").read_text()
     assert "## LSTM, t = 3" in index and "c_3 = f ⊙ c_(t−1) + i ⊙ g" in index
     assert "Panel: LSTM cell" in index and "update gate" not in index
+
+
+def test_composed_frames_have_one_size_and_numbered_callouts(subset):
+    from gru_debugger.ui.docs import frames
+    from gru_debugger.ui.widgets import theme
+
+    out = subset[0]
+    accent = QtGui.QColor(theme.LIGHT.active).rgb() & 0xFFFFFF
+    parts = frames.regions()
+    for stop in plan_walk(8, ["cell"]):
+        frame, window = out / f"{stop.name}-frame.png", out / f"{stop.name}.png"
+        image = QtGui.QImage(str(frame)).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        assert image.size().toTuple() == frames.FRAME_SIZE, frame.name
+        assert frame.read_bytes() != window.read_bytes()
+        pixels = np.frombuffer(image.constBits(), np.uint32, image.sizeInBytes() // 4).reshape(
+            image.height(), image.width()) & 0xFFFFFF
+        for key in ("panel", "equations"):  # ① on the written heatmap, ② on the current equation line
+            x, y, w, h = parts[key]
+            assert (pixels[y:y + h, x:x + w] == accent).sum() > 150, (frame.name, key)
+
+
+def test_callout_places_stay_inside_their_part():
+    from gru_debugger.ui.docs import frames
+
+    parts = frames.regions()
+    assert sum(w * h for (_, _, w, h) in parts.values()) == frames.FRAME_SIZE[0] * frames.FRAME_SIZE[1]
+    x, y = frames.place((-30, 5000), parts["equations"])
+    assert parts["equations"][0] < x - frames.CALLOUT_RADIUS and y + frames.CALLOUT_RADIUS < frames.FRAME_SIZE[1]
+    assert frames.short_title("h = (1−z)⊙n + z⊙h(t−1)") == "h"
+    assert frames.short_title("loss per position −log p(target) mean = 3.5835") == "loss per position"
+    assert frames.callout_note([frames.Callout(1, 0, 0, "h"), frames.Callout(2, 0, 0)]) == (
+        "In the frame: ① the new `h`, ② its equation.")

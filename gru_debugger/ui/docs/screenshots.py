@@ -35,6 +35,7 @@ import numpy as np
 from ...core.config import Config, load_config
 from ...core.phases import PHASES, Step
 from ..registry import shots as registry_shots
+from .frames import FRAME_SUFFIX
 
 DEFAULT_SIZE = (1600, 1000)
 MIN_SIZE = (1200, 900)       # about the smallest the window's docks allow
@@ -94,6 +95,8 @@ class Image:
     title: str
     caption: str
     dark_file: str | None = None      # with both themes: the dark picture of the same view
+    frame: str | None = None          # the composed frame of the same stop (frames.py), if any
+    dark_frame: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,8 @@ def screenshot_config(config: Config) -> tuple[Config, bool]:
 # ------------------------------------------------------------------ output folder
 def expected_files(stops: Sequence[Stop], fmt: str, both: bool = False) -> list[str]:
     """The names a run writes into the output folder (besides the manifest)."""
-    stems = [s.name for s in stops] + [p.shot.stem for p in PANELS]
+    stems = ([n for s in stops for n in ((s.name,) if s.step is None else (s.name, s.name + FRAME_SUFFIX))]
+             + [p.shot.stem for p in PANELS])
     suffixes = ("", DARK_SUFFIX) if both else ("",)
     return [f"{stem}{suffix}.{fmt}" for stem in stems for suffix in suffixes] + ["index.md"]
 
@@ -428,7 +432,7 @@ class _Camera:
 
 
 def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[str], None] | None) -> None:
-    from . import captions
+    from . import captions, frames
 
     for stop in stops:
         camera.go(stop.step)
@@ -438,6 +442,14 @@ def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[st
         name = camera.shoot(camera.window, stop.name, title, caption)
         if progress:
             progress(name)
+        if stop.step is not None:  # the same stop without the window around it, with callouts
+            frame, marks = frames.compose(camera, stop.step, stop.name + FRAME_SUFFIX, title)
+            note = frames.callout_note(marks)
+            image = camera.images[-1]
+            camera.images[-1] = dataclasses.replace(image, frame=frame,
+                                                    caption=f"{image.caption} {note}".rstrip())
+            if progress:
+                progress(frame)
 
 
 def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], dark: bool | str, fmt: str,
@@ -458,19 +470,25 @@ def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], d
     return f"Made with `{cmd}` from {source}, {seed_note}, in a {size[0]}×{size[1]} window{pixels} with {theme_text}."
 
 
-def image_markdown(image: Image) -> str:
-    """The image in index.md: a Markdown image, or with a dark twin a <picture> that picks by the reader's theme."""
-    if image.dark_file is None:
-        return f"![{image.title}]({image.file})"
-    alt = html.escape(image.title, quote=True)
-    return (f'<picture><source media="(prefers-color-scheme: dark)" srcset="{image.dark_file}">'
-            f'<img alt="{alt}" src="{image.file}"></picture>')
+def image_markdown(image: Image, frame: bool = False) -> str:
+    """The image in index.md: a Markdown image, or with a dark twin a <picture> that picks by the reader's theme.
+    ``frame``: the stop's composed frame instead of the window."""
+    file, dark = (image.frame, image.dark_frame) if frame else (image.file, image.dark_file)
+    title = f"{image.title}: the panels" if frame else image.title
+    if dark is None:
+        return f"![{title}]({file})"
+    alt = html.escape(title, quote=True)
+    return (f'<picture><source media="(prefers-color-scheme: dark)" srcset="{dark}">'
+            f'<img alt="{alt}" src="{file}"></picture>')
 
 
 def write_index(path: Path, images: Sequence[Image], made_with: str, about: str) -> None:
     lines = ["# GRU Debugger, step by step", "", made_with, "", about, ""]
     for image in images:
-        lines += [f"## {image.title}", "", image_markdown(image), "", image.caption, ""]
+        lines += [f"## {image.title}", "", image_markdown(image), ""]
+        if image.frame is not None:
+            lines += [image_markdown(image, frame=True), ""]
+        lines += [image.caption, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -526,7 +544,7 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
             runs.append(camera)
         images = runs[0].images
         if both:
-            images = [dataclasses.replace(light, dark_file=dark_image.file)
+            images = [dataclasses.replace(light, dark_file=dark_image.file, dark_frame=dark_image.frame)
                       for light, dark_image in zip(images, runs[1].images)]
         too_narrow = {}
         for run in runs:
@@ -538,8 +556,10 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
         about = (f"The example: B = {config.batch_size} rows of T = {T} tokens, E = {config.n_embd}, "
                  f"H = {config.hidden_size}, V = {len(s.vocab)} tokens, dropout {config.dropout:g}"
                  f"{'' if config.train_mode else ' (eval mode: off)'}, learning rate {config.learning_rate:g}. "
-                 "Each image below shows the whole window after the step in its heading; the panel images at the "
-                 "end show single views.")
+                 "Each step below has two images: the whole window after the step in its heading, then the same "
+                 "moment without the window around it (the timeline, the panel the step fills and the Equation "
+                 "panel), where ① marks what the step wrote and ② its equation. The panel images at the end show "
+                 "single views.")
         if animate:  # the animation from the walk's images, and a line near the top of index.md showing it
             # the walk in time order: the look inside a timestep is left out
             frames = [f"{s.name}.{fmt}" for s in stops if s.step is None or s.step.sub is None]
