@@ -293,3 +293,17 @@ def test_zero_grad_shows_cleared_gradients(qtbot, window):
     assert grad.data.shape == ctl.snapshot().param("h2g.weight").shape and not grad.data.any()
     bias = shown(window, "gradients", "grad/x2g.bias")
     assert bias.data.shape[0] == 1 and not bias.data.any()
+
+
+def test_explanations_are_collapsed_and_remembered(qtbot, window, settings):
+    hyper = window.editor("hyper")
+    assert not hyper.explain.isChecked()
+    assert not any(label.isVisible() for label in hyper.explain.labels)
+    hyper.explain.setChecked(True)
+    assert window.editor("init").explain.isChecked()
+    assert any(label.isVisible() for label in hyper.explain.labels)
+    assert settings.value("editors/explanations", type=bool)
+
+
+def test_the_equation_panel_gets_the_height_of_its_column(qtbot, window):
+    assert window.docks["equations"].height() > window.docks["hyper"].height()

@@ -9,6 +9,7 @@ from ..core.snapshot import Snapshot
 from .docs.export_view import export_view_dialog, heatmap_menu, save_view
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
+from .editors.edit_support import ExplainToggle, link_explanations
 from .views.console import add_console
 from .views.diagram import DiagramView
 from .views.equation_view import EquationView
@@ -62,6 +63,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel in self.panels.values():
             panel.hover.connect(self.status.show_hover)
         self._build_baseline()
+        link_explanations(self.findChildren(ExplainToggle), settings)  # "Show explanations": one switch for all
         subscribe(controller.changed, self, self._on_changed)
         self.resize(1600, 1000)
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -108,7 +110,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tabifyDockWidget(edits[0], dock)
         edits[0].raise_()
         self.resizeDocks([self.docks["diagram"], first, right], [240, 960, 400], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([right, edits[0]], [430, 470], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([right, edits[0]], [560, 340], QtCore.Qt.Orientation.Vertical)  # the Equation gets the height
         first.raise_()
 
     PREBUILD_DELAY_MS = 150  # after the window first shows (it has painted by then)

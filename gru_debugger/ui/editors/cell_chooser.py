@@ -23,7 +23,7 @@ class CellChooser(QtWidgets.QGroupBox):
         self.combo.setToolTip("Applies at once (one undo step): x2g and h2g change shape and are drawn anew with "
                               "their schemes; the embedding and the head keep their values.")
         layout.addWidget(self.combo)
-        hint = QtWidgets.QLabel("Switch cells to compare them on the same text; Compare cells shows all three.", self)
+        self.hint = hint = QtWidgets.QLabel("Switch cells to compare them on the same text; Compare cells shows all three.", self)
         hint.setWordWrap(True)
         hint.setStyleSheet(HINT_STYLE)
         layout.addWidget(hint)

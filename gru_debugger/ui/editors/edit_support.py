@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.controller import ControllerError
 
+SETTINGS_EXPLANATIONS = "editors/explanations"  # the editing panels show their explanations
 ERROR_STYLE = "color: #d0342c;"
 HINT_STYLE = "color: palette(placeholder-text);"
 
@@ -54,3 +55,48 @@ class ErrorLine(QtWidgets.QLabel):
             return False
         self.show_message("")
         return True
+
+
+class ExplainToggle(QtWidgets.QCheckBox):
+    """"Show explanations" at the top of an editing panel: its static help texts are collapsed by
+    default so the editing column stays short. The window keeps every panel's toggle in step."""
+
+    def __init__(self, parent: QtWidgets.QWidget):
+        super().__init__("Show explanations", parent)
+        self.setObjectName("explain-toggle")
+        self.setToolTip("Show or hide the help texts of the editing panels")
+        self.labels: list[QtWidgets.QWidget] = []
+        self.toggled.connect(self._apply)
+
+    def explain(self, text: str, parent: QtWidgets.QWidget) -> QtWidgets.QLabel:
+        """A grey help text that shows only while the toggle is on."""
+        label = QtWidgets.QLabel(text, parent)
+        label.setWordWrap(True)
+        label.setStyleSheet(HINT_STYLE)
+        self.add(label)
+        return label
+
+    def add(self, label: QtWidgets.QWidget) -> None:
+        self.labels.append(label)
+        label.setVisible(self.isChecked())
+
+    def _apply(self, on: bool) -> None:
+        for label in self.labels:
+            label.setVisible(on)
+
+
+def link_explanations(toggles: list[ExplainToggle], settings: QtCore.QSettings | None) -> None:
+    """One state for all ``toggles`` (collapsed unless the settings say otherwise), saved in ``settings``."""
+    on = settings is not None and settings.value(SETTINGS_EXPLANATIONS, False, type=bool)
+
+    def set_all(checked: bool) -> None:
+        for toggle in toggles:
+            if toggle.isChecked() != checked:
+                toggle.setChecked(checked)
+        if settings is not None:
+            settings.setValue(SETTINGS_EXPLANATIONS, checked)
+
+    for toggle in toggles:
+        toggle.setChecked(on)
+        toggle._apply(on)
+        toggle.toggled.connect(set_all)

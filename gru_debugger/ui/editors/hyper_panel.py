@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from ...core.controller import Controller
 from ...core.snapshot import Snapshot
 from ...core.config import DTYPES, FLOAT32_MAX
-from .edit_support import HINT_STYLE, ErrorLine
+from .edit_support import ErrorLine, ExplainToggle
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
@@ -55,13 +55,6 @@ def factor(value: float) -> str:
     return f"({num(value)})" if value < 0 else num(value)
 
 
-def explanation(text: str, parent: QtWidgets.QWidget) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text, parent)
-    label.setWordWrap(True)
-    label.setStyleSheet(HINT_STYLE)
-    return label
-
-
 class HyperPanel(QtWidgets.QWidget):
     """Learning rate, dropout and sizes, edited through ``controller``."""
 
@@ -82,6 +75,9 @@ class HyperPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
+        self.explain = ExplainToggle(body)
+        layout.addWidget(self.explain)
+        explanation = self.explain.explain
 
         # --- learning rate ----------------------------------------------
         lr_box = QtWidgets.QGroupBox("Learning rate", self)

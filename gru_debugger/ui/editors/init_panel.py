@@ -18,7 +18,7 @@ from ...core.controller import Controller
 from ...core.init import MATRIX_ONLY, SCHEMES
 from ...core.snapshot import Snapshot
 from ...core.validation import FLOAT32_MAX
-from .edit_support import HINT_STYLE, ErrorLine
+from .edit_support import HINT_STYLE, ErrorLine, ExplainToggle
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
@@ -201,6 +201,8 @@ class InitPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
+        self.explain = ExplainToggle(body)
+        layout.addWidget(self.explain)
 
         params_box = QtWidgets.QGroupBox("Parameters", body)
         grid = QtWidgets.QGridLayout(params_box)
@@ -241,6 +243,7 @@ class InitPanel(QtWidgets.QWidget):
         self.seed_note.setWordWrap(True)
         self.seed_note.setStyleSheet(HINT_STYLE)
         seed_form.addRow(self.seed_note)
+        self.explain.add(self.seed_note)
         layout.addWidget(seed_box)
 
         buttons = QtWidgets.QHBoxLayout()

@@ -18,7 +18,7 @@ from ...core.snapshot import Snapshot
 from ...core.texts import MAX_TEXT_BYTES, read_text_file
 from .cell_chooser import CellChooser
 from .tokenizing import tokenize_first
-from .edit_support import HINT_STYLE, ErrorLine
+from .edit_support import HINT_STYLE, ErrorLine, ExplainToggle
 from ..widgets.subscribe import subscribe
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,11 @@ class InputsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
 
-        layout.addWidget(CellChooser(controller, self))  # the model's recurrent cell
+        self.explain = ExplainToggle(self)
+        layout.addWidget(self.explain)
+        chooser = CellChooser(controller, self)  # the model's recurrent cell
+        layout.addWidget(chooser)
+        self.explain.add(chooser.hint)
 
         # --- corpus -----------------------------------------------------
         corpus_box = QtWidgets.QGroupBox("Corpus", self)
