@@ -3,7 +3,6 @@ matches torch.nn.GRU / nn.LSTM / nn.RNN to about 1e-12, and switching live casts
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gru_debugger.core.config import PARAM_NAMES, Config, ConfigError, load_config
@@ -11,6 +10,8 @@ from gru_debugger.core.controller import Controller, ControllerError
 from gru_debugger.core.edits import fresh_state
 from gru_debugger.core.engine import compute_trace
 from gru_debugger.core.export import trace_arrays
+
+from torch_reference import reference
 
 RANDOM_INIT = {"wte.weight": {"scheme": "normal", "std": 1.0}, "x2g.weight": {"scheme": "default"},
                "x2g.bias": {"scheme": "uniform", "low": -0.5, "high": 0.5}, "h2g.weight": {"scheme": "orthogonal"},
@@ -48,41 +49,9 @@ def test_float64_runs_everything_in_double_from_the_float32_weights(cell):
 
 
 def _torch_reference(cell, trace, params):
-    """dL/dh_t, h, loss and parameter gradients from torch's own cells, in double."""
-    p = {k: v.detach().double() for k, v in params.items()}
-    H, E = p["h2g.weight"].shape[1], p["x2g.weight"].shape[1]
-    swap = (lambda w: torch.cat([w[H:2 * H], w[:H], w[2 * H:]])) if cell == "gru" else (lambda w: w)
-    module = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[cell](E, H, batch_first=True).double()
-    step = {"gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell, "rnn": torch.nn.RNNCell}[cell](E, H).double()
-    with torch.no_grad():
-        for mod, suffix in ((module, "_l0"), (step, "")):
-            getattr(mod, "weight_ih" + suffix).copy_(swap(p["x2g.weight"]))
-            getattr(mod, "bias_ih" + suffix).copy_(swap(p["x2g.bias"]))
-            getattr(mod, "weight_hh" + suffix).copy_(swap(p["h2g.weight"]))
-            getattr(mod, "bias_hh" + suffix).copy_(swap(p["h2g.bias"]))
-    wte = p["wte.weight"].clone().requires_grad_(True)
-    head = p["lm_head.weight"].clone().requires_grad_(True)
-    x, y = torch.from_numpy(trace["x"].copy()), torch.from_numpy(trace["y"].copy())
-    m_in, m_out = (torch.from_numpy(trace[k].copy()) for k in ("dropout_in_mask", "dropout_out_mask"))
-    x_in = F.embedding(x, wte) * m_in
-    hs, _ = module(x_in)
-    logits = (hs * m_out) @ head.T
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-    loss.backward()
-    grads = {"wte.weight": wte.grad, "lm_head.weight": head.grad,
-             "x2g.weight": swap(module.weight_ih_l0.grad), "x2g.bias": swap(module.bias_ih_l0.grad),
-             "h2g.weight": swap(module.weight_hh_l0.grad), "h2g.bias": swap(module.bias_hh_l0.grad)}
-    state = torch.zeros(x.shape[0], H, dtype=torch.float64)
-    carry = (state, state.clone()) if cell == "lstm" else state
-    h_list = []
-    for t in range(x.shape[1]):
-        carry = step(x_in.detach()[:, t], carry)
-        h = carry[0] if cell == "lstm" else carry
-        h.retain_grad()
-        h_list.append(h)
-    logits2 = (torch.stack(h_list, 1) * m_out) @ head.detach().T
-    F.cross_entropy(logits2.reshape(-1, logits2.shape[-1]), y.reshape(-1)).backward()
-    return hs.detach(), loss.detach(), grads, torch.stack([h.grad for h in h_list], 1)
+    """h, loss, parameter gradients and dL/dh_t from torch's own modules and cells, in double."""
+    ref = reference(cell, trace, {k: v.detach().double() for k, v in params.items()})
+    return ref["h"], ref["loss"], {n: ref[f"grad/{n}"] for n in PARAM_NAMES}, ref["grad/h"]
 
 
 configs = st.fixed_dictionaries({

@@ -100,3 +100,20 @@ def link_explanations(toggles: list[ExplainToggle], settings: QtCore.QSettings |
         toggle.setChecked(on)
         toggle._apply(on)
         toggle.toggled.connect(set_all)
+
+
+def scrolling_body(panel: QtWidgets.QWidget) -> tuple[QtWidgets.QWidget, QtWidgets.QVBoxLayout]:
+    """Give ``panel`` a frameless scroll area and return its body and the body's layout:
+    an editing panel scrolls when its dock is short instead of squashing its boxes."""
+    outer = QtWidgets.QVBoxLayout(panel)
+    outer.setContentsMargins(0, 0, 0, 0)
+    scroll = QtWidgets.QScrollArea(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    outer.addWidget(scroll)
+    body = QtWidgets.QWidget(scroll)
+    scroll.setWidget(body)
+    layout = QtWidgets.QVBoxLayout(body)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.setSpacing(8)
+    return body, layout

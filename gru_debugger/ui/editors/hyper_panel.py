@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from ...core.controller import Controller
 from ...core.snapshot import Snapshot
 from ...core.config import DTYPES, FLOAT32_MAX
-from .edit_support import ErrorLine, ExplainToggle
+from .edit_support import scrolling_body, ErrorLine, ExplainToggle
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
@@ -64,17 +64,7 @@ class HyperPanel(QtWidgets.QWidget):
         self.controller = controller
         self._loaded_sizes: tuple[int, int] | None = None
 
-        outer = QtWidgets.QVBoxLayout(self)  # scrolls when the dock is short, instead of squashing boxes
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QtWidgets.QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        outer.addWidget(scroll)
-        body = QtWidgets.QWidget(scroll)
-        scroll.setWidget(body)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(8)
+        body, layout = scrolling_body(self)  # scrolls when the dock is short, instead of squashing boxes
         self.explain = ExplainToggle(body)
         layout.addWidget(self.explain)
         explanation = self.explain.explain

@@ -18,7 +18,7 @@ from ...core.controller import Controller
 from ...core.init import MATRIX_ONLY, SCHEMES
 from ...core.snapshot import Snapshot
 from ...core.validation import FLOAT32_MAX
-from .edit_support import HINT_STYLE, ErrorLine, ExplainToggle
+from .edit_support import scrolling_body, HINT_STYLE, ErrorLine, ExplainToggle
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
@@ -189,18 +189,7 @@ class InitPanel(QtWidgets.QWidget):
         self.setObjectName("init-panel")
         self.controller = controller
 
-        outer = QtWidgets.QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QtWidgets.QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        outer.addWidget(scroll)
-        body = QtWidgets.QWidget(scroll)
-        scroll.setWidget(body)
-        layout = QtWidgets.QVBoxLayout(body)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(8)
+        body, layout = scrolling_body(self)  # scrolls when the dock is short, instead of squashing boxes
         self.explain = ExplainToggle(body)
         layout.addWidget(self.explain)
 
