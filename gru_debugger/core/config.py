@@ -7,7 +7,6 @@ every key is optional. :func:`validate` turns a bad value into a
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -17,7 +16,7 @@ from .bundled import corpus_files
 from .cells import CELLS
 from .errors import ConfigError
 from .init import validate_init_spec
-from .validation import FLOAT32_MAX, show
+from .validation import FLOAT32_MAX, fits_float32, show  # noqa: F401 (FLOAT32_MAX: the editors read it here)
 
 PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
 
@@ -107,17 +106,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    """A real number that fits a float32 (huge ints, NaN and Inf do not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        number = float(value)
-    except OverflowError:
-        return False
-    return math.isfinite(number) and abs(number) <= FLOAT32_MAX
-
-
 def validate(cfg: Config) -> None:
     if not isinstance(cfg.corpus, tuple) or not cfg.corpus or not all(isinstance(t, str) for t in cfg.corpus):
         raise ConfigError("corpus must be a non-empty list of texts")
@@ -136,7 +124,7 @@ def validate(cfg: Config) -> None:
     if not _is_int(cfg.position) or not 0 <= cfg.position <= MAX_POSITION:
         raise ConfigError(f"position must be a whole number from 0 to {MAX_POSITION:.0e} (within the corpus), "
                           f"got {show(cfg.position)}")
-    if not _is_number(cfg.dropout) or not 0.0 <= cfg.dropout < 1.0:
+    if not fits_float32(cfg.dropout) or not 0.0 <= cfg.dropout < 1.0:
         raise ConfigError(f"dropout must be a number in [0, 1), got {show(cfg.dropout)}")
     if not isinstance(cfg.train_mode, bool) or not isinstance(cfg.lowercase, bool):
         raise ConfigError("train_mode and lowercase must be true or false")
@@ -146,7 +134,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"cell must be one of {', '.join(CELLS)}; got {cfg.cell!r}")
     if not isinstance(cfg.dtype, str) or cfg.dtype not in DTYPES:
         raise ConfigError(f"dtype must be \"float32\" or \"float64\", got {show(cfg.dtype)}")
-    if not _is_number(cfg.learning_rate):
+    if not fits_float32(cfg.learning_rate):
         raise ConfigError(f"learning_rate must be a finite number within float32 range, "
                           f"got {show(cfg.learning_rate)}")
     if not isinstance(cfg.init, Mapping):

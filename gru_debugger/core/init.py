@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from .errors import ConfigError
-from .validation import FLOAT32_MAX, show
+from .validation import FLOAT32_MAX, fits_float32, show
 
 # scheme -> {key: default}
 SCHEMES: dict[str, dict[str, float]] = {
@@ -39,7 +39,7 @@ def validate_init_spec(name: str, spec: Any) -> None:
         raise ConfigError(f"init[{name}]: scheme {scheme} takes no key(s) {', '.join(sorted(extra))}")
     for key in SCHEMES[scheme]:
         value = spec.get(key, SCHEMES[scheme][key])
-        if not _fits_float32(value):
+        if not fits_float32(value):
             raise ConfigError(f"init[{name}].{key} must be a finite number within float32 range, got {show(value)}")
     if scheme == "normal" and spec.get("std", 1.0) < 0:
         raise ConfigError(f"init[{name}].std must be >= 0")
@@ -54,16 +54,6 @@ def validate_init_spec(name: str, spec: Any) -> None:
         raise ConfigError(f"init[{name}]: a gain this large overflows float32")
     if scheme in MATRIX_ONLY and name.endswith(".bias"):
         raise ConfigError(f"init[{name}]: {scheme} needs a matrix; a bias is a vector")
-
-
-def _fits_float32(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        number = float(value)
-    except OverflowError:
-        return False
-    return math.isfinite(number) and abs(number) <= FLOAT32_MAX
 
 
 def _arg(spec: Mapping[str, Any], key: str) -> float:

@@ -52,6 +52,17 @@ def check_int(value: Any, what: str, low: int | None = None, high: int | None = 
     return value
 
 
+def fits_float32(value: Any) -> bool:
+    """A plain int or float that a float32 holds (not a bool, huge int, NaN or Inf): the config's rule."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:
+        return False
+    return math.isfinite(number) and abs(number) <= FLOAT32_MAX
+
+
 def check_float32(value: Any, what: str) -> float:
     """A real number that a float32 holds without becoming Inf (not NaN, not a bool)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

@@ -125,26 +125,25 @@ class TrainingPanel(QtWidgets.QWidget):
         """Run n iterations at once (no timer): for scripts and tests."""
         if self.remaining <= 0:
             self.run_key = object()
+        self._train(n)
+
+    def _train(self, n: int) -> bool:
+        """n iterations of this run (one undo step with its other ticks); False if refused or at a fault."""
         try:
             run = train_iterations(self.controller, n, merge_key=self.run_key)
         except ControllerError as exc:
             self._refused(exc)
-            return
+            return False
         self._record(run)
         if run.stopped_at_fault:
             self._stopped_at_fault(run)
+            return False
+        return True
 
     def _tick(self) -> None:
         per_tick = max(1, round(self.speed.value() * REFRESH_MS / 1000))
         n = min(per_tick, self.remaining)
-        try:
-            run = train_iterations(self.controller, n, merge_key=self.run_key)
-        except ControllerError as exc:
-            self._refused(exc)
-            return
-        self._record(run)
-        if run.stopped_at_fault:
-            self._stopped_at_fault(run)
+        if not self._train(n):
             return
         self.remaining -= n
         if self.remaining <= 0:
