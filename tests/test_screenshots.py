@@ -373,3 +373,27 @@ def test_callout_places_stay_inside_their_part():
     assert frames.short_title("loss per position −log p(target) mean = 3.5835") == "loss per position"
     assert frames.callout_note([frames.Callout(1, 0, 0, "h"), frames.Callout(2, 0, 0)]) == (
         "In the frame: ① the new `h`, ② its equation.")
+
+
+def test_composing_a_frame_puts_every_dock_back_where_it_was(qapp, tmp_path):
+    """The frames undock panels to size them; the next whole-window image must show the window's own layout."""
+    from gru_debugger.core.config import Config
+    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.phases import Step
+    from gru_debugger.ui.docs import frames
+
+    camera = screenshots._Camera(qapp, Controller(Config()), (1600, 1000), "png", tmp_path)
+    try:
+        camera.controller.run_to("cell", 3)
+        camera.settle()
+
+        def layout():
+            return {k: d.geometry().getRect() for k, d in camera.window.docks.items()
+                    if d.isVisible() and not d.visibleRegion().isEmpty()}
+
+        before = layout()
+        frames.compose(camera, Step("cell", 3), "frame", "t = 3")
+        assert layout() == before
+        assert not any(d.isFloating() for d in camera.window.docks.values())
+    finally:
+        camera.close()

@@ -211,6 +211,14 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
         _write(camera.folder / name, data)
     finally:
         win.restoreState(state, 0)
+        # restoreState re-docks the panels but leaves their old floating geometry until the next
+        # resize: the window's layout is redone now, so the next whole-window image is right.
+        # restoreState docks the panels again but leaves them at their floating geometry until the
+        # window's layout runs on a resize: one pixel wider and back, so the next window image is right.
+        size = win.size()
+        win.resize(size.width() + 1, size.height())
+        camera.settle()
+        win.resize(size)
         camera.settle()
     return name, marks
 
