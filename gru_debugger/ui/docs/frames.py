@@ -7,8 +7,9 @@ size (:data:`FRAME_SIZE`, times the scale). Numbered callouts: ① on every
 heatmap the step wrote (the outlined ones), ② on the Equation panel's current
 line (▶): filled circles in the theme's accent colour with a white digit.
 
-The docks are undocked and sized for the picture, then the window's layout is
-put back, so the whole-window image of the same stop is not affected.
+The three widgets are resized inside their docks for the picture and then given
+their docks' sizes back; the window's layout never changes, so the whole-window
+images are not affected (and no dock is floated and re-docked, which is slow).
 """
 from __future__ import annotations
 
@@ -139,8 +140,9 @@ def paint_callouts(painter, marks: Sequence[Callout], accent: str, ring: str) ->
 
 
 def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
-    """Undock the timeline, the step's panel and the Equation panel at their frame sizes, paint them
-    into one picture with the callouts, save it as ``stem`` and put the window's layout back."""
+    """Size the timeline, the step's panel and the Equation panel to their parts of the frame (inside
+    their docks: the window's layout is not touched), paint them into one picture with the callouts,
+    save it as ``stem`` and give them back the sizes their docks set."""
     from PySide6 import QtCore, QtGui, QtWidgets
 
     from ...core.phases import PHASE_FACTS
@@ -151,21 +153,16 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
     key = PHASE_FACTS[step.phase].panel
     parts = regions()
     place_of = {"timeline": parts["timeline"], key: parts["panel"], "equations": parts["equations"]}
-    state = win.saveState(0)
-    widgets = {}
+    widgets, sizes = {}, {}
     try:
         for k in place_of:
             win.show_panel(k)
-            win.docks[k].raise_()
-        for k, (_, _, w, h) in place_of.items():
-            dock = win.docks[k]
-            dock.setFloating(True)
-            widgets[k] = dock.widget()
+            widgets[k] = win.docks[k].widget()
+            sizes[k] = widgets[k].size()
         panel = win.panels.get(key)
         for _ in range(2):  # the second round catches what the first lay-out changed
             for k, (_, _, w, h) in place_of.items():
-                dock = win.docks[k]
-                dock.resize(dock.size() + QtCore.QSize(w, h) - widgets[k].size())
+                widgets[k].resize(w, h)
             camera.settle([panel] if panel is not None else [])
         marks = callouts(panel, widgets["equations"])
         scheme = theme.current()
@@ -210,15 +207,8 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
             data = image_bytes(image)
         _write(camera.folder / name, data)
     finally:
-        win.restoreState(state, 0)
-        # restoreState re-docks the panels but leaves their old floating geometry until the next
-        # resize: the window's layout is redone now, so the next whole-window image is right.
-        # restoreState docks the panels again but leaves them at their floating geometry until the
-        # window's layout runs on a resize: one pixel wider and back, so the next window image is right.
-        size = win.size()
-        win.resize(size.width() + 1, size.height())
-        camera.settle()
-        win.resize(size)
+        for k, widget in widgets.items():  # back to the size their docks give them
+            widget.resize(sizes[k])
         camera.settle()
     return name, marks
 
