@@ -2,8 +2,9 @@
 
 One GraphicsObject covers every marked cell. The marked cells are merged
 into one rectangle per run of neighbours in a row when the mask is set (once
-per change); the stripes are drawn at screen size when painted, so they stay
-the same few pixels apart at any zoom and never hide the cell's colour.
+per change); the stripes are a tiled brush at screen size (one small tile per pixel ratio),
+so they stay the same few pixels apart at any zoom, never hide the cell's
+colour, and cost one fill per paint.
 """
 from __future__ import annotations
 
@@ -46,8 +47,7 @@ class Hatch(pg.GraphicsObject):
         color = QtGui.QColor(*rgba)
         self._shape = (0, 0)
         self._rects: list[QtCore.QRectF] = []
-        self._pen = QtGui.QPen(color, WIDTH)
-        self._pen.setCosmetic(True)
+        self._colour = color
         self._edge = QtGui.QPen(color, 1.0)
         self._edge.setCosmetic(True)
 
@@ -69,6 +69,23 @@ class Hatch(pg.GraphicsObject):
         rows, cols = self._shape
         return QtCore.QRectF(0, 0, cols, rows)
 
+    def _tile(self, ratio: float) -> QtGui.QBrush:
+        """A brush of one SPACING × SPACING tile of stripe at ``ratio`` device pixels per pixel (made once per ratio)."""
+        tiles = self.__dict__.setdefault("_tiles", {})
+        if ratio not in tiles:
+            side = int(round(SPACING * ratio))
+            pixmap = QtGui.QPixmap(side, side)
+            pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+            tile = QtGui.QPainter(pixmap)
+            tile.scale(ratio, ratio)
+            tile.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            tile.setPen(QtGui.QPen(self._colour, WIDTH))  # scaled with the tile
+            for k in (0.0, SPACING, 2 * SPACING):  # x + y = k: the stripe and its neighbours' ends
+                tile.drawLine(QtCore.QPointF(k, 0.0), QtCore.QPointF(k - SPACING, SPACING))
+            tile.end()
+            tiles[ratio] = QtGui.QBrush(pixmap)
+        return tiles[ratio]
+
     def paint(self, painter: QtGui.QPainter, option, widget=None) -> None:
         if not self._rects:
             return
@@ -76,21 +93,16 @@ class Hatch(pg.GraphicsObject):
         path = QtGui.QPainterPath()
         for rect in self._rects:
             path.addRect(transform.mapRect(rect))
-        bounds = path.boundingRect()
+        # The brush's tile is in device pixels: at a pixel ratio above 1 (a 2x image) it is drawn that much larger.
+        world, device = painter.transform().m11(), painter.deviceTransform().m11()
+        ratio = round(abs(device / world), 2) if world else 1.0
         painter.save()
         painter.resetTransform()
+        # stripes from bottom-left to top-right, SPACING px apart and anchored to the screen:
+        # one tiled brush, filled in one call
+        painter.setBrushOrigin(QtCore.QPointF(0.0, 0.0))
+        painter.fillPath(path, self._tile(ratio))
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        painter.setClipPath(path)
-        painter.setPen(self._pen)
-        # lines from bottom-left to top-right, SPACING px apart, anchored to the screen
-        left, top, right, bottom = bounds.left(), bounds.top(), bounds.right(), bounds.bottom()
-        start = np.floor((left + top) / SPACING) * SPACING
-        stop = right + bottom + SPACING
-        k = start
-        while k <= stop:
-            painter.drawLine(QtCore.QPointF(k - top, top), QtCore.QPointF(k - bottom, bottom))
-            k += SPACING
-        painter.setClipping(False)
         painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         painter.setPen(self._edge)
         painter.drawPath(path)
