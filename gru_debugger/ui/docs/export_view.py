@@ -84,11 +84,11 @@ def _svg_bytes(size: QtCore.QSize, title: str, paint, dpi: int) -> bytes:
 
 
 # ------------------------------------------------------------------ widgets
-def widget_png(widget: QtWidgets.QWidget, scale: int = 1) -> bytes:
-    """PNG bytes of ``widget`` as on screen; ``scale`` > 1 renders it at that device pixel ratio
+def widget_image(widget: QtWidgets.QWidget, scale: int = 1) -> QtGui.QImage:
+    """``widget`` as on screen; ``scale`` > 1 renders it at that device pixel ratio
     (``scale`` times the pixels in each direction, sharp text and lines)."""
     if scale == 1:
-        return image_bytes(widget.grab())
+        return widget.grab().toImage()
     image = QtGui.QImage(widget.size() * scale, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.setDevicePixelRatio(scale)
     image.fill(widget.palette().window().color())
@@ -106,7 +106,12 @@ def widget_png(widget: QtWidgets.QWidget, scale: int = 1) -> bytes:
         painter.end()
         for item, mode in cached:
             item.setCacheMode(mode)
-    return image_bytes(image)
+    return image
+
+
+def widget_png(widget: QtWidgets.QWidget, scale: int = 1) -> bytes:
+    """PNG bytes of ``widget`` as on screen (see :func:`widget_image`)."""
+    return image_bytes(widget_image(widget, scale))
 
 
 def widget_svg(widget: QtWidgets.QWidget, title: str = "") -> bytes:

@@ -147,7 +147,7 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
 
     from ...core.phases import PHASE_FACTS
     from ..widgets import theme
-    from .export_view import _svg_bytes, _write, image_bytes
+    from .export_view import _svg_bytes, _write
 
     win = camera.window
     key = PHASE_FACTS[step.phase].panel
@@ -183,7 +183,7 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
 
         name = f"{stem}{camera.suffix}.{camera.fmt}"
         if camera.fmt == "svg":
-            data = _svg_bytes(QtCore.QSize(*FRAME_SIZE), title, paint, win.logicalDpiX())
+            _write(camera.folder / name, _svg_bytes(QtCore.QSize(*FRAME_SIZE), title, paint, win.logicalDpiX()))
         else:
             scale = camera.scale
             image = QtGui.QImage(FRAME_SIZE[0] * scale, FRAME_SIZE[1] * scale,
@@ -204,8 +204,7 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
                 painter.end()
                 for item, mode in cached:
                     item.setCacheMode(mode)
-            data = image_bytes(image)
-        _write(camera.folder / name, data)
+            camera.writer.put(camera.folder / name, image)  # encoded and written beside the walk
     finally:
         for k, widget in widgets.items():  # back to the size their docks give them
             widget.resize(sizes[k])

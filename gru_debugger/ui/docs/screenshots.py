@@ -36,6 +36,7 @@ from ...core.config import Config, load_config
 from ...core.phases import PHASES, Step
 from ..registry import shots as registry_shots
 from .frames import FRAME_SUFFIX
+from .png_writer import PngWriter
 
 DEFAULT_SIZE = (1600, 1000)
 MIN_SIZE = (1200, 900)       # about the smallest the window's docks allow
@@ -367,12 +368,16 @@ class _Camera:
         self.window.move(cursor.x() + 50, cursor.y() + 50)
         self.settle()
         self.images: list[Image] = []
+        self.writer = PngWriter()  # PNGs are encoded and written beside the walk
         self.too_narrow: dict[str, int] = {}  # panel title -> pixels its plots lacked (worst stop)
 
     def close(self) -> None:
-        self.window.close()
-        self.window.deleteLater()
-        self.app.processEvents()
+        try:
+            self.writer.close()  # every file written, or the first error raised
+        finally:
+            self.window.close()
+            self.window.deleteLater()
+            self.app.processEvents()
 
     def settle(self, panels: Sequence = ()) -> None:
         from PySide6 import QtCore
@@ -407,10 +412,13 @@ class _Camera:
             ctl.run_to(step.phase, step.t)
 
     def save(self, widget, stem: str, title: str) -> str:
-        from .export_view import save_widget
+        from .export_view import save_widget, widget_image
 
         name = f"{stem}{self.suffix}.{self.fmt}"
-        save_widget(widget, self.folder / name, self.fmt, title=title, scale=self.scale)
+        if self.fmt == "png":
+            self.writer.put(self.folder / name, widget_image(widget, self.scale))
+        else:
+            save_widget(widget, self.folder / name, self.fmt, title=title, scale=self.scale)
         return name
 
     def shoot(self, widget, stem: str, title: str, caption: str) -> str:
