@@ -30,10 +30,10 @@ from psygnal import Signal
 
 from .cells import get_cell
 from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
-from .edits import (check_trace_size, fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
+from .edits import (check_trace_size, trace_array_bytes, fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
 from .data import tokenize
-from .engine import ModelState, Trace, compute_trace
+from .engine import ModelState, Trace, start_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step
 from .snapshot import Snapshot
 from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
@@ -49,7 +49,19 @@ HISTORY_BUDGET = 300 * 1024**2        # parameter tensors kept by the undo/redo 
 # of it is turned into a ControllerError before anything changes.
 _REFUSED = (ConfigError, TypeError, ValueError, OverflowError, AttributeError, KeyError, IndexError,
             RuntimeError, RecursionError)
-REASONS = frozenset({"cursor", "model"})
+REASONS = frozenset({"cursor", "model", "computed"})
+_BACKGROUND = None  # one worker thread for every controller: back-propagation after the forward pass
+
+
+def _background():
+    """The worker that computes the part of an iteration after its forward pass (created on first use)."""
+    global _BACKGROUND
+    if _BACKGROUND is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gru-debugger-backward")
+    return _BACKGROUND
+
+
 def _use_one_thread() -> None:
     """The model's operations are small: torch's thread pool costs more in
     waking and synchronising its threads than it gains, several times more
@@ -137,7 +149,8 @@ class Controller:
         self._traces: OrderedDict[int, tuple[ModelState, Trace, int]] = OrderedDict()
         self._trace_bytes = 0
         self._state = state
-        self._trace = self._prepare(state)
+        self._trace = self._prepare(state).wait()  # a new session starts complete: no look-ahead changes later
+        self._announced: Trace | None = None  # the last trace whose completion poll() announced
         self._cursor = -1
         self._nav: list[int] = []           # cursors to return to with step back
         self._undo: list[Command] = []
@@ -706,15 +719,40 @@ class Controller:
         return cursor if cursor < 0 or old is new else map_step(old[cursor], new)
 
     def _trace_for(self, state: ModelState) -> Trace:
+        """The trace of ``state``, from the cache or new. A new one has its forward pass now and the
+        rest (back-propagation, update, second pass) on the worker thread (``engine.start_trace``):
+        whatever reads those arrays first waits for them. Jobs of older traces still queued are
+        dropped (a trace whose job was dropped computes it when read: the same numbers)."""
         key = id(state)
         if key in self._traces:
             self._traces.move_to_end(key)
             return self._traces[key][1]
-        trace = compute_trace(state)
-        size = sum(a.nbytes for a in trace.arrays.values())
+        for _, older, _ in self._traces.values():
+            if not older.complete:
+                older.arrays.cancel()  # type: ignore[attr-defined]
+        trace = start_trace(state, _background())
+        size = trace_array_bytes(state.config, trace.corpus.vocab_size, len(trace.corpus.tokens))
         self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
         self._trace_bytes += size
         while self._trace_bytes > self.trace_budget and len(self._traces) > 1:  # the newest always stays
             _, (_, _, dropped) = self._traces.popitem(last=False)
             self._trace_bytes -= dropped
         return trace
+
+    # ------------------------------------------------------------ background part
+    @property
+    def computing(self) -> bool:
+        """The current iteration's back-propagation and second pass are still being computed
+        (on a worker thread; reading one of their arrays waits for it)."""
+        return not self._trace.complete
+
+    def poll(self) -> bool:
+        """Call from time to time while :attr:`computing`: once the background part is done,
+        listeners hear a change (reason ``"computed"``: the look-ahead answers, e.g. the first
+        NaN of the iteration, may now differ). Returns whether it is still computing."""
+        if not self._trace.complete:
+            return True
+        if self._announced is not self._trace:
+            self._announced = self._trace
+            self._emit("computed")
+        return False

@@ -173,7 +173,12 @@ def last_position_grads(out: Mapping[str, object]) -> torch.Tensor:
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: a trace never changes
 class Trace:
-    """Read-only numpy arrays of one iteration, by name (see README, Export)."""
+    """Read-only numpy arrays of one iteration, by name (see README, Export).
+
+    ``arrays`` may be a :class:`PendingArrays` (see :func:`start_trace`): the
+    forward pass's arrays are there at once, the rest when first read or when
+    the background computation has finished; either way the numbers are those
+    :func:`compute_trace` gives."""
 
     arrays: Mapping[str, np.ndarray]
     corpus: Corpus
@@ -185,8 +190,26 @@ class Trace:
     def __contains__(self, key: object) -> bool:
         return key in self.arrays
 
+    @property
+    def complete(self) -> bool:
+        """Every array is computed (reading one never waits)."""
+        return getattr(self.arrays, "complete", True)
 
-def compute_trace(state: ModelState) -> Trace:
+    def wait(self) -> "Trace":
+        """Finish the background part now (if any); returns the trace."""
+        finish = getattr(self.arrays, "wait", None)
+        if finish is not None:
+            finish()
+        return self
+
+    def ready(self, key: str) -> bool:
+        """``key`` can be read without waiting for the background part."""
+        is_ready = getattr(self.arrays, "is_ready", None)
+        return key in self.arrays if is_ready is None else is_ready(key)
+
+
+def _forward_part(state: ModelState) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """The forward pass with its autograd graph: its arrays, and what the rest needs."""
     cfg = state.config
     corpus = tokenize(cfg)
     B, T = cfg.batch_size, cfg.context_length
@@ -198,10 +221,6 @@ def compute_trace(state: ModelState) -> Trace:
     cell = get_cell(cfg.cell)
 
     out = forward(cell, params, x, y, mask_in, mask_out, keep=True)
-    grad_h_last = last_position_grads(out)
-    _clear_grads(out, params)  # retained tensors also caught that pass's gradients
-    out["loss"].backward()  # type: ignore[union-attr]
-    rec = out["rec"]
     a: dict[str, np.ndarray] = {
         "tokens": corpus.tokens, "x": x_np, "y": y_np,
         "embedded": _np(out["embedded"]), "dropout_in_mask": _np(mask_in), "x_in": _np(out["x_in"]),
@@ -209,37 +228,182 @@ def compute_trace(state: ModelState) -> Trace:
         "logits": _np(out["logits"]), "probs": _np(torch.softmax(out["logits"].detach(), -1)),
         "loss": _np(out["loss"]), "loss_per_position": _np(out["loss_per_position"]),
     }
-    for key in rec:
-        a[key] = _np(_stack_time(rec[key]))                      # (B, T, H) or (B, T, nH)
-    for key in cell.gates + ("gx", "gh"):
-        a[f"grad/{key}"] = _np(_stack_time([t.grad for t in rec[key]]))
-    a["grad/h_last"] = _np(grad_h_last)
-    a["grad/embedded"] = _np(out["embedded"].grad)
-    a["grad/logits"] = _np(out["logits"].grad)
-    lr = cfg.learning_rate
-    updated = {}
+    for key in out["rec"]:  # type: ignore[union-attr]
+        a[key] = _np(_stack_time(out["rec"][key]))              # (B, T, H) or (B, T, nH)
     for name, param in params.items():
         a[f"param/{name}"] = _np(param)
+    context = {"state": state, "corpus": corpus, "cell": cell, "params": params, "out": out, "x": x, "y": y,
+               "mask_in": mask_in, "mask_out": mask_out}
+    return a, context
+
+
+def _backward_part(context: dict[str, object]) -> dict[str, np.ndarray]:
+    """Back-propagation, the SGD update and the second forward pass (from :func:`_forward_part`'s graph)."""
+    state, cell, params, out = context["state"], context["cell"], context["params"], context["out"]
+    x, y, mask_in, mask_out = context["x"], context["y"], context["mask_in"], context["mask_out"]
+    cfg = state.config  # type: ignore[attr-defined]
+    B, T = cfg.batch_size, cfg.context_length
+    grad_h_last = last_position_grads(out)  # type: ignore[arg-type]
+    _clear_grads(out, params)  # type: ignore[arg-type]  # retained tensors also caught that pass's gradients
+    out["loss"].backward()  # type: ignore[index,union-attr]
+    rec = out["rec"]  # type: ignore[index]
+    a: dict[str, np.ndarray] = {}
+    for key in cell.gates + ("gx", "gh"):  # type: ignore[attr-defined]
+        a[f"grad/{key}"] = _np(_stack_time([t.grad for t in rec[key]]))
+    a["grad/h_last"] = _np(grad_h_last)
+    a["grad/embedded"] = _np(out["embedded"].grad)  # type: ignore[index,union-attr]
+    a["grad/logits"] = _np(out["logits"].grad)  # type: ignore[index,union-attr]
+    lr = cfg.learning_rate
+    updated = {}
+    for name, param in params.items():  # type: ignore[attr-defined]
         a[f"grad/{name}"] = _np(param.grad)
         step = -lr * param.grad
         a[f"update/{name}"] = _np(step)
         updated[name] = (param.detach() + step).contiguous()
         a[f"updated/{name}"] = _np(updated[name])
 
-    after_in, after_out = masks_for(state, "after", B, T)
+    after_in, after_out = masks_for(state, "after", B, T)  # type: ignore[arg-type]
     with torch.no_grad():
-        after = forward(cell, updated, x, y, after_in, after_out)
-        same_masks = forward(cell, updated, x, y, mask_in, mask_out)
+        after = forward(cell, updated, x, y, after_in, after_out)  # type: ignore[arg-type]
+        same_masks = forward(cell, updated, x, y, mask_in, mask_out)  # type: ignore[arg-type]
     a["after/dropout_in_mask"] = _np(after_in)
     a["after/dropout_out_mask"] = _np(after_out)
-    a["after/h"] = _np(after["hs"])
-    a["after/logits"] = _np(after["logits"])
-    a["after/probs"] = _np(torch.softmax(after["logits"], -1))
-    a["after/loss_per_position"] = _np(after["loss_per_position"])
-    a["loss_after"] = _np(after["loss"])
-    a["loss_improvement"] = _np(out["loss"].detach() - after["loss"])
-    a["loss_after_same_masks"] = _np(same_masks["loss"])
-    return Trace(MappingProxyType(a), corpus, state)
+    a["after/h"] = _np(after["hs"])  # type: ignore[arg-type]
+    a["after/logits"] = _np(after["logits"])  # type: ignore[arg-type]
+    a["after/probs"] = _np(torch.softmax(after["logits"], -1))  # type: ignore[arg-type]
+    a["after/loss_per_position"] = _np(after["loss_per_position"])  # type: ignore[arg-type]
+    a["loss_after"] = _np(after["loss"])  # type: ignore[arg-type]
+    a["loss_improvement"] = _np(out["loss"].detach() - after["loss"])  # type: ignore[index,union-attr]
+    a["loss_after_same_masks"] = _np(same_masks["loss"])  # type: ignore[arg-type]
+    return a
+
+
+def backward_names(cell: Cell) -> tuple[str, ...]:
+    """The names :func:`_backward_part` gives, in its order."""
+    names = [f"grad/{key}" for key in cell.gates + ("gx", "gh")]
+    names += ["grad/h_last", "grad/embedded", "grad/logits"]
+    for name in PARAM_NAMES:
+        names += [f"grad/{name}", f"update/{name}", f"updated/{name}"]
+    names += ["after/dropout_in_mask", "after/dropout_out_mask", "after/h", "after/logits", "after/probs",
+              "after/loss_per_position", "loss_after", "loss_improvement", "loss_after_same_masks"]
+    return tuple(names)
+
+
+def _ordered(forward_arrays: Mapping[str, np.ndarray], rest: Mapping[str, np.ndarray],
+             cell: Cell) -> dict[str, np.ndarray]:
+    """One dict in the export order: inputs and forward arrays, the recorded gates, then their
+    gradients, the parameters with their gradients and updates, the second forward pass."""
+    a = {k: v for k, v in forward_arrays.items() if not k.startswith("param/")}
+    for key in cell.gates + ("gx", "gh"):
+        a[f"grad/{key}"] = rest[f"grad/{key}"]
+    for key in ("grad/h_last", "grad/embedded", "grad/logits"):
+        a[key] = rest[key]
+    for name in PARAM_NAMES:
+        a[f"param/{name}"] = forward_arrays[f"param/{name}"]
+        for kind in ("grad", "update", "updated"):
+            a[f"{kind}/{name}"] = rest[f"{kind}/{name}"]
+    for key in backward_names(cell)[-9:]:
+        a[key] = rest[key]
+    return a
+
+
+def compute_trace(state: ModelState) -> Trace:
+    """The whole iteration, now (the forward pass, back-propagation, the update, the second pass)."""
+    forward_arrays, context = _forward_part(state)
+    rest = _backward_part(context)
+    arrays = _ordered(forward_arrays, rest, context["cell"])  # type: ignore[arg-type]
+    return Trace(MappingProxyType(arrays), context["corpus"], state)  # type: ignore[arg-type]
+
+
+class PendingArrays(Mapping):
+    """A trace's arrays while the part after the forward pass is computed on a worker thread.
+
+    Reading an array of that part waits for it, or computes it on the reading
+    thread if the worker has not started it (so reading never waits behind
+    other traces' work); :meth:`cancel` drops the worker's job and its graph (a
+    later read then computes the whole iteration again: the same numbers)."""
+
+    def __init__(self, forward_arrays: dict[str, np.ndarray], job, executor, state: ModelState, cell: Cell):
+        import threading
+
+        self._ready: dict[str, np.ndarray] = dict(forward_arrays)
+        self._forward = forward_arrays
+        self._cell = cell
+        self._names = tuple(_ordered(forward_arrays, dict.fromkeys(backward_names(cell)), cell))  # type: ignore
+        self._known = frozenset(self._names)
+        self._state = state
+        self._job = job
+        self._lock = threading.Lock()
+        self._future = executor.submit(self._run_job)
+        self._done = False
+
+    def _run_job(self) -> dict[str, np.ndarray] | None:
+        job = self._job
+        return None if job is None else job()
+
+    # --- Mapping
+    def __getitem__(self, key: str) -> np.ndarray:
+        found = self._ready.get(key)
+        if found is not None:
+            return found
+        if key not in self._known:
+            raise KeyError(key)
+        self._finish()
+        return self._ready[key]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._known
+
+    # --- background
+    @property
+    def complete(self) -> bool:
+        if not self._done and self._future.done() and not self._future.cancelled():
+            self._finish()
+        return self._done
+
+    def is_ready(self, key: str) -> bool:
+        return key in self._ready or (key in self._known and self.complete)
+
+    def cancel(self) -> bool:
+        """Drop the worker's job if it has not started (True); its graph is freed."""
+        if self._future.cancel():
+            self._job = None
+            return True
+        return False
+
+    def wait(self) -> None:
+        """Have every array: wait for the worker, or compute its part here if it has not started."""
+        self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            future, job = self._future, self._job
+            if future.cancel():  # not started: run it here rather than wait behind other work
+                rest = job() if job is not None else _backward_part(_forward_part(self._state)[1])
+            else:
+                rest = future.result()
+                if rest is None:  # cancelled while queued, then read
+                    rest = _backward_part(_forward_part(self._state)[1])
+            self._ready.update(rest)
+            self._job = None
+            self._done = True
+
+
+def start_trace(state: ModelState, executor) -> Trace:
+    """:func:`compute_trace`, with the part after the forward pass handed to ``executor``
+    (a ``concurrent.futures`` executor): the forward arrays can be shown at once."""
+    forward_arrays, context = _forward_part(state)
+    cell, corpus = context["cell"], context["corpus"]
+    arrays = PendingArrays(forward_arrays, lambda: _backward_part(context), executor, state, cell)  # type: ignore
+    return Trace(arrays, corpus, state)  # type: ignore[arg-type]
 
 
 def accumulated_grads(trace: Trace, t_from: int) -> dict[str, np.ndarray]:

@@ -34,6 +34,7 @@ class Fault:
 
 
 _CACHE: "weakref.WeakKeyDictionary[Trace, Fault | None]" = weakref.WeakKeyDictionary()
+_PROVISIONAL: "weakref.WeakKeyDictionary[Trace, None]" = weakref.WeakKeyDictionary()  # forward part clean
 _NONE = object()
 
 
@@ -42,8 +43,14 @@ def find_fault(trace: Trace, cell_name: str) -> Fault | None:
     Computed once per trace (the answer is kept as long as the trace lives)."""
     found = _CACHE.get(trace, _NONE)
     if found is _NONE:
-        found = _scan(trace, cell_name)
-        _CACHE[trace] = found
+        complete = trace.complete
+        if not complete and trace in _PROVISIONAL:
+            return _PROVISIONAL[trace]
+        found = _scan(trace, cell_name, complete)
+        if complete or found is not None:  # a fault in the forward part is the first one whatever follows
+            _CACHE[trace] = found
+        else:  # nothing bad in the forward part: asked again once the rest is computed
+            _PROVISIONAL[trace] = None
     return found  # type: ignore[return-value]
 
 
@@ -53,8 +60,22 @@ def _bad_time(arr: np.ndarray) -> np.ndarray:
     return bad.reshape(bad.shape[0], bad.shape[1], -1).any(axis=(0, 2))
 
 
-def _scan(trace: Trace, cell_name: str) -> Fault | None:
-    a = trace.arrays
+class _Ready:
+    """The arrays of a trace whose background part is still running: only those already there
+    (the scan does not wait; the answer is provisional until the trace is complete)."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+
+    def __contains__(self, key: str) -> bool:
+        return self.trace.ready(key)
+
+    def __getitem__(self, key: str):
+        return self.trace.arrays[key]
+
+
+def _scan(trace: Trace, cell_name: str, complete: bool = True) -> Fault | None:
+    a = trace.arrays if complete else _Ready(trace)
     cell = get_cell(cell_name)
 
     def whole(keys: list[str], phase_of: dict[str, str]) -> Fault | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from functools import lru_cache
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -62,6 +62,19 @@ def _non_finite_keys(trace: Trace) -> tuple[str, ...]:
         found = tuple(k for k, a in trace.arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all())
         _NON_FINITE[trace] = found
     return found
+
+
+_ONCE: "weakref.WeakKeyDictionary[Trace, dict]" = weakref.WeakKeyDictionary()  # Snapshot.once
+_BAD: "weakref.WeakKeyDictionary[Trace, dict[str, bool]]" = weakref.WeakKeyDictionary()
+
+
+def _bad_array(trace: Trace, key: str) -> bool:
+    """Does array ``key`` hold NaN or Inf (kept per trace and key)?"""
+    known = _BAD.setdefault(trace, {})
+    if key not in known:
+        a = trace[key]
+        known[key] = a.dtype.kind == "f" and not np.isfinite(a).all()
+    return known[key]
 
 
 class Snapshot:
@@ -158,6 +171,19 @@ class Snapshot:
         colour scales, axis labels); numbers on screen come from :meth:`get`."""
         return self.trace[key]
 
+    def once(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept with this iteration's numbers under ``key`` (they never change):
+        for what views derive from whole arrays on every step, e.g. colour ranges."""
+        found = _ONCE.setdefault(self.trace, {})
+        if key not in found:
+            found[key] = compute()
+        return found[key]
+
+    def final_if_ready(self, key: str) -> np.ndarray | None:
+        """:meth:`final`, or None while the background part of the iteration that computes ``key``
+        is still running (the controller announces its end with reason ``"computed"``)."""
+        return self.trace[key] if self.trace.ready(key) else None
+
     def final_roundoff_mask(self, key: str) -> np.ndarray | None:
         """Where the whole recorded ``key`` (not a partial sum) is round-off, or None (look-ahead, as final)."""
         from .roundoff import FAMILIES, roundoff_mask
@@ -176,7 +202,14 @@ class Snapshot:
 
     def non_finite(self) -> list[str]:
         """Computed arrays (at the cursor) that hold NaN or Inf."""
-        return [key for key in _non_finite_keys(self.trace) if self.available(key)]
+        if self.trace.complete:
+            return [key for key in _non_finite_keys(self.trace) if self.available(key)]
+        # The background part (back-propagation onwards) is still running: it is read (waited
+        # for) only once the cursor is past the loss; the forward arrays are checked first, as
+        # asking each array whether the cursor has reached it costs more than the check.
+        trace, past_loss = self.trace, self.phase_done("loss")
+        return [key for key in trace.arrays if (past_loss or trace.ready(key))
+                and _bad_array(trace, key) and self.available(key)]
 
     def diagnosis(self):
         """Why the gradient into the cell vanishes for a structural reason, or None (core.diagnosis)."""

@@ -124,12 +124,17 @@ def gradient_scale(snap: Snapshot) -> float:
 
 def preactivation_levels(snap: Snapshot) -> tuple[float, float]:
     """One range for every x2g and h2g block at every timestep."""
-    return family_levels(snap.final("gx"), snap.final("gh"))
+    return snap.once(("preactivations",), lambda: family_levels(snap.final("gx"), snap.final("gh")))
 
 
 def parameter_levels(snap: Snapshot, name: str) -> tuple[float, float]:
-    """One range for a parameter over the whole iteration, before and after the update."""
-    return family_levels(snap.starting_param(name), snap.final(f"updated/{name}"))
+    """One range for a parameter over the whole iteration, before and after the update (the
+    starting weights alone until the update is computed: just after an edit it is computed
+    on a worker thread, and the range may then widen)."""
+    updated = snap.final_if_ready(f"updated/{name}")
+    if updated is None:
+        return family_levels(snap.starting_param(name))
+    return snap.once(("parameter", name), lambda: family_levels(snap.starting_param(name), updated))
 
 
 # ---------------------------------------------------------------- what the current step writes

@@ -1,7 +1,12 @@
-"""Status bar: where the cursor is, the batch, the loss, and any NaN/Inf."""
+"""Status bar: where the cursor is, the batch, the loss, and any NaN/Inf.
+
+While the current iteration's back-propagation and second pass are computed
+on the controller's worker thread (after an edit, the forward pass is shown
+first), it says so and polls the controller, which announces the end.
+"""
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ...core.controller import Controller
 from ...core.phases import phase_title
@@ -24,6 +29,10 @@ def bad_values(snapshot: Snapshot) -> list[str]:
     return snapshot.non_finite()
 
 
+POLL_MS = 30
+BUSY_TEXT = "computing back-propagation…"
+
+
 class StatusLine(QtWidgets.QStatusBar):
     def __init__(self, controller: Controller, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -36,10 +45,28 @@ class StatusLine(QtWidgets.QStatusBar):
         for label in (self.where, self.batch, self.loss, self.bad):
             self.addPermanentWidget(label)
         self._trace_id = None
+        self.controller = controller
+        self.busy = QtWidgets.QLabel(self)  # empty unless the background part is running
+        self.busy.setObjectName("status-busy")
+        self.insertPermanentWidget(0, self.busy)
+        self._poll = QtCore.QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._on_poll)
         subscribe(controller.changed, self, self.update_from)
         self.update_from(controller.snapshot())
 
+    def _on_poll(self) -> None:
+        if not self.controller.poll():  # done (the controller has told the views)
+            self._poll.stop()
+            self.busy.setText("")
+
     def update_from(self, snapshot: Snapshot) -> None:
+        if self.controller.computing:
+            self.busy.setText(BUSY_TEXT)
+            if not self._poll.isActive():
+                self._poll.start()
+        elif not self._poll.isActive():
+            self.busy.setText("")
         step = snapshot.step
         cfg = snapshot.config
         phase = "start (nothing has run)" if step is None else step.label
