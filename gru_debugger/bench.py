@@ -6,10 +6,17 @@ What is timed (milliseconds unless a key ends in ``_s`` or ``_mb``):
   in the real main window (offscreen, 1600x1000), from the call until every
   visible view has been updated and painted: the event loop runs until a pass
   paints nothing more. Whole iterations are walked, start to end, and the
-  clicks that bring a panel to the front count too. ``paint_check`` proves
+  clicks that bring a panel to the front count too. Between two timed clicks
+  the event loop runs idle for ``THINK_MS`` (150 ms, not timed), as it does
+  while a person moves to the next click: work the program defers until after
+  a repaint, or paints ahead for the next click, happens there; the same
+  clicks without the pause are ``detail.<config>.back_to_back_*``.
+  ``paint_check`` proves
   the timing holds the painting: ``paints_timed`` > 0 and ``late_paints`` 0
   (paint events after the timed part ended).
-- ``edit_ms.<config>``: a weight edit (``controller.set_param``) until repainted.
+- ``edit_ms.<config>``: a weight edit (``controller.set_param``) until repainted
+  (with the same pause before each; ``back_to_back_edit_ms``: edits one after
+  the other, as when a value is dragged).
 - ``bpe_s``, ``bpe_merges_match``: :func:`gru_debugger.bench_bpe.bpe_benchmark`.
 - ``startup_s``: process start to the first painted main window;
   ``import_floor_s``: a process that only imports torch, PySide6.QtWidgets and
@@ -114,6 +121,20 @@ def _settle(app) -> None:
             return
 
 
+THINK_MS = 150  # the event loop's idle time between two timed actions (see _think)
+
+
+def _think(app, ms: float = THINK_MS) -> None:
+    """Idle time between two clicks, as a person gives the program: the event loop runs its
+    timers (work deferred until after a repaint, painting ahead what the next click shows) and
+    worker threads go on (back-propagation after an edit). Not timed. Quick clicks are also timed
+    without it (``back_to_back``)."""
+    end = time.perf_counter() + ms / 1000
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.004)
+
+
 def _front_panel(window) -> str | None:
     return next((k for k, p in window.panels.items() if p.is_showing()), None)
 
@@ -156,6 +177,7 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
         iterations += 1
         controller.run_to_start()
         _settle(app)
+        _think(app)
         while controller.can_step():
             front = _front_panel(window)
             begin = time.perf_counter()
@@ -163,6 +185,15 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
             _settle(app)
             times.append((time.perf_counter() - begin) * 1000)
             switches.append(_front_panel(window) != front)
+            _think(app)
+    quick: list[float] = []  # one more iteration, clicked as fast as the window answers
+    controller.run_to_start()
+    _settle(app)
+    while controller.can_step():
+        begin = time.perf_counter()
+        controller.step()
+        _settle(app)
+        quick.append((time.perf_counter() - begin) * 1000)
     # The timed part holds the painting: paints happen inside it, none after.
     counter = _COUNTER
     controller.run_to("dropout_in")
@@ -181,13 +212,19 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
             late += counter.count - before
     controller.run_to("cell", cfg.context_length // 2)
     _settle(app)
-    edit_times = []
+    edit_times, quick_edits = [], []
     base = float(controller.state.params["h2g.weight"][0, 0])
     for k in range(edits):
+        _think(app)
         begin = time.perf_counter()
         controller.set_param("h2g.weight", (0, 0), base + 0.01 * (k + 1), merge_key="bench")
         _settle(app)
         edit_times.append((time.perf_counter() - begin) * 1000)
+    for k in range(edits):  # one after the other, as when a value is dragged
+        begin = time.perf_counter()
+        controller.set_param("h2g.weight", (0, 0), base - 0.01 * (k + 1), merge_key="bench")
+        _settle(app)
+        quick_edits.append((time.perf_counter() - begin) * 1000)
     window.close()
     _COUNTER.__exit__()
     return {
@@ -196,6 +233,8 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
         "within_phase_median": statistics.median([t for t, s in zip(times, switches) if not s] or times),
         "panel_switch_median": statistics.median([t for t, s in zip(times, switches) if s] or [math.nan]),
         "panel_switches": sum(switches), "edit_ms": statistics.median(edit_times),
+        "back_to_back_median": statistics.median(quick), "back_to_back_p95": _percentile(quick, 95),
+        "back_to_back_edit_ms": statistics.median(quick_edits),
         "paint_check": {"paints_timed": timed, "late_paints": late},
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -298,7 +337,8 @@ def run(clicks: int = 60, edits: int = 7, quick: bool = False, notebook: Mapping
         out[f"step_ms.{name}.median"] = r["median"]
         out[f"step_ms.{name}.p95"] = r["p95"]
         out[f"edit_ms.{name}"] = r["edit_ms"]
-        for key in ("max", "within_phase_median", "panel_switch_median", "panel_switches", "clicks", "build_s"):
+        for key in ("max", "within_phase_median", "panel_switch_median", "panel_switches", "clicks", "build_s",
+                    "back_to_back_median", "back_to_back_p95", "back_to_back_edit_ms"):
             out[f"detail.{name}.{key}"] = r[key]
         out[f"detail.{name}.paint_check.paints_timed"] = r["paint_check"]["paints_timed"]
         out[f"detail.{name}.paint_check.late_paints"] = r["paint_check"]["late_paints"]
@@ -308,6 +348,8 @@ def run(clicks: int = 60, edits: int = 7, quick: bool = False, notebook: Mapping
         report(f"{name:11s} step median {r['median']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
                f"(within a phase {r['within_phase_median']:5.1f}, panel to front {r['panel_switch_median']:5.1f}; "
                f"{r['clicks']} clicks)  edit {r['edit_ms']:7.1f} ms  peak {r['peak_rss_mb']:5.0f} MB")
+        report(f"{'':11s} back to back: step median {r['back_to_back_median']:6.1f} ms  "
+               f"p95 {r['back_to_back_p95']:6.1f} ms  edit {r['back_to_back_edit_ms']:7.1f} ms")
     if not quick:
         from .bench_bpe import bpe_benchmark
         result = bpe_benchmark(**dict(bpe or {}))

@@ -34,7 +34,7 @@ from .edits import (check_trace_size, trace_array_bytes, fresh_state, next_itera
                     with_reinit, with_seed)
 from .data import tokenize
 from .engine import ModelState, Trace, start_trace
-from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step
+from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, step_target
 from .snapshot import Snapshot
 from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
                          check_merge_key, check_names, check_spec, check_specs, check_str, check_texts, show)
@@ -287,10 +287,7 @@ class Controller:
     def step(self) -> None:
         """One timestep inside the cell and backward phases, one phase elsewhere."""
         self._require_forward()
-        steps, i = self.steps, self._cursor + 1
-        while i < self.last and not is_coarse(steps[i]):
-            i += 1
-        self._move(i)
+        self._move(step_target(self.steps, self._cursor))
 
     def step_into(self) -> None:
         """Like step, but stops at each gate sub-step of a cell timestep."""

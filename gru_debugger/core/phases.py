@@ -174,6 +174,14 @@ def is_coarse(step: Step) -> bool:
     return step.sub is None or step.sub == "h"
 
 
+def step_target(steps: tuple[Step, ...], cursor: int) -> int:
+    """Where a plain Step from ``cursor`` stops: the next coarse step (the last step at the end)."""
+    i, last = cursor + 1, len(steps) - 1
+    while i < last and not is_coarse(steps[i]):
+        i += 1
+    return i
+
+
 def find_step(steps: tuple[Step, ...], phase: str, t: int | None = None) -> int:
     """Index of the first step that completes ``phase`` (or its timestep ``t``)."""
     if phase not in PHASES:

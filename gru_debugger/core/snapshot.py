@@ -88,6 +88,14 @@ class Snapshot:
         self.steps = build_steps(state.config.context_length, state.config.cell)
         self._accumulated: dict[str, np.ndarray] | None = None
 
+    def ahead(self) -> "Snapshot | None":
+        """The snapshot one step on in this iteration (what Step will show), or None at its end:
+        for views that prepare the next click's picture in idle time."""
+        from .phases import step_target
+        if self.cursor + 1 >= len(self.steps):
+            return None
+        return Snapshot(self.state, self.trace, step_target(self.steps, self.cursor))
+
     # --- where we are -------------------------------------------------
     @property
     def config(self) -> Config:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..widgets import theme
 from ..widgets.subscribe import subscribe
@@ -19,6 +19,7 @@ from .equation_pages import build_page
 log = logging.getLogger(__name__)
 
 CURRENT_MARK = "▶"  # marks the current line; the view scrolls it into view after a step
+AHEAD_MS = 40        # idle time after a change before the next step's page is prepared
 
 
 class EquationView(QtWidgets.QWidget):
@@ -57,6 +58,12 @@ class EquationView(QtWidgets.QWidget):
         self._browser.setOpenLinks(False)
         self._browser.setOpenExternalLinks(False)
         layout.addWidget(self._browser, 1)
+        # The next step's page, parsed and laid out in idle time: (html, document) or None.
+        self._ahead: tuple[str, QtGui.QTextDocument] | None = None
+        self._ahead_timer = QtCore.QTimer(self)
+        self._ahead_timer.setSingleShot(True)
+        self._ahead_timer.setInterval(AHEAD_MS)
+        self._ahead_timer.timeout.connect(self._prepare_ahead)
 
         self._b_spin.valueChanged.connect(self._on_b_spin)
         self._j_spin.valueChanged.connect(self._on_j_spin)
@@ -134,6 +141,7 @@ class EquationView(QtWidgets.QWidget):
         else:
             self._hint.setText("" if page.uses_j else "(this phase does not depend on j)")
         html_text = render_html(page, b, j)
+        self._ahead_timer.start()  # (again) after this change: prepare the next step's page
         if html_text == self._html:
             return
         # Keep the scroll position while only b or j changes; start at the top on a new step.
@@ -142,12 +150,46 @@ class EquationView(QtWidgets.QWidget):
         self._html = html_text
         bar = self._browser.verticalScrollBar()
         keep = bar.value()
-        self._browser.setHtml(self._html)
+        self._show_html(self._html)
         if same_step:
             bar.setValue(keep)
         else:
             bar.setValue(0)
             self._scroll_to_current()
+
+    def _show_html(self, html_text: str) -> None:
+        """Show ``html_text``: the document prepared ahead if it is that page, else parsed now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] != html_text:
+            if ahead is not None:
+                ahead[1].deleteLater()
+            self._browser.setHtml(html_text)
+            return
+        self._browser.setDocument(ahead[1])  # the browser deletes its previous document (its child)
+
+    def _prepare_ahead(self) -> None:
+        """In idle time: the page Step would show next, parsed and laid out at the browser's width."""
+        try:
+            snap = self._snapshot
+            following = snap.ahead() if snap is not None else None
+            if following is None:
+                return
+            b, j = self.selection()
+            html_text = render_html(build_page(following, b, j), b, j)
+            if self._ahead is not None:
+                if self._ahead[0] == html_text:
+                    return
+                self._ahead[1].deleteLater()
+                self._ahead = None
+            if html_text == self._html:
+                return
+            document = self._browser.document().clone(self._browser)
+            document.setHtml(html_text)
+            document.setTextWidth(self._browser.viewport().width())
+            document.documentLayout().documentSize()  # lays it out now, not on the next click
+            self._ahead = (html_text, document)
+        except Exception:  # never raise out of a slot; the next click parses the page itself
+            log.exception("EquationView could not prepare the next page")
 
     def current_line_rect(self) -> QtCore.QRect | None:
         """The current line's (▶) rectangle in viewport coordinates; None if no line is current."""
