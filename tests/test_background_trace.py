@@ -162,3 +162,16 @@ def test_the_status_line_says_while_back_propagation_is_computed(qapp):
         qapp.processEvents()
         time.sleep(0.005)
     assert not ctl.computing
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("seed,sizes", [(11, dict(batch_size=3, context_length=5, n_embd=6, hidden_size=7)),
+                                        (12, dict(batch_size=4, context_length=9, n_embd=3, hidden_size=16,
+                                                  dropout=0.5)),
+                                        (13, dict(batch_size=1, context_length=12, n_embd=8, hidden_size=5,
+                                                  train_mode=False))])
+def test_the_forward_pass_without_a_graph_gives_the_same_bits(cell, seed, sizes):
+    """The arrays shown first come from a pass without autograd; the worker's pass records the graph."""
+    state = Controller(Config(seed=seed, cell=cell, init=DEFAULT_INIT, **sizes)).state
+    with ThreadPoolExecutor(1) as pool:
+        same_arrays(compute_trace(state), start_trace(state, pool))

@@ -29,10 +29,20 @@ def test_files_have_the_bytes_the_gui_thread_would_write(qapp, tmp_path):
 def test_a_failed_write_is_raised_by_finish_and_leaves_no_partial_file(qapp, tmp_path):
     writer = PngWriter()
     writer.put(tmp_path / "missing-folder" / "a.png", picture(1))
-    writer.put(tmp_path / "b.png", picture(2))
     with pytest.raises(OSError):
         writer.finish()
-    assert (tmp_path / "b.png").is_file() and not (tmp_path / "missing-folder").exists()
+    assert not (tmp_path / "missing-folder").exists()
     writer.put(tmp_path / "c.png", picture(3))  # usable again after an error
     writer.close()
     assert (tmp_path / "c.png").read_bytes() == image_bytes(picture(3))
+
+
+def test_an_earlier_failure_stops_the_next_put(qapp, tmp_path):
+    writer = PngWriter()
+    writer.put(tmp_path / "missing-folder" / "a.png", picture(1))
+    while writer._pending and not writer._pending[0].done():
+        pass
+    with pytest.raises(OSError):
+        writer.put(tmp_path / "b.png", picture(2))
+    writer.close()
+    assert not (tmp_path / "b.png").exists()

@@ -33,7 +33,7 @@ from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
 from .edits import (check_trace_size, trace_array_bytes, fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
 from .data import tokenize
-from .engine import ModelState, Trace, start_trace
+from .engine import ModelState, Trace, compute_trace, start_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, step_target
 from .snapshot import Snapshot
 from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
@@ -149,7 +149,7 @@ class Controller:
         self._traces: OrderedDict[int, tuple[ModelState, Trace, int]] = OrderedDict()
         self._trace_bytes = 0
         self._state = state
-        self._trace = self._prepare(state).wait()  # a new session starts complete: no look-ahead changes later
+        self._trace = self._prepare(state, now=True)  # a new session starts complete: no look-ahead changes later
         self._announced: Trace | None = None  # the last trace whose completion poll() announced
         self._cursor = -1
         self._nav: list[int] = []           # cursors to return to with step back
@@ -680,14 +680,14 @@ class Controller:
             self._unkeep(self._undo.pop(0))
             self.history_dropped += 1
 
-    def _prepare(self, state: ModelState) -> Trace:
+    def _prepare(self, state: ModelState, now: bool = False) -> Trace:
         """Compute (or fetch) the trace of ``state``; on failure nothing has changed.
         An iteration that would not fit the trace budget is refused before it is computed."""
         try:
             if id(state) not in self._traces:
                 corpus = tokenize(state.config)
                 check_trace_size(state.config, corpus.vocab_size, len(corpus.tokens), self.trace_budget)
-            return self._trace_for(state)
+            return self._trace_for(state, now)
         except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
 
@@ -715,11 +715,12 @@ class Controller:
     def _map(cursor: int, old: tuple[Step, ...], new: tuple[Step, ...]) -> int:
         return cursor if cursor < 0 or old is new else map_step(old[cursor], new)
 
-    def _trace_for(self, state: ModelState) -> Trace:
+    def _trace_for(self, state: ModelState, now: bool = False) -> Trace:
         """The trace of ``state``, from the cache or new. A new one has its forward pass now and the
         rest (back-propagation, update, second pass) on the worker thread (``engine.start_trace``):
         whatever reads those arrays first waits for them. Jobs of older traces still queued are
-        dropped (a trace whose job was dropped computes it when read: the same numbers)."""
+        dropped (a trace whose job was dropped computes it when read: the same numbers). ``now``
+        and inside :meth:`batched` (training runs) everything is computed at once."""
         key = id(state)
         if key in self._traces:
             self._traces.move_to_end(key)
@@ -727,7 +728,10 @@ class Controller:
         for _, older, _ in self._traces.values():
             if not older.complete:
                 older.arrays.cancel()  # type: ignore[attr-defined]
-        trace = start_trace(state, _background())
+        if now or self._quiet:  # a new session, or inside a training run (its next step reads the update)
+            trace = compute_trace(state)
+        else:
+            trace = start_trace(state, _background())
         size = trace_array_bytes(state.config, trace.corpus.vocab_size, len(trace.corpus.tokens))
         self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
         self._trace_bytes += size

@@ -208,19 +208,27 @@ class Trace:
         return key in self.arrays if is_ready is None else is_ready(key)
 
 
-def _forward_part(state: ModelState) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """The forward pass with its autograd graph: its arrays, and what the rest needs."""
+def _forward_part(state: ModelState, graph: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """The forward pass with its autograd graph: its arrays, and what the rest needs. Without
+    ``graph`` only the arrays (the same numbers: autograd records, it does not change them)."""
+    if not graph:
+        with torch.no_grad():
+            return _forward_part_of(state, False)
+    return _forward_part_of(state, True)
+
+
+def _forward_part_of(state: ModelState, graph: bool) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     cfg = state.config
     corpus = tokenize(cfg)
     B, T = cfg.batch_size, cfg.context_length
     x_np, y_np = batch_at(corpus.tokens, state.position, B, T)
     x, y = torch.from_numpy(x_np.copy()), torch.from_numpy(y_np.copy())
     dtype = torch_dtype(cfg)
-    params = {k: v.detach().to(dtype).clone().requires_grad_(True) for k, v in state.params.items()}
+    params = {k: v.detach().to(dtype).clone().requires_grad_(graph) for k, v in state.params.items()}
     mask_in, mask_out = masks_for(state, "train", B, T)
     cell = get_cell(cfg.cell)
 
-    out = forward(cell, params, x, y, mask_in, mask_out, keep=True)
+    out = forward(cell, params, x, y, mask_in, mask_out, keep=graph)
     a: dict[str, np.ndarray] = {
         "tokens": corpus.tokens, "x": x_np, "y": y_np,
         "embedded": _np(out["embedded"]), "dropout_in_mask": _np(mask_in), "x_in": _np(out["x_in"]),
@@ -318,28 +326,28 @@ def compute_trace(state: ModelState) -> Trace:
 class PendingArrays(Mapping):
     """A trace's arrays while the part after the forward pass is computed on a worker thread.
 
-    Reading an array of that part waits for it, or computes it on the reading
-    thread if the worker has not started it (so reading never waits behind
-    other traces' work); :meth:`cancel` drops the worker's job and its graph (a
-    later read then computes the whole iteration again: the same numbers)."""
+    The forward arrays come from a pass without autograd's graph (fast, and no
+    graph is held while the trace waits); the worker runs the forward pass
+    again with the graph, then back-propagation, the update and the second
+    pass, and adds what follows the forward pass. Reading an array of that part
+    waits for it, or computes it on the reading thread if the worker has not
+    started it (so reading never waits behind other traces' work);
+    :meth:`cancel` drops a job that has not started (a later read computes it)."""
 
-    def __init__(self, forward_arrays: dict[str, np.ndarray], job, executor, state: ModelState, cell: Cell):
+    def __init__(self, forward_arrays: dict[str, np.ndarray], executor, state: ModelState, cell: Cell):
         import threading
 
         self._ready: dict[str, np.ndarray] = dict(forward_arrays)
-        self._forward = forward_arrays
         self._cell = cell
         self._names = tuple(_ordered(forward_arrays, dict.fromkeys(backward_names(cell)), cell))  # type: ignore
         self._known = frozenset(self._names)
         self._state = state
-        self._job = job
         self._lock = threading.Lock()
         self._future = executor.submit(self._run_job)
         self._done = False
 
-    def _run_job(self) -> dict[str, np.ndarray] | None:
-        job = self._job
-        return None if job is None else job()
+    def _run_job(self) -> dict[str, np.ndarray]:
+        return _backward_part(_forward_part(self._state)[1])
 
     # --- Mapping
     def __getitem__(self, key: str) -> np.ndarray:
@@ -371,11 +379,8 @@ class PendingArrays(Mapping):
         return key in self._ready or (key in self._known and self.complete)
 
     def cancel(self) -> bool:
-        """Drop the worker's job if it has not started (True); its graph is freed."""
-        if self._future.cancel():
-            self._job = None
-            return True
-        return False
+        """Drop the worker's job if it has not started (True)."""
+        return self._future.cancel()
 
     def wait(self) -> None:
         """Have every array: wait for the worker, or compute its part here if it has not started."""
@@ -385,24 +390,21 @@ class PendingArrays(Mapping):
         with self._lock:
             if self._done:
                 return
-            future, job = self._future, self._job
-            if future.cancel():  # not started: run it here rather than wait behind other work
-                rest = job() if job is not None else _backward_part(_forward_part(self._state)[1])
+            future = self._future
+            if future.cancel() or future.cancelled():  # not started: run it here, not behind other work
+                rest = _backward_part(_forward_part(self._state)[1])
             else:
                 rest = future.result()
-                if rest is None:  # cancelled while queued, then read
-                    rest = _backward_part(_forward_part(self._state)[1])
             self._ready.update(rest)
-            self._job = None
             self._done = True
 
 
 def start_trace(state: ModelState, executor) -> Trace:
     """:func:`compute_trace`, with the part after the forward pass handed to ``executor``
     (a ``concurrent.futures`` executor): the forward arrays can be shown at once."""
-    forward_arrays, context = _forward_part(state)
+    forward_arrays, context = _forward_part(state, graph=False)
     cell, corpus = context["cell"], context["corpus"]
-    arrays = PendingArrays(forward_arrays, lambda: _backward_part(context), executor, state, cell)  # type: ignore
+    arrays = PendingArrays(forward_arrays, executor, state, cell)  # type: ignore[arg-type]
     return Trace(arrays, corpus, state)  # type: ignore[arg-type]
 
 
