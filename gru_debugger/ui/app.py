@@ -96,24 +96,13 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
         window.show()
         return app.exec()
     window.session.protect()  # asks before losing changes; autosaves them
-    show_fitted(window)
+    getattr(window, "show_fitted", window.show)()  # maximised on a screen smaller than the window
     prebuild = getattr(window, "start_prebuild", None)  # hidden panels build their plots in idle time
     if prebuild is not None:
         prebuild()
     from .session.document import offer_recovery
     QtCore.QTimer.singleShot(0, lambda: offer_recovery(window))  # autosaves a crashed run left behind
     return app.exec()
-
-
-def show_fitted(window: QtWidgets.QMainWindow) -> None:
-    """Show the window at its size, or maximised where the screen is smaller than that (a laptop):
-    it then arranges its docks for the room it gets. A size the user left it at is kept."""
-    available = window.screen().availableGeometry()
-    if not getattr(window, "restored_geometry", False) and (window.width() > available.width()
-                                                            or window.height() > available.height()):
-        window.showMaximized()
-    else:
-        window.show()
 
 
 BENCH_STARTUP_ENV = "GRU_DEBUGGER_BENCH_STARTUP"  # see gru_debugger.bench.startup_times

@@ -396,13 +396,19 @@ class MainWindow(QtWidgets.QMainWindow):
             arranger.window_resized()
 
     def hide_stray_tab_bars(self) -> None:
-        """Work around a Qt quirk: moving docks between tab groups can leave an old tab bar
-        on screen, drawn over the panels. The window's own bars list the docks of one tab
-        group and sit at the edge of that group's front dock; any other bar is a leftover."""
+        """Work around a Qt quirk: building the tab groups and restoring a layout leave old tab
+        bars on screen, drawn over the panels or exactly over the window's own bars. The
+        window's own bars list the docks of one tab group, at the edge of that group's front
+        dock; of two bars alike, the one the layout places is the window's own."""
         by_title = {dock.windowTitle(): dock for dock in self.docks.values()}
-        for bar in self.findChildren(QtWidgets.QTabBar):
-            if bar.parent() is self and bar.isVisible() and not self._owns_tab_bar(bar, by_title):
+        bars = [b for b in self.findChildren(QtWidgets.QTabBar) if b.parent() is self and b.isVisible()]
+        for bar in bars:
+            if not self._owns_tab_bar(bar, by_title):
                 bar.hide()
+        bars = [b for b in bars if b.isVisible()]
+        tabs = [tuple(b.tabText(i) for i in range(b.count())) for b in bars]
+        if len(set(tabs)) < len(tabs):
+            self._hide_unplaced_tab_bars(bars)
 
     def _owns_tab_bar(self, bar: QtWidgets.QTabBar, by_title: dict[str, QtWidgets.QDockWidget]) -> bool:
         front = by_title.get(bar.tabText(bar.currentIndex()))
@@ -415,9 +421,36 @@ class MainWindow(QtWidgets.QMainWindow):
         return abs(tabs.left() - dock.left()) <= 2 and min(abs(tabs.top() - dock.bottom()),
                                                             abs(dock.top() - tabs.bottom())) <= 8
 
+    def _hide_unplaced_tab_bars(self, bars: list[QtWidgets.QTabBar]) -> None:
+        """Move the bars out of sight and have the layout place its own again (shifted by a pixel
+        and back, so nothing changes size); the ones left out of sight are leftovers."""
+        away = QtCore.QRect(-10000, -10000, 10, 10)
+        kept = {bar: bar.geometry() for bar in bars}
+        for bar in bars:
+            bar.setGeometry(away)
+        layout = self.layout()
+        rect = layout.geometry()
+        layout.setGeometry(rect.translated(0, 1))
+        layout.setGeometry(rect)
+        placed = [bar for bar in bars if bar.geometry() != away]
+        for bar in bars:
+            if not placed:  # the layout placed none: leave them as they were
+                bar.setGeometry(kept[bar])
+            elif bar not in placed:
+                bar.hide()
+
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
+
+    def show_fitted(self) -> None:
+        """Show the window at its size, or maximised where the screen is smaller than that (a laptop):
+        it then arranges its docks for the room it gets. A size the user left it at is kept."""
+        available = self.screen().availableGeometry()
+        if not self.restored_geometry and (self.width() > available.width() or self.height() > available.height()):
+            self.showMaximized()
+        else:
+            self.show()
 
     def start_prebuild(self) -> None:
         """Build the hidden panels' plots in idle time once the window has shown (the interactive
