@@ -20,7 +20,8 @@ from PySide6 import QtCore, QtWidgets
 
 COMPACT_WIDTH = 1600        # windows narrower than this use the compact arrangement
 NETWORK_WIDTH = 240         # the Network column (both arrangements)
-EQUATION_SHARE = 0.2        # compact: the Equation row's part of the window's height
+EQUATION_SHARE = 0.19       # compact: the Equation row's part of the window's height, but no more than
+PANEL_ROOM = 460            # leaves to the tensor panels (the Gradients panel with a notice needs that much)
 EDIT_WIDTH = 420            # compact: the editing panels beside the Equation (as wide as their wide column)
 
 _HORIZONTAL, _VERTICAL = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
@@ -131,7 +132,7 @@ class DockArranger:
                                _HORIZONTAL)
             if not equation.isHidden() and not equation.isFloating():
                 column = diagram.geometry().height() - separator  # the Network has the whole height
-                row = round(window.height() * EQUATION_SHARE)
+                row = min(round(window.height() * EQUATION_SHARE), column - PANEL_ROOM)  # Qt keeps its minimum
                 window.resizeDocks([main, equation], [column - row, row], _VERTICAL)
                 edits = next((d for d in self.edits if not d.isHidden() and not d.isFloating()), None)
                 if edits is not None and window.dockWidgetArea(edits) == window.dockWidgetArea(equation):
