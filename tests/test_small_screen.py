@@ -232,3 +232,16 @@ def test_the_lstm_cell_fits_the_width(qtbot):
     panel = win.panels["cell"]
     need = panel.canvas.ci.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
     assert need.width() <= panel.canvas.viewport().width()
+
+
+def test_the_console_opens_under_the_equation_row_and_stays_open(small):
+    small.console.show()
+    settle()
+    for size in (SMALL, DEFAULT, SMALL):
+        small.resize(*size)
+        settle()
+        console, equation = small.console.geometry(), small.docks["equations"].geometry()
+        assert small.console.isVisible() and small.rect().contains(console)
+        if small.compact:
+            assert console.top() > equation.bottom() and console.width() > equation.width()
+            assert equation.height() > small.docks["equations"].minimumSizeHint().height()

@@ -69,7 +69,7 @@ class MainWindow(QtWidgets.QMainWindow):
         link_explanations(self.findChildren(ExplainToggle), settings)  # "Show explanations": one switch for all
         subscribe(controller.changed, self, self._on_changed)
         self.resize(*DEFAULT_SIZE)
-        self.arranger = DockArranger(self, self.docks, self._main_group, self._edits, LAYOUT_VERSION)
+        self.arranger = DockArranger(self, self.docks, self._main_group, self._edits, LAYOUT_VERSION, self.console)
         self.restored_geometry = False
         self.restore_layout()
 

@@ -31,16 +31,21 @@ class DockArranger:
     """Puts the window's docks in the wide or the compact arrangement (see the module's text)."""
 
     def __init__(self, window: QtWidgets.QMainWindow, docks: dict[str, QtWidgets.QDockWidget],
-                 main: list[QtWidgets.QDockWidget], edits: list[QtWidgets.QDockWidget], version: int):
+                 main: list[QtWidgets.QDockWidget], edits: list[QtWidgets.QDockWidget], version: int,
+                 console: QtWidgets.QDockWidget | None = None):
         self.window, self.docks, self.main, self.edits = window, docks, main, edits
+        self.console = console  # the bottom row of the wide window (hidden until View → Console)
+        self.all = list(docks.values()) + ([console] if console is not None else [])
         self.version = version
         self.default_state = window.saveState(version)
         self.wide_state: QtCore.QByteArray | None = None  # the wide arrangement at the last wide size
         self.auto = True       # the window arranges the docks (the user has not)
         self.busy = False
-        for dock in docks.values():  # a dock the user moves or floats ends the arranging
+        for dock in self.all:  # a dock the user moves or floats ends the arranging
             dock.dockLocationChanged.connect(self._moved)
             dock.topLevelChanged.connect(self._moved)
+        if console is not None:  # compact: the console opens under the Equation's row, not in it
+            console.visibilityChanged.connect(self._console_shown)
 
     @property
     def compact(self) -> bool:
@@ -81,8 +86,8 @@ class DockArranger:
 
     def arrange(self, compact: bool, keep_closed: bool = True) -> None:
         window = self.window
-        front = [d for d in self.docks.values() if not d.isHidden() and not d.visibleRegion().isEmpty()]
-        closed = [d for d in self.docks.values() if d.isHidden()] if keep_closed else []
+        front = [d for d in self.all if not d.isHidden() and not d.visibleRegion().isEmpty()]
+        closed = [d for d in self.all if d.isHidden()] if keep_closed else []
         self.busy = True
         try:
             if compact:
@@ -90,7 +95,7 @@ class DockArranger:
                 self._make_compact()
             else:
                 window.restoreState(self.wide_state or self.default_state, self.version)
-            for dock in self.docks.values():
+            for dock in self.all:
                 dock.setVisible(dock not in closed)
             self._raise(front)
             if compact:
@@ -101,9 +106,11 @@ class DockArranger:
 
     def _make_compact(self) -> None:
         """From the default arrangement: the Equation in a row under the tensor panels, the editing
-        panels' tab group beside it."""
+        panels' tab group beside it (and the console, when shown, under that row)."""
         self.window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["equations"])
         equation, first, *rest = self.docks["equations"], *self.edits
+        if self.console is not None:
+            self.window.splitDockWidget(equation, self.console, _VERTICAL)
         self.window.splitDockWidget(equation, first, _HORIZONTAL)
         for dock in rest:
             self.window.tabifyDockWidget(first, dock)
@@ -133,7 +140,12 @@ class DockArranger:
             if not equation.isHidden() and not equation.isFloating():
                 column = diagram.geometry().height() - separator  # the Network has the whole height
                 row = min(round(window.height() * EQUATION_SHARE), column - PANEL_ROOM)  # Qt keeps its minimum
-                window.resizeDocks([main, equation], [column - row, row], _VERTICAL)
+                docks, heights = [main, equation], [column - row, row]
+                console = self.console
+                if console is not None and console.isVisible() and not console.isFloating():
+                    docks.append(console)  # under the row, as tall as it is
+                    heights = [column - row - console.height() - separator, row, console.height()]
+                window.resizeDocks(docks, heights, _VERTICAL)
                 edits = next((d for d in self.edits if not d.isHidden() and not d.isFloating()), None)
                 if edits is not None and window.dockWidgetArea(edits) == window.dockWidgetArea(equation):
                     beside = window.width() - NETWORK_WIDTH - separator
@@ -141,6 +153,14 @@ class DockArranger:
                                        _HORIZONTAL)
         finally:
             self.busy = False
+
+    def _console_shown(self, visible: bool) -> None:
+        if visible and self.auto and not self.busy and self.compact:
+            QtCore.QTimer.singleShot(0, self.window, self._resize_compact)
+
+    def _resize_compact(self) -> None:
+        if self.auto and not self.busy and self.compact:
+            self._size_compact()
 
     def _moved(self, *_args) -> None:
         if not self.busy:
