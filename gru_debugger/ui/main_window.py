@@ -368,10 +368,12 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         geometry = self.settings.value(SETTINGS_GEOMETRY)
         state = self.settings.value(SETTINGS_STATE)
-        if isinstance(geometry, QtCore.QByteArray):
-            self.restored_geometry = self.restoreGeometry(geometry)
+        # The docks first: restored into a hidden maximised window, Qt would keep the state aside
+        # until the window has its size and meanwhile lose track of docks the window moves.
         if isinstance(state, QtCore.QByteArray):  # a layout saved before the window arranged itself is the user's
             self.arranger.restore(state, self.settings.value(SETTINGS_ARRANGED, False, type=bool))
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restored_geometry = self.restoreGeometry(geometry)
 
     def save_layout(self) -> None:
         if self.settings is not None:
@@ -441,6 +443,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
+        self.arranger.window_resized()  # the arrangement for the size it shows at
         QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
 
     def show_fitted(self) -> None:
@@ -448,6 +451,7 @@ class MainWindow(QtWidgets.QMainWindow):
         it then arranges its docks for the room it gets. A size the user left it at is kept."""
         available = self.screen().availableGeometry()
         if not self.restored_geometry and (self.width() > available.width() or self.height() > available.height()):
+            self.resize(self.size().boundedTo(available.size()))  # also when it is no longer maximised
             self.showMaximized()
         else:
             self.show()

@@ -58,8 +58,8 @@ class DockArranger:
     def window_resized(self) -> None:
         """The window changed size: switch arrangements when its width crosses COMPACT_WIDTH; a compact
         window keeps the Network's width and the Equation row's share and gives the rest to the panels."""
-        if not self.auto or self.busy:
-            return
+        if not self.auto or self.busy or not self.window.isVisible():
+            return  # a hidden window is arranged when it shows (Qt may still be restoring its layout)
         if self.wants_compact() != self.compact:
             self.arrange(self.wants_compact())
         elif self.compact:
@@ -107,13 +107,14 @@ class DockArranger:
     def _make_compact(self) -> None:
         """From the default arrangement: the Equation in a row under the tensor panels, the editing
         panels' tab group beside it (and the console, when shown, under that row)."""
-        self.window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.docks["equations"])
+        window, console = self.window, self.console
         equation, first, *rest = self.docks["equations"], *self.edits
-        if self.console is not None:
-            self.window.splitDockWidget(equation, self.console, _VERTICAL)
-        self.window.splitDockWidget(equation, first, _HORIZONTAL)
+        window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, equation)
+        if console is not None:
+            window.splitDockWidget(equation, console, _VERTICAL)
+        window.splitDockWidget(equation, first, _HORIZONTAL)
         for dock in rest:
-            self.window.tabifyDockWidget(first, dock)
+            window.tabifyDockWidget(first, dock)
 
     def _raise(self, front: list[QtWidgets.QDockWidget]) -> None:
         """The docks that were on top of their tab groups come back on top (with no tensor panel
