@@ -265,3 +265,13 @@ def test_a_wide_layout_reopened_maximised_on_a_small_screen(qtbot, settings):
     assert again.isMaximized() and again.compact
     assert all(again.rect().contains(rect) for rect in on_screen(again).values())
     assert len(tab_bars(again)) == len(set(tab_bars(again))) == 2
+
+
+def test_a_tab_group_the_user_makes_keeps_its_tab_bar(qtbot):
+    win = make(qtbot, DEFAULT)
+    win.tabifyDockWidget(win.docks["equations"], win.console)
+    win.console.show()
+    win.console.raise_()
+    settle()
+    win.hide_stray_tab_bars()
+    assert ("Equation", "Console") in tab_bars(win) and len(tab_bars(win)) == 3

@@ -402,7 +402,7 @@ class MainWindow(QtWidgets.QMainWindow):
         bars on screen, drawn over the panels or exactly over the window's own bars. The
         window's own bars list the docks of one tab group, at the edge of that group's front
         dock; of two bars alike, the one the layout places is the window's own."""
-        by_title = {dock.windowTitle(): dock for dock in self.docks.values()}
+        by_title = {dock.windowTitle(): dock for dock in self.findChildren(QtWidgets.QDockWidget)}
         bars = [b for b in self.findChildren(QtWidgets.QTabBar) if b.parent() is self and b.isVisible()]
         for bar in bars:
             if not self._owns_tab_bar(bar, by_title):
