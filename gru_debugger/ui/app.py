@@ -96,7 +96,7 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
         window.show()
         return app.exec()
     window.session.protect()  # asks before losing changes; autosaves them
-    window.show()
+    getattr(window, "show_fitted", window.show)()  # maximised on a screen smaller than the window
     prebuild = getattr(window, "start_prebuild", None)  # hidden panels build their plots in idle time
     if prebuild is not None:
         prebuild()

@@ -24,17 +24,20 @@ from .panels.update_header import UpdateHeader
 from .session.actions import follow_history_note
 from .session.document import SessionDocument
 from .weights import WeightsActions
-from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets
+from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets, main_tab_keys
 from .views.status import StatusLine
 from .views.timeline import TimelineView
 from .views.tokenizer_view import TokenizerView
+from .window_layout import NETWORK_WIDTH, DockArranger
 from .widgets.subscribe import subscribe
 from .widgets.view_state import ViewState
 from ..core.phases import PHASE_FACTS
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
+SETTINGS_ARRANGED = "window/arranged"  # the saved layout is one the window made (not the user's own)
 LAYOUT_VERSION = 1
+DEFAULT_SIZE = (1600, 1000)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -65,8 +68,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_baseline()
         link_explanations(self.findChildren(ExplainToggle), settings)  # "Show explanations": one switch for all
         subscribe(controller.changed, self, self._on_changed)
-        self.resize(1600, 1000)
-        self._default_state = self.saveState(LAYOUT_VERSION)
+        self.resize(*DEFAULT_SIZE)
+        self.arranger = DockArranger(self, self.docks, self._main_group, self._edits, LAYOUT_VERSION, self.console)
+        self.restored_geometry = False
         self.restore_layout()
 
     # ------------------------------------------------------------ building
@@ -109,7 +113,10 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in edits[1:]:
             self.tabifyDockWidget(edits[0], dock)
         edits[0].raise_()
-        self.resizeDocks([self.docks["diagram"], first, right], [240, 960, 400], QtCore.Qt.Orientation.Horizontal)
+        self._main_group, self._edits = groups[MAIN], edits
+        self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)  # compact: the Network's full height
+        self.resizeDocks([self.docks["diagram"], first, right], [NETWORK_WIDTH, 960, 400],
+                         QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([right, edits[0]], [560, 340], QtCore.Qt.Orientation.Vertical)  # the Equation gets the height
         first.raise_()
 
@@ -301,6 +308,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _set_follow(self, on: bool) -> None:
         self.view_state.follow = on
 
+    def phase_panel(self) -> str:
+        """The key of the panel that shows the current phase (the first tensor panel at the start)."""
+        step = self.controller.snapshot().step
+        return PHASE_FACTS[step.phase].panel if step is not None else main_tab_keys()[0]
+
     def show_panel(self, key: str) -> None:
         dock = self.docks.get(key)
         if dock is not None and (dock.isHidden() or dock.visibleRegion().isEmpty()):
@@ -356,38 +368,93 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         geometry = self.settings.value(SETTINGS_GEOMETRY)
         state = self.settings.value(SETTINGS_STATE)
+        # The docks first: restored into a hidden maximised window, Qt would keep the state aside
+        # until the window has its size and meanwhile lose track of docks the window moves.
+        if isinstance(state, QtCore.QByteArray):  # a layout saved before the window arranged itself is the user's
+            self.arranger.restore(state, self.settings.value(SETTINGS_ARRANGED, False, type=bool))
         if isinstance(geometry, QtCore.QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QtCore.QByteArray):
-            self.restoreState(state, LAYOUT_VERSION)
+            self.restored_geometry = self.restoreGeometry(geometry)
 
     def save_layout(self) -> None:
         if self.settings is not None:
             self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
             self.settings.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
+            self.settings.setValue(SETTINGS_ARRANGED, self.arranger.auto)
             self.settings.sync()
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in self.docks.values():
-            dock.show()
-        QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
+        """Every dock shown and in its place for the window's width (see window_layout)."""
+        self.arranger.reset()
+
+    @property
+    def compact(self) -> bool:
+        """The docks are in the compact arrangement of a narrow window (see window_layout)."""
+        return self.arranger.compact
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        arranger = getattr(self, "arranger", None)
+        if arranger is not None:
+            arranger.window_resized()
 
     def hide_stray_tab_bars(self) -> None:
-        """Work around a Qt quirk: tabifying onto a dock in a split area leaves
-        the group's first, two-tab bar behind, drawn over the panels. A bar
-        whose tabs begin another visible bar's longer list is such a leftover."""
-        bars = [b for b in self.findChildren(QtWidgets.QTabBar) if b.parent() is self]
-        names = {b: [b.tabText(i) for i in range(b.count())] for b in bars}
+        """Work around a Qt quirk: building the tab groups and restoring a layout leave old tab
+        bars on screen, drawn over the panels or exactly over the window's own bars. The
+        window's own bars list the docks of one tab group, at the edge of that group's front
+        dock; of two bars alike, the one the layout places is the window's own."""
+        by_title = {dock.windowTitle(): dock for dock in self.findChildren(QtWidgets.QDockWidget)}
+        bars = [b for b in self.findChildren(QtWidgets.QTabBar) if b.parent() is self and b.isVisible()]
         for bar in bars:
-            mine = names[bar]
-            if any(o is not bar and o.isVisible() and len(names[o]) > len(mine) and names[o][:len(mine)] == mine
-                   for o in bars):
+            if not self._owns_tab_bar(bar, by_title):
+                bar.hide()
+        bars = [b for b in bars if b.isVisible()]
+        tabs = [tuple(b.tabText(i) for i in range(b.count())) for b in bars]
+        if len(set(tabs)) < len(tabs):
+            self._hide_unplaced_tab_bars(bars)
+
+    def _owns_tab_bar(self, bar: QtWidgets.QTabBar, by_title: dict[str, QtWidgets.QDockWidget]) -> bool:
+        front = by_title.get(bar.tabText(bar.currentIndex()))
+        if front is None or front.isHidden():
+            return False
+        group = {front.windowTitle()} | {d.windowTitle() for d in self.tabifiedDockWidgets(front) if not d.isHidden()}
+        if {bar.tabText(i) for i in range(bar.count())} != group:
+            return False
+        dock, tabs = front.geometry(), bar.geometry()
+        return abs(tabs.left() - dock.left()) <= 2 and min(abs(tabs.top() - dock.bottom()),
+                                                            abs(dock.top() - tabs.bottom())) <= 8
+
+    def _hide_unplaced_tab_bars(self, bars: list[QtWidgets.QTabBar]) -> None:
+        """Move the bars out of sight and have the layout place its own again (shifted by a pixel
+        and back, so nothing changes size); the ones left out of sight are leftovers."""
+        away = QtCore.QRect(-10000, -10000, 10, 10)
+        kept = {bar: bar.geometry() for bar in bars}
+        for bar in bars:
+            bar.setGeometry(away)
+        layout = self.layout()
+        rect = layout.geometry()
+        layout.setGeometry(rect.translated(0, 1))
+        layout.setGeometry(rect)
+        placed = [bar for bar in bars if bar.geometry() != away]
+        for bar in bars:
+            if not placed:  # the layout placed none: leave them as they were
+                bar.setGeometry(kept[bar])
+            elif bar not in placed:
                 bar.hide()
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
+        self.arranger.window_resized()  # the arrangement for the size it shows at
         QtCore.QTimer.singleShot(0, self.hide_stray_tab_bars)
+
+    def show_fitted(self) -> None:
+        """Show the window at its size, or maximised where the screen is smaller than that (a laptop):
+        it then arranges its docks for the room it gets. A size the user left it at is kept."""
+        available = self.screen().availableGeometry()
+        if not self.restored_geometry and (self.width() > available.width() or self.height() > available.height()):
+            self.resize(self.size().boundedTo(available.size()))  # also when it is no longer maximised
+            self.showMaximized()
+        else:
+            self.show()
 
     def start_prebuild(self) -> None:
         """Build the hidden panels' plots in idle time once the window has shown (the interactive
