@@ -339,7 +339,7 @@ class Heatmap(QtCore.QObject):
         axis.tickStrings = _bar_tick_strings
         font = QtGui.QFont()
         font.setPointSizeF(BAR_POINT_SIZE)
-        axis.setStyle(tickFont=font)
+        axis.setStyle(tickFont=font, maxTextLevel=0)   # labels on the major ticks only
         axis.setWidth(_bar_axis_width(font))
         cache = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
         axis.setCacheMode(cache)
