@@ -11,7 +11,7 @@ from PySide6 import QtCore
 from gru_debugger.core.config import Config, load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.examples import list_examples
-from gru_debugger.ui.panels import cell as cell_panel, gradients, output
+from gru_debugger.ui.panels import cell as cell_panel, gradients, output, time as time_panel
 from gru_debugger.ui.panels.baseline import BaselineHolder
 from gru_debugger.ui.panels.tensor_panel import TensorPanel
 from gru_debugger.ui.widgets import theme
@@ -121,9 +121,25 @@ def test_lstm_cell_state_and_its_previous_value_share_one_scale(panel_for):
         ctl.run_to("cell", t)
         settle(panel)
         c_prev, c = panel.heatmaps["c_prev"], panel.heatmaps["c"]
-        assert c_prev.colorbar is c.colorbar
-        assert c_prev.shown.levels == c.shown.levels
-    assert ["f", "i"] in groups_by_name(panel) or ["i", "f"] not in groups_by_name(panel)
+        assert c_prev.colorbar is c.colorbar and ["c_prev", "c"] in groups_by_name(panel)
+        assert c_prev.shown.levels == c.shown.levels == tuple(c.colorbar.levels())
+
+
+def test_lstm_forget_and_input_gates_over_time_share_a_bar(panel_for):
+    ctl, panel = panel_for(time_panel.time_specs("lstm"), Config(seed=0, cell="lstm"))
+    ctl.run_to("cell", 3)
+    settle(panel)
+    assert groups_by_name(panel) == [["time_h"], ["time_c"], ["time_f", "time_i"], ["time_g"], ["time_o"]]
+    assert panel.heatmaps["time_f"].colorbar.levels() == (0.0, 1.0)
+
+
+def test_a_title_may_be_as_wide_as_the_heatmap_and_its_bar(canvas):
+    hm = Heatmap(canvas.ci, theme.SIGNED, "w", 0, 0, parent=canvas)
+    hm.set_data(HeatmapData(np.ones((2, 2), np.float32), "a title much wider than its small heatmap, " * 2))
+    QtCore.QCoreApplication.processEvents()
+    minimum = lambda item: item.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()  # noqa: E731
+    title, axis, bar = minimum(hm.plot.titleLabel), minimum(hm.plot.getAxis("left")), minimum(hm.colorbar)
+    assert bar > 30 and minimum(hm.plot) < title + axis + bar / 2
 
 
 def test_baseline_differences_get_their_own_bars_and_plain_values_share_again(panel_for):
