@@ -6,7 +6,8 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from ..widgets.view_state import ViewState
-from .spec_helpers import (batch_time_view, input_tokens, missing, param_view, row_of, target_tokens, time_view, tok, writes)
+from .spec_helpers import (batch_time_view, input_tokens, missing, param_view, row_of, target_tokens, time_missing,
+                           time_view, tok, writes)
 from .tensor_panel import Spec
 
 S, U, TH, P = kinds.SIGNED, kinds.UNIT, kinds.TANH, kinds.POSITIVE
@@ -21,7 +22,7 @@ def _h_out(snap: Snapshot, vs: ViewState) -> HeatmapData:
     if second_pass(snap):
         return time_view(snap, vs, "after/h", "h (2nd pass, updated weights)", "", "")
     if not snap.phase_done("stack"):
-        return missing("stacked h ⊙ dropout mask", "after stack and dropout")
+        return time_missing(snap, vs, "h_out", "stacked h ⊙ dropout mask", "after stack and dropout")
     key = "h_out" if snap.phase_done("dropout_out") else "h"
     title = "h ⊙ dropout mask (head input)" if key == "h_out" else "stacked h  (dropout next)"
     return time_view(snap, vs, key, title, "", "")
@@ -31,11 +32,11 @@ def _vocab_view(key: str, title: str, kind_note: str):
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
         shown_key, shown_title = (f"after/{key}", f"{title} (2nd pass)") if second_pass(snap) else (key, title)
         arr = snap.get(shown_key)
-        if arr is None:
-            return missing(title, kind_note)
         b = row_of(snap, vs)
-        data = arr[b].T                                             # (V, T)
         vocab = [tok(v) for v in snap.vocab]
+        if arr is None:  # a V-by-T box with the labels the numbers will have
+            return missing(title, kind_note, (len(vocab), snap.config.context_length), vocab, input_tokens(snap, b))
+        data = arr[b].T                                             # (V, T)
         ys = snap.final("y")[b]
         cols = input_tokens(snap, b)
         targets = target_tokens(snap, b)

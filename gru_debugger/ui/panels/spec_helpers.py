@@ -179,11 +179,27 @@ def writes(build: Callable, phases: Sequence[str], main: bool = False, reads: Se
 
 
 def missing(title: str, phase_note: str, shape: tuple[int, int] | None = None,
-            row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None) -> HeatmapData:
+            row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
+            levels: tuple[float, float] | None = None) -> HeatmapData:
     """A "not computed yet" placeholder; with ``shape`` (and the labels the numbers will have)
-    it is drawn as a dashed box of that size where the numbers will be."""
+    it is drawn as a dashed box of that size where the numbers will be. ``levels``: the colour
+    scale the numbers will have, when a family sets it (so the heatmap keeps the colour bar it
+    will share with its neighbours)."""
     return HeatmapData(None, title, note=f"not computed yet ({phase_note})", shape=shape,
-                       row_labels=row_labels, col_labels=col_labels)
+                       row_labels=row_labels, col_labels=col_labels, levels=levels)
+
+
+def time_missing(snap: Snapshot, vs: ViewState, key: str, title: str, note: str,
+                 row_labels: Sequence[str] | None = None, row_prefix: str = "j",
+                 levels: tuple[float, float] | None = None) -> HeatmapData:
+    """The placeholder of :func:`time_view`: an X-by-T box with the labels the numbers will have."""
+    try:
+        X = snap.final(key).shape[-1]
+    except KeyError:   # not recorded in this run: a text-only placeholder
+        return missing(title, note, levels=levels)
+    b = row_of(snap, vs)
+    rows = list(row_labels) if row_labels is not None else units(X, row_prefix)
+    return missing(title, note, (X, snap.config.context_length), rows, input_tokens(snap, b), levels)
 
 
 def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, note: str,
@@ -192,7 +208,11 @@ def time_view(snap: Snapshot, vs: ViewState, key: str, title: str, phase: str, n
     """A (B, T, X) array for the selected batch row as an X-by-T matrix."""
     arr = snap.get(key)
     if arr is None:
-        return missing(title, note)
+        levels = None
+        if kind_signed:
+            levels = family_levels(honest(snap.final(key), full_roundoff(snap, key)),
+                                   scale=gradient_scale(snap) if key.startswith("grad/") else 1.0)
+        return time_missing(snap, vs, key, title, note, row_labels, row_prefix, levels)
     b = row_of(snap, vs)
     data = arr[b].T                                           # (X, T)
     mask = snap.time_mask(key)
@@ -231,7 +251,11 @@ def batch_time_view(snap: Snapshot, key: str, title: str, note: str) -> HeatmapD
     """A (B, T) array, rows are batch rows."""
     arr = snap.get(key)
     if arr is None:
-        return missing(title, note)
+        try:
+            B, T = snap.final(key).shape
+        except KeyError:
+            return missing(title, note)
+        return missing(title, note, (B, T), [f"b{b}" for b in range(B)], units(T, "t"))
     B = arr.shape[0]
     return HeatmapData(arr, title, row_labels=[f"b{b}" for b in range(B)], col_labels=units(arr.shape[1], "t"),
                        row_title="batch row", col_title="t",
@@ -255,7 +279,10 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
             label += "  (cleared: 0)"
         elif arr is None:
             when = "after backward" if source == "grad" else "after the update"
-            return missing(label, when, *param_placeholder(snap, name))
+            if source == "grad":   # the gradient family's colour scale (as below, from the final gradient)
+                levels = family_levels(honest(snap.final(f"grad/{name}"), full_roundoff(snap, f"grad/{name}")),
+                                       scale=gradient_scale(snap))
+            return missing(label, when, *param_placeholder(snap, name), levels=levels)
         if (source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward")
                 and not label.endswith("(cleared: 0)")):
             label += "  (summed so far)"
@@ -308,7 +335,8 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None,
     """A (B, T, H) array at timestep t, all batch rows: a B-by-H matrix. With
     ``block``, ``key`` is gx or gh and the block's H columns are shown."""
     B, H = snap.config.batch_size, snap.config.hidden_size
-    at_shape = dict(shape=(B, H), row_labels=[f"b{b}" for b in range(B)], col_labels=units(H))
+    at_shape = dict(shape=(B, H), row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
+                    levels=_levels_over_time(snap, sub))
     if t is None:
         return missing(title, "the cell has not started", **at_shape)
     arr = snap.get(key)
@@ -324,34 +352,36 @@ def at_t_view(snap: Snapshot, key: str, title: str, sub: str, t: int | None,
     B = arr.shape[0]
     name = f"{block}{key[-1]}" if block is not None else key
     return HeatmapData(
-        arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(snap, arr, sub),
+        arr[:, t, :], title, highlight=("all", 0, 0) if writing else None, levels=_levels_over_time(snap, sub),
         emphasis=("main" if sub == main_sub else "written") if writing else "",
         row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
         describe=lambda r, c, name=name, t=t: f"{name}[b={r}, t={t}, j={c}]",
     )
 
 
-def _levels_over_time(snap: Snapshot, arr: np.ndarray, sub: str) -> tuple[float, float] | None:
+def _levels_over_time(snap: Snapshot, sub: str) -> tuple[float, float] | None:
     """Pre-activations share one colour scale (every block, both sources, all timesteps) and
-    the LSTM's cell state keeps one over all timesteps (colours compare across t, the colour
-    bar does not jump); gates and h have fixed ones."""
+    the LSTM's cell state keeps one over all timesteps, c(t−1) included (colours compare across
+    t, the colour bar does not jump); gates and h have fixed ones."""
     if sub in ("x2g", "h2g"):
         return preactivation_levels(snap)
-    return family_levels(arr) if sub == "c" else None
+    return family_levels(snap.final("c")) if sub == "c" else None
 
 
 def prev_view(snap: Snapshot, t: int | None, state: str = "h") -> HeatmapData:
     """The state a timestep starts from: h(t-1) (or c(t-1)), zero at t = 0."""
     title = f"{state}(t-1)"
     B, H = snap.config.batch_size, snap.config.hidden_size
+    levels = _levels_over_time(snap, state)   # the state's own scale (c), or its kind's (h)
     if t is None:
-        return missing(title, "the cell has not started", (B, H), [f"b{b}" for b in range(B)], units(H))
+        return missing(title, "the cell has not started", (B, H), [f"b{b}" for b in range(B)], units(H), levels)
     if t == 0:
-        return HeatmapData(np.zeros((B, H), np.float32), title, levels=(-1.0, 1.0),
+        return HeatmapData(np.zeros((B, H), np.float32), title, levels=levels or (-1.0, 1.0),
                            row_labels=[f"b{b}" for b in range(B)], col_labels=units(H),
                            describe=lambda r, c: f"{state}_prev[b={r}, j={c}] (initial state)")
-    data = at_t_view(snap, state, title, "", t - 1)
+    data = at_t_view(snap, state, title, state, t - 1)   # t − 1 is never the step's own timestep
     data.highlight = None
+    data.emphasis = ""
     return data
 
 

@@ -3,6 +3,10 @@
 A spec names a heatmap, its colour kind, its grid cell and a function that
 turns a Snapshot (and the ViewState) into :class:`HeatmapData`. The panel
 redraws only heatmaps whose data changed, and only while it is visible.
+Neighbours in a grid row with one colour kind and one set of levels share a
+colour bar, drawn after the last of them (see ``arrange_colour_bars`` in
+widgets/heatmap.py); while the panel shows differences from a baseline every
+heatmap has its own.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from ...core.controller import ControllerError
 from ...core.snapshot import Snapshot
 from .baseline import DiffCache, base_views
 from ..widgets.curve import CurvePlot, CurveData
-from ..widgets.heatmap import Heatmap, HeatmapData
+from ..widgets.heatmap import Heatmap, HeatmapData, arrange_colour_bars
 from ..widgets.view_state import ViewState
 from ..widgets.subscribe import subscribe
 
@@ -94,6 +98,7 @@ class TensorPanel(QtWidgets.QWidget):
         # Built the first time the panel is shown or asked for them (see ``heatmaps``): a window
         # starts with only its front panel's plots.
         self._heatmaps: dict[str, Heatmap | CurvePlot] = {}
+        self._rows: list[list[Heatmap | None]] = []  # the plots of each grid row, left to right (None: a curve)
         self._built = False
         self._hovered: tuple[str, int, int] | None = None  # the cell the read-out describes
         self.canvas.scene().sigMouseMoved.connect(self._track_hover)
@@ -173,16 +178,20 @@ class TensorPanel(QtWidgets.QWidget):
             self._build(self.specs)
 
     def _build(self, specs: Sequence[Spec]) -> None:
+        rows: dict[int, list[tuple[int, Heatmap | None]]] = {}
         for spec in specs:
             if spec.kind == "curve":
                 self._heatmaps[spec.name] = CurvePlot(self.canvas.ci, spec, parent=self)
+                rows.setdefault(spec.row, []).append((spec.col, None))
                 continue
             heatmap = Heatmap(self.canvas.ci, spec.kind, spec.name, spec.row, spec.col, parent=self,
-                              rowspan=spec.rowspan, colspan=spec.colspan)
+                              rowspan=spec.rowspan, colspan=spec.colspan, shared_bar=True)
             heatmap.hovered.connect(self._on_hover)
             heatmap.cell_double_clicked.connect(self._on_double_click)
             heatmap.context_requested.connect(self._on_context_requested)
             self._heatmaps[spec.name] = heatmap
+            rows.setdefault(spec.row, []).append((spec.col, heatmap))
+        self._rows = [[item for _, item in sorted(rows[r], key=lambda pair: pair[0])] for r in sorted(rows)]
 
     def _rebuild_for(self, cell: str) -> None:
         """The cell changed: drop this panel's heatmaps and build the new cell's."""
@@ -255,6 +264,7 @@ class TensorPanel(QtWidgets.QWidget):
                 base = base_views(self._snapshot, self.baseline, lambda snap, spec=spec: spec.build(snap, self.view_state))
                 data = self._diffs.view(spec.name, data, base)
             redrawn += self._heatmaps[spec.name].set_data(data)
+        arrange_colour_bars(self._rows, own=diffs)
         self._stale = False
         self._refresh_hover()
         return redrawn

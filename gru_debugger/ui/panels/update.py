@@ -49,7 +49,8 @@ def _update_view(which: str):
         else:
             after = snap.get(f"updated/{name}")
             if after is None:
-                return missing(f"{name} after", "after the update", *param_placeholder(snap, name))
+                return missing(f"{name} after", "after the update", *param_placeholder(snap, name),
+                               levels=parameter_levels(snap, name))
             data = param_view(snap, name, title=f"{name} after")
             data.data = after if after.ndim == 2 else after[None, :]
         if data.data is not None and which in ("before", "after"):

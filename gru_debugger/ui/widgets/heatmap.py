@@ -1,11 +1,34 @@
 """One matrix as a heatmap: an ImageItem in a PlotItem, with a colour bar.
 
 Items are made once and their data re-set on every change (creating
-PlotItems is slow). Small matrices also print their values in the cells.
-Cells that do not exist yet are covered ("not computed"); a matrix that does
-not exist yet is a faint dashed box of its shape, where its numbers will be
-(no colour bar), so nothing moves when they arrive; NaN and Inf get
-their own colour. Hover reports the exact value of the cell under the mouse.
+PlotItems is slow). Cells that do not exist yet are covered ("not computed");
+a matrix that does not exist yet is a faint dashed box of its shape, where its
+numbers will be, so nothing moves when they arrive; NaN and Inf get their own
+colour. Hover reports the exact value of the cell under the mouse.
+
+Colour bars. A heatmap on its own draws its colour bar at its right. In a
+panel, heatmaps next to each other in one grid row (no other plot between
+them) with the same colour kind and the same levels share one bar, drawn after
+the last of them (:func:`arrange_colour_bars`); a heatmap whose kind or levels
+differ from its neighbours' keeps its own. Levels are the same when they come
+from one colour-scale family (the panels' spec builders) or from the kind's
+fixed range (gates 0..1, tanh −1..1); levels computed from a heatmap's own
+numbers, and baseline differences, are never shared. A bar is drawn
+transparent, keeping its room, while none of its heatmaps has numbers.
+
+Printed numbers. Every heatmap drawn with one colour bar prints its values
+scaled by one power of ten, 10^e, said as "×10ᵉ" after its title; the bar's
+ticks use the same scale. e comes from m, the largest magnitude among the
+finite, computed, non-round-off values of those heatmaps (from the bar's
+range when there is none, e.g. all zeros): e = 0 when 0.1 ≤ m < 1000, else
+e = floor(log10 m) (a plain power of ten, so the largest value prints between
+1.000 and 9.999). A cell prints value / 10^e with three decimals below 10 and
+one from 10 up; a non-zero value that would print as 0.000 prints "≈0", never
+a bare 0 (which means exactly zero). Hover keeps the exact value.
+
+Values are printed in a heatmap's cells when a cell is, on screen, wide
+enough for its widest label and tall enough for a line, whatever the number of
+cells: one rule for every heatmap (checked when painting; see cell_texts).
 """
 from __future__ import annotations
 
@@ -17,16 +40,17 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
-from .cell_texts import CellTexts, cell_labels
+from .cell_texts import CellTexts
 from .static_axis import StaticAxis, set_title_keeping_room
 from .hatch import Hatch
 
-MAX_TEXT_CELLS = 200      # print values inside cells up to this many cells
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
 OUTLINE_WIDTH = 3         # px: what the current step writes
 MAIN_OUTLINE_WIDTH = 5    # px: its main result
 READ_TITLE_OPACITY = 0.5  # titles of what the step only reads are muted
 ROUNDOFF_STRIPES = (70, 74, 80, 150)  # RGBA of the hatching of round-off cells: reads on the neutral middle colour
+BAR_POINT_SIZE = 8.0      # colour bar tick labels, as the heatmaps' axes
+BAR_TICK_SAMPLE = "-0.25"  # the widest colour bar tick label the bar keeps room for
 
 
 @dataclass
@@ -85,6 +109,87 @@ def positive_levels(*arrays: np.ndarray | None) -> tuple[float, float]:
     return (0.0, high)
 
 
+# Kinds whose levels are fixed when a spec gives none: heatmaps of these kinds share a colour bar.
+FIXED_LEVELS = {theme.UNIT: (0.0, 1.0), theme.TANH: (-1.0, 1.0)}
+
+# ---------------------------------------------------------------- printed numbers
+PLAIN_RANGE = (0.1, 1000.0)   # largest magnitude in this range (as printed: 0.100 to 999.9): no power of ten
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def exponent_for(peak: float, levels: tuple[float, float] | None = None) -> int:
+    """The power of ten the numbers are printed in (see the module docstring): from ``peak``, the
+    largest magnitude among the values, or from the colour range's bound when ``peak`` is 0."""
+    m = float(peak) if peak and np.isfinite(peak) else 0.0
+    if m == 0.0 and levels is not None:
+        m = max(abs(float(levels[0])), abs(float(levels[1])))
+    low, high = PLAIN_RANGE
+    if not np.isfinite(m) or m == 0.0 or low - 0.0005 <= m < high - 0.05:   # rounded as printed
+        return 0
+    return int(f"{m:.3e}".split("e")[1])   # the exponent of m rounded to 4 digits (9.9996 → 1.000e+01)
+
+
+def _scaled(value: float, exponent: int) -> float:
+    """value / 10^exponent, in two steps so that neither power of ten overflows (denormal values)."""
+    half = exponent // 2
+    return value / 10.0 ** half / 10.0 ** (exponent - half)
+
+
+def exponent_suffix(exponent: int) -> str:
+    """"  ×10⁻⁴" after a title (nothing for 10⁰)."""
+    return f"  ×10{str(exponent).translate(_SUPERSCRIPT)}" if exponent else ""
+
+
+def format_value(value: float, exponent: int = 0) -> str:
+    """A cell's text: ``value`` / 10^exponent, three decimals below 10, one from 10 up; "≈0" for
+    a non-zero value that would print as 0.000 (a bare "0" is exactly zero). Never e-notation."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "nan" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    scaled = _scaled(value, exponent) if exponent else value
+    size = abs(scaled)
+    if size < 0.0005:
+        return "≈0"
+    if size < 9.9995:
+        return f"{scaled:.3f}"
+    if size < 999.95:
+        return f"{scaled:.1f}"
+    return ">999" if scaled > 0 else "<-999"   # only round-off cells, left out of the exponent, get here
+
+
+def peak_of(data: np.ndarray, valid: np.ndarray | None = None, roundoff: np.ndarray | None = None) -> float:
+    """The largest magnitude among the finite, computed (``valid``), non-round-off values (0 if none)."""
+    keep = np.isfinite(data)
+    if valid is not None:
+        keep &= np.asarray(valid, dtype=bool).reshape(data.shape)
+    if roundoff is not None:
+        keep &= ~np.asarray(roundoff, dtype=bool).reshape(data.shape)
+    if keep.all():
+        return float(np.abs(data).max()) if data.size else 0.0
+    return float(np.abs(data[keep]).max()) if keep.any() else 0.0
+
+
+def _bar_axis_width(font: QtGui.QFont) -> int:
+    """px for a colour bar's tick labels: the widest sample, the tick and pyqtgraph's 5 px text offset."""
+    return int(np.ceil(QtGui.QFontMetricsF(font).horizontalAdvance(BAR_TICK_SAMPLE))) + 7
+
+
+def _bar_tick_strings(values: list[float], scale: float, spacing: float) -> list[str]:
+    """Colour bar tick labels in plain decimals, as many as the tick spacing needs (pyqtgraph's
+    own switch to e-notation below 0.001 and above 10000)."""
+    step = abs(spacing * scale)
+    places = 0
+    while places < 6 and abs(round(step, places) - step) > 1e-9 * max(1.0, step):
+        places += 1
+    out = []
+    for v in values:
+        text = f"{v * scale:.{places}f}"
+        out.append("0" if float(text) == 0 else text)
+    return out
+
+
 SPACE_MARK = "▁"           # a space on an axis: a low bar that stays visible at small font sizes
 TICK_POINT_SIZES = (8.0, 7.0, 6.0, 5.5)  # axis labels shrink through these before any is dropped
 
@@ -113,7 +218,10 @@ class Heatmap(QtCore.QObject):
     context_requested = QtCore.Signal(object, object)  # QPoint on screen, (row, col) under it or None: right-click
 
     def __init__(self, layout: pg.GraphicsLayout, kind: str, name: str, row: int, col: int,
-                 parent: QtCore.QObject | None = None, rowspan: int = 1, colspan: int = 1):
+                 parent: QtCore.QObject | None = None, rowspan: int = 1, colspan: int = 1,
+                 shared_bar: bool = False):
+        """``shared_bar``: the panel decides which colour bar shows this heatmap's scale
+        (:func:`arrange_colour_bars`); otherwise it draws its own."""
         super().__init__(parent)
         self.kind = kind
         self.name = name
@@ -121,6 +229,9 @@ class Heatmap(QtCore.QObject):
                                                 axisItems=StaticAxis.pair())
         self.plot.invertY(True)
         self.plot.hideButtons()
+        # The title is over the heatmap and its colour bar: it may be as wide as both together.
+        self.plot.layout.removeItem(self.plot.titleLabel)
+        self.plot.layout.addItem(self.plot.titleLabel, 0, 1, 1, 5)
         self.plot.setMenuEnabled(False)
         self.plot.getViewBox().setDefaultPadding(0.0)
         tick_font = QtGui.QFont()
@@ -157,17 +268,21 @@ class Heatmap(QtCore.QObject):
         self.frame.hide()
         self.plot.addItem(self.frame)
         self._decor_hidden = False
-        levels = (0.0, 1.0) if kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
-        self.colorbar = pg.ColorBarItem(values=levels, colorMap=theme.colormap(kind), interactive=False,
-                                        width=10, colorMapMenu=False)
-        self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        for side in ("top", "bottom", "left"):  # frame-only axes: each would be painted on every change
-            self.colorbar.hideAxis(side)
-        # Axes, titles and colour bars rarely change: Qt keeps them as pixmaps
+        self._colour_kind = kind
+        self.image.setColorMap(theme.colormap(kind))
+        # The colour bar this heatmap can host (made now, as the plot: panels are built ahead, in idle
+        # time) and the heatmaps whose scale the bar it is drawn with shows: ``group``, whose last
+        # one hosts that bar.
+        self._bar: pg.ColorBarItem = self._make_bar()
+        self._hosting = False
+        self.group: list[Heatmap] = [self]
+        self._shared = shared_bar
+        self._peak = 0.0        # largest magnitude among the values the exponent is chosen from
+        self._exponent = 0      # the power of ten the numbers are printed in
+        # Axes and titles rarely change: Qt keeps them as pixmaps
         # instead of calling their (Python) paint on every repaint of the canvas.
         cache = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-        for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.plot.titleLabel,
-                     self.colorbar.axis, self.colorbar.bar):
+        for item in (self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.plot.titleLabel):
             item.setCacheMode(cache)
         self.texts = CellTexts()
         self.texts.setZValue(8)
@@ -184,6 +299,96 @@ class Heatmap(QtCore.QObject):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        if not shared_bar:
+            self._host([self])
+
+    # ------------------------------------------------------------ colour bar
+    @property
+    def colorbar(self) -> pg.ColorBarItem:
+        """The colour bar that shows this heatmap's scale (its own or one it shares)."""
+        return self.group[-1]._bar
+
+    @property
+    def exponent(self) -> int:
+        """The power of ten its numbers (and its colour bar's ticks) are printed in."""
+        return self._exponent
+
+    def has_numbers(self) -> bool:
+        return self._shown is not None and self._shown.data is not None
+
+    def scale_key(self, own: bool = False) -> tuple:
+        """What must be equal for two heatmaps to share a colour bar: the colour kind and the
+        levels. Levels computed from the heatmap's own numbers (no ``levels`` in its spec and no
+        fixed range for its kind) and baseline differences (``own``) are its own."""
+        spec = self._shown
+        if own or spec is None or spec.diff is not None:
+            return ("own", id(self))
+        levels = spec.levels if spec.levels is not None else FIXED_LEVELS.get(self.kind)
+        if levels is None:
+            return ("own", id(self))
+        return (self.kind, (float(levels[0]), float(levels[1])))
+
+    def _make_bar(self) -> pg.ColorBarItem:
+        bar = pg.ColorBarItem(values=FIXED_LEVELS.get(self.kind, (-1.0, 1.0)), colorMap=theme.colormap(self.kind),
+                              interactive=False, width=10, colorMapMenu=False)
+        bar.kind = self.kind
+        for side in ("top", "bottom", "left"):  # frame-only axes: each would be painted on every change
+            bar.hideAxis(side)
+        axis = bar.axis
+        axis.enableAutoSIPrefix(False)     # a maths tool: no SI prefixes, the scale is said as ×10ᵉ
+        axis.tickStrings = _bar_tick_strings
+        font = QtGui.QFont()
+        font.setPointSizeF(BAR_POINT_SIZE)
+        axis.setStyle(tickFont=font, maxTextLevel=0)   # labels on the major ticks only
+        axis.setWidth(_bar_axis_width(font))
+        cache = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+        axis.setCacheMode(cache)
+        bar.bar.setCacheMode(cache)
+        bar.hide()   # until it is hosted
+        return bar
+
+    def _host(self, members: list["Heatmap"]) -> None:
+        """Draw the colour bar of ``members`` (this heatmap last) at this heatmap's right."""
+        bar = self._bar
+        if not self._hosting:
+            self._hosting = True
+            self.plot.layout.addItem(bar, 2, 5)            # where ColorBarItem's insert_in puts it
+            self.plot.layout.setColumnFixedWidth(4, 5)     # room between the plot and the bar
+            bar.show()
+        # The bar hands its levels and colour map to the images it serves: first make them theirs.
+        bar.setImageItem([])
+        live = [m for m in members if m.has_numbers()]
+        if live:
+            bar.setLevels(live[0]._levels, update_items=False)
+        kind = members[-1]._colour_kind       # one kind in a group (see scale_key)
+        if kind != bar.kind:
+            bar.kind = kind
+            bar.setColorMap(theme.colormap(kind))
+        bar.setImageItem([m.image for m in members])
+
+    def _unhost(self) -> None:
+        if not self._hosting:
+            return
+        self._hosting = False
+        bar = self._bar
+        bar.setImageItem([])
+        self.plot.layout.removeItem(bar)
+        self.plot.layout.setColumnFixedWidth(4, 0)
+        bar.hide()
+
+    def _apply_exponent(self, exponent: int) -> None:
+        """Print the numbers (and say so in the title) in units of 10^exponent."""
+        if exponent == self._exponent:
+            return
+        self._exponent = exponent
+        if self.has_numbers():
+            self._set_title(self._shown.title + exponent_suffix(exponent))
+            self.texts.set_exponent(exponent)
+
+    def _set_title(self, title: str) -> None:
+        if title != self._title:  # a new title re-lays out the whole canvas: only when it changes
+            self._title = title
+            set_title_keeping_room(self.plot, title)
 
     # ------------------------------------------------------------ data
     @property
@@ -197,11 +402,12 @@ class Heatmap(QtCore.QObject):
             return False
         self._key, self._shown = key, spec
         self.repaints += 1
-        if spec.title != self._title:  # a new title re-lays out the whole canvas: only when it changes
-            self._title = spec.title
-            set_title_keeping_room(self.plot, spec.title)
         if spec.data is None:
+            self._set_title(spec.title)
+            self._levels, self._peak = None, 0.0
             self._show_placeholder(spec.note or "not computed yet", spec)
+            if not self._shared:
+                update_colour_bar(self.group)
             return True
         data = np.asarray(spec.data, dtype=np.float32)
         if data.ndim == 1:
@@ -213,11 +419,20 @@ class Heatmap(QtCore.QObject):
         bad = ~np.isfinite(data)
         shown = np.where(bad, 0.0, data) if bad.any() else data
         levels = symmetric_levels(spec.data) if spec.diff is not None else (spec.levels or self._default_levels(data))
+        levels = (float(levels[0]), float(levels[1]))
         self.image.setImage(shown, levels=levels, autoLevels=False)
+        got = self.image.levels
+        if got is None or (float(got[0]), float(got[1])) != levels:  # a colour bar's levels, handed on before the first image
+            self.image.setLevels(levels)
         self.image.show()
-        if levels != self._levels:
-            self._levels = levels
-            self.colorbar.setLevels(levels)
+        self._levels = levels
+        # The power of ten its numbers print in: from its own numbers when it has its own colour bar;
+        # a shared bar's is chosen by update_colour_bar once every heatmap it serves is set (meanwhile
+        # the last one stands, so a title does not flip back and forth on every step).
+        self._peak = peak_of(data, spec.valid, spec.roundoff)
+        if not self._shared:
+            self._exponent = exponent_for(self._peak, levels)
+        self._set_title(spec.title + exponent_suffix(self._exponent))
         self._set_overlay(spec.valid, bad)
         self._set_roundoff(spec.roundoff, spec.valid, data.shape)
         self._set_marker(spec.highlight, data.shape)
@@ -231,14 +446,15 @@ class Heatmap(QtCore.QObject):
             vb.setLimits(xMin=-0.5 * data.shape[1], xMax=1.5 * data.shape[1],
                          yMin=-0.5 * data.shape[0], yMax=1.5 * data.shape[0])
             vb.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        if not self._shared:
+            update_colour_bar(self.group)
         return True
 
     def _set_colour_kind(self, kind: str) -> None:
         """The baseline difference hook: signed differences use the diverging map, whatever the heatmap's kind."""
-        if kind != getattr(self, "_colour_kind", self.kind):
+        if kind != self._colour_kind:
             self._colour_kind = kind
-            self.colorbar.setColorMap(theme.colormap(kind))
-            self._levels = None
+            self.image.setColorMap(theme.colormap(kind))
 
     def _shape_changed(self, shape: tuple[int, ...]) -> bool:
         old = getattr(self, "_last_shape", None)
@@ -255,12 +471,11 @@ class Heatmap(QtCore.QObject):
         return symmetric_levels(data)
 
     def _hide_decor(self, hidden: bool) -> None:
-        """A shaped placeholder has no colour bar and no axes, but keeps their room:
-        the colour bar is made transparent and the axes are drawn in transparent pens."""
+        """A shaped placeholder has no axes, but keeps their room: they are drawn in transparent
+        pens. (Its colour bar, transparent while no heatmap it serves has numbers, keeps its room too.)"""
         if hidden == self._decor_hidden:
             return
         self._decor_hidden = hidden
-        self.colorbar.setOpacity(0.0 if hidden else 1.0)
         for side in ("left", "bottom"):
             axis = self.plot.getAxis(side)
             axis.setStyle(tickAlpha=0 if hidden else None)  # the tick pen's alpha is the style's
@@ -275,17 +490,14 @@ class Heatmap(QtCore.QObject):
         shape = spec.shape if spec is not None else None
         if shape is not None and (len(shape) != 2 or min(shape) < 1):
             shape = None
-        default = (0.0, 1.0) if self.kind in (theme.UNIT, theme.POSITIVE) else (-1.0, 1.0)
-        if shape is None and self._levels != default:  # no data: the colour bar must not keep an old range
-            self._levels = default
-            self.colorbar.setLevels(default)
+        self._set_colour_kind(self.kind)
         self.image.hide()
         self.overlay.hide()
         self._set_roundoff(None, None, (0, 0))
         self.marker.hide()
         self.halo.hide()
         self._set_emphasis("")
-        self.texts.set_cells([], (0, 0))
+        self.texts.clear()
         self.targets.hide()
         for line in self._lines:
             line.hide()
@@ -439,12 +651,9 @@ class Heatmap(QtCore.QObject):
                 self.plot.getAxis(side).setTicks(ticks)
 
     def _set_cell_texts(self, data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float]) -> None:
-        if data.size > MAX_TEXT_CELLS:
-            self.texts.set_cells([], data.shape)
-            return
-        mask = None if valid is None else valid.reshape(data.shape)
-        kind = getattr(self, "_colour_kind", self.kind)
-        self.texts.set_cells(cell_labels(data, mask, levels, theme.colormap(kind), _format), data.shape)
+        """The numbers to print in the cells; laid out only when painted with cells large enough."""
+        mask = None if valid is None else np.asarray(valid, dtype=bool).reshape(data.shape)
+        self.texts.set_values(data, mask, levels, theme.colormap(self._colour_kind), self._exponent, format_value)
 
     def _set_marks(self, spec: HeatmapData) -> None:
         if spec.marks:
@@ -514,11 +723,65 @@ class Heatmap(QtCore.QObject):
             self.cell_double_clicked.emit(*cell)
 
 
-def _format(value: float) -> str:
-    if not np.isfinite(value):
-        return "nan" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000 or abs(value) < 0.001:
-        return f"{value:.1e}"
-    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+def update_colour_bar(members: Sequence[Heatmap]) -> None:
+    """Bring the colour bar of ``members`` (hosted by the last) up to date: drawn only while one
+    of them has numbers, their levels and colour map, and one power of ten for all of them."""
+    bar = members[-1]._bar
+    live = [m for m in members if m.has_numbers()]
+    opacity = 1.0 if live else 0.0
+    if bar.opacity() != opacity:
+        bar.setOpacity(opacity)
+    if not live:
+        return
+    levels = live[0]._levels
+    if tuple(bar.levels()) != levels:
+        bar.setLevels(levels, update_items=False)   # the images have them already
+    kind = live[0]._colour_kind
+    if kind != bar.kind:
+        bar.kind = kind
+        bar.setColorMap(theme.colormap(kind))
+    exponent = exponent_for(max(m._peak for m in live), levels)
+    scale = 10.0 ** -exponent
+    if bar.axis.scale != scale:
+        bar.axis.setScale(scale)
+    for m in live:
+        m._apply_exponent(exponent)
+
+
+def colour_groups(rows: Sequence[Sequence[Heatmap | None]], own: bool = False) -> list[list[Heatmap]]:
+    """Heatmaps that share a colour bar: runs of neighbours in a row (left to right; None is a plot
+    that is not a heatmap and ends a run) with one kind and one set of levels (see scale_key).
+    ``own``: every heatmap keeps its own bar (baseline differences have their own levels)."""
+    groups: list[list[Heatmap]] = []
+    for row in rows:
+        run: list[Heatmap] = []
+        key = None
+        for item in row:
+            this = None if item is None else item.scale_key(own)
+            if item is not None and run and this == key and this[0] != "own":
+                run.append(item)
+                continue
+            if run:
+                groups.append(run)
+            run, key = ([item], this) if item is not None else ([], None)
+        if run:
+            groups.append(run)
+    return groups
+
+
+def arrange_colour_bars(rows: Sequence[Sequence[Heatmap | None]], own: bool = False) -> list[list[Heatmap]]:
+    """One colour bar per group of :func:`colour_groups`, after its last heatmap; moves bars only
+    when the groups change (after the numbers of every heatmap are set)."""
+    groups = colour_groups(rows, own)
+    for group in groups:
+        ids = [id(m) for m in group]
+        if group[-1]._hosting and all([id(x) for x in m.group] == ids for m in group):
+            continue
+        for m in group[:-1]:
+            m._unhost()
+        group[-1]._host(group)
+        for m in group:
+            m.group = group
+    for group in groups:
+        update_colour_bar(group)
+    return groups
