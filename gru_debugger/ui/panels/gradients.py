@@ -8,7 +8,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData
-from .spec_helpers import param_view, roundoff_of, time_view, writes
+from .spec_helpers import full_roundoff, param_view, time_view, writes
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
 
@@ -42,8 +42,9 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
     title = "log10 ‖dL/dh_t‖ and ‖dL_last/dh_t‖"
     arr, last = snap.get("grad/h"), snap.get("grad/h_last")
     T = snap.config.context_length
+    axes = dict(x_title="t", y_title="log10 of the norm")  # the same before the numbers: no re-layout
     if arr is None or last is None:
-        return CurveData(title, note="not computed yet (backward)")
+        return CurveData(title, note="not computed yet (backward)", **axes)
     mask = snap.time_mask("grad/h")
     ys = {}
     full = []
@@ -56,7 +57,7 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
     step = snap.step
     marker = float(step.t) if step is not None and step.phase == "backward" else None
     note = "" if ys else "only round-off (0 in exact arithmetic)"
-    return CurveData(title, x=np.arange(T, dtype=float), ys=ys, x_title="t", y_title="log10 of the norm",
+    return CurveData(title, x=np.arange(T, dtype=float), ys=ys, **axes,
                      marker_x=marker, x_range=(0.0, max(T - 1, 1.0)), y_range=y_range_of(*full), note=note)
 
 
@@ -66,14 +67,17 @@ def _round_off(snap: Snapshot, key: str) -> bool:
 
 
 def _hatched(snap: Snapshot) -> bool:
-    """Some gradient this panel shows has round-off cells at the cursor."""
-    return any(roundoff_of(snap, key) is not None for key in ("grad/h", *(f"grad/{n}" for n in PARAM_NAMES)))
+    """Some gradient this panel shows has round-off cells in this iteration (look-ahead: the notice
+    keeps its place from Zero grad on, so the panel's layout does not jump at the first backward step)."""
+    return any(m is not None and bool(np.any(m)) for m in
+               (full_roundoff(snap, key) for key in ("grad/h", *(f"grad/{n}" for n in PARAM_NAMES))))
 
 
 def notice(snap: Snapshot):
     """Why gradients vanish, when the model's structure says so, with the fix where there is one;
-    and what the hatching means wherever it is drawn. None before backward or when there is nothing to say."""
-    if not snap.phase_done("backward"):
+    and what the hatching means wherever it is drawn. Shown from Zero grad on (the gradients are
+    the iteration's, known from its start), None before or when there is nothing to say."""
+    if not snap.phase_done("zero_grad"):
         return None
     diagnosis = snap.diagnosis()
     hatched = _hatched(snap)

@@ -71,9 +71,14 @@ def set_title_keeping_room(plot: pg.PlotItem, title: str, size: str = "9pt") -> 
     A title's width is its column's minimum width: a shorter title (another
     phase's wording) would re-flow the whole panel and redraw every axis in it.
     Keeping the widest room seen so far makes the layout settle after one pass.
+    A title that fits the kept room replaces the text in place, without asking
+    the layout again (``setTitle`` always does, and the whole panel would be
+    laid out and its axes redrawn on a step that only changes a title).
     """
-    plot.setTitle(title, size=size)
     label = plot.titleLabel
+    if _replace_in_room(plot, label, title, size):
+        return
+    plot.setTitle(title, size=size)
     hints = getattr(label, "_sizeHint", None)
     if not hints:
         return
@@ -87,3 +92,26 @@ def set_title_keeping_room(plot: pg.PlotItem, title: str, size: str = "9pt") -> 
         label.setMinimumWidth(room[0])
         label.setMinimumHeight(room[1])
         label.updateGeometry()
+
+
+def _replace_in_room(plot: pg.PlotItem, label: pg.LabelItem, title: str, size: str) -> bool:
+    """Put ``title`` in the title label without a new size hint, if the label is shown, keeps a
+    room and the new text fits it; False (nothing changed) otherwise."""
+    kept = getattr(label, "_kept_room", None)
+    if kept is None or not title or not label.isVisible() or label.opts.get("size") != size:
+        return False
+    old_html = label.item.toHtml()
+    colour = pg.mkColor(label.opts.get("color") or pg.getConfigOption("foreground"))
+    label.item.setHtml(f"<span style='color: {colour.name(QtGui.QColor.NameFormat.HexArgb)}; "
+                       f"font-size: {size}'>{title}</span>")
+    bounds = label.itemRect()
+    if bounds.width() > kept[0] + 0.5 or bounds.height() > kept[1] + 0.5:
+        label.item.setHtml(old_html)
+        return False
+    label.text = title
+    plot.titleLabel.setVisible(True)
+    label.item.setPos(0, 0)  # centred in the label, as LabelItem.resizeEvent places it
+    bounds = label.itemRect()
+    bounds.moveCenter(label.rect().center())
+    label.item.setPos(bounds.topLeft() - label.itemRect().topLeft())
+    return True

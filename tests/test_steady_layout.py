@@ -1,0 +1,67 @@
+"""Stepping through a phase does not re-lay out the panel: the plots keep their places (nothing
+jumps, and the axes keep their cached drawings)."""
+import pyqtgraph as pg
+import pytest
+from PySide6 import QtWidgets
+
+from gru_debugger.core.config import Config
+from gru_debugger.core.controller import Controller
+from gru_debugger.ui.main_window import MainWindow
+from gru_debugger.ui.widgets.static_axis import set_title_keeping_room
+
+
+def settle():
+    for _ in range(4):
+        QtWidgets.QApplication.processEvents()
+
+
+def geometry(panel):
+    return {name: h.plot.geometry().getRect() for name, h in panel.heatmaps.items()}
+
+
+@pytest.mark.parametrize("example", ["notebook", "random"])
+def test_gradients_panel_keeps_its_layout_from_zero_grad_through_backward(qtbot, example):
+    """Once the panel has shown the iteration (the first time, titles may still widen)."""
+    init = {} if example == "notebook" else {"init": {n: {"scheme": "default"} for n in Config().init}}
+    ctl = Controller(Config(seed=0, **init))
+    win = MainWindow(ctl, settings=None)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    ctl.run_to("zero_grad")
+    settle()
+    while ctl.can_step():  # the panel has shown every step once: titles and axes have their room
+        ctl.step()
+        settle()
+    ctl.run_to("zero_grad")
+    settle()
+    panel = win.panels["gradients"]
+    assert panel.is_showing()
+    before = geometry(panel)
+    for t in range(ctl.config.context_length - 1, -1, -1):
+        ctl.step()
+        settle()
+        assert geometry(panel) == before, f"backward t={t}"
+
+
+def test_a_title_that_fits_its_room_is_replaced_without_a_new_layout(qtbot):
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = widget.addPlot()
+    widget.resize(400, 300)
+    widget.show()
+    set_title_keeping_room(plot, "a long title with room to spare")
+    settle()
+    hint = plot.titleLabel.sizeHint(pg.QtCore.Qt.SizeHint.MinimumSize, pg.QtCore.QSizeF())
+    set_title_keeping_room(plot, "short")
+    settle()
+    assert plot.titleLabel.text == "short"
+    assert "short" in plot.titleLabel.item.toPlainText()
+    assert plot.titleLabel.sizeHint(pg.QtCore.Qt.SizeHint.MinimumSize, pg.QtCore.QSizeF()) == hint
+    centre = plot.titleLabel.mapRectToScene(plot.titleLabel.rect()).center().x()
+    text = plot.titleLabel.item.mapRectToScene(plot.titleLabel.item.boundingRect()).center().x()
+    assert abs(centre - text) < 2  # still centred
+    set_title_keeping_room(plot, "a much much longer title than any before it, which needs more room")
+    settle()
+    assert plot.titleLabel.sizeHint(pg.QtCore.Qt.SizeHint.MinimumSize, pg.QtCore.QSizeF()).width() > hint.width()
