@@ -275,3 +275,22 @@ def test_a_tab_group_the_user_makes_keeps_its_tab_bar(qtbot):
     settle()
     win.hide_stray_tab_bars()
     assert ("Equation", "Console") in tab_bars(win) and len(tab_bars(win)) == 3
+
+
+def test_a_wide_window_gives_its_extra_width_to_the_tensor_panels(qtbot):
+    from gru_debugger.ui.main_window import NETWORK_MAX_WIDTH
+
+    widths = {}
+    for size in ((1600, 1000), (1920, 1080), (2560, 1440)):
+        win = MainWindow(Controller(Config()), settings=None)
+        qtbot.addWidget(win)
+        win.resize(*size)
+        win.show()
+        qtbot.waitExposed(win)
+        for _ in range(3):
+            QtWidgets.QApplication.processEvents()
+        assert win.diagram.width() <= NETWORK_MAX_WIDTH
+        front = next(p for p in win.panels.values() if p.is_showing())
+        widths[size[0]] = (win.diagram.width(), front.width())
+        win.close()
+    assert widths[1920][1] > widths[1600][1] + 150 and widths[2560][1] > widths[1920][1] + 300

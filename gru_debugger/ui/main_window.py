@@ -29,6 +29,8 @@ from .views.status import StatusLine
 from .views.timeline import TimelineView
 from .views.tokenizer_view import TokenizerView
 from .window_layout import NETWORK_WIDTH, DockArranger
+
+NETWORK_MAX_WIDTH = 320  # the Network drawing is laid out for about 240 px; more width only adds margins
 from .widgets.subscribe import subscribe
 from .widgets.view_state import ViewState
 from ..core.phases import PHASE_FACTS
@@ -153,6 +155,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def make_diagram(self) -> QtWidgets.QWidget:
         self.diagram = DiagramView(self.controller, self, targets=diagram_targets())
+        # A fixed column: a wider window gives its extra width to the tensor panels, not the drawing.
+        self.diagram.setMaximumWidth(NETWORK_MAX_WIDTH)
         self.diagram.block_clicked.connect(self.show_panel)
         return self.diagram
 
