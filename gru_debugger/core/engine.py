@@ -417,11 +417,17 @@ def accumulated_grads(trace: Trace, t_from: int) -> dict[str, np.ndarray]:
     s = slice(t_from, None)
     wte = np.zeros_like(trace["grad/wte.weight"])
     np.add.at(wte, trace["x"][:, s].reshape(-1), trace["grad/embedded"][:, s].reshape(-1, wte.shape[1]))
+    def outer_sum(grads: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+        """sum over b and t of grads[b, t] ⊗ inputs[b, t]: one matrix product (BLAS), not an einsum loop."""
+        g = np.ascontiguousarray(grads[:, s]).reshape(-1, grads.shape[-1])
+        x = np.ascontiguousarray(inputs[:, s]).reshape(-1, inputs.shape[-1])
+        return g.T @ x
+
     return {
         "wte.weight": wte,
-        "x2g.weight": np.einsum("btg,bte->ge", gx[:, s], x_in[:, s]),
+        "x2g.weight": outer_sum(gx, x_in),
         "x2g.bias": gx[:, s].sum(axis=(0, 1)),
-        "h2g.weight": np.einsum("btg,bth->gh", gh[:, s], h_prev[:, s]),
+        "h2g.weight": outer_sum(gh, h_prev),
         "h2g.bias": gh[:, s].sum(axis=(0, 1)),
         "lm_head.weight": np.array(trace["grad/lm_head.weight"]),
     }
