@@ -137,14 +137,22 @@ class Snapshot:
     def time_mask(self, key: str) -> np.ndarray | None:
         """Which timesteps of a (B, T, ...) array exist at the cursor; None if
         the array is not time-indexed while it is being computed."""
+        masks = self.__dict__.setdefault("_time_masks", {})  # a snapshot never changes: once per key
+        if key in masks:
+            return masks[key]
         T = self.config.context_length
         cell = self.cell
         writes = cell.writes
         if key in writes:
-            return np.array([self.done(Step("cell", t, writes[key])) for t in range(T)])
-        if key in cell.grad_keys or key == "grad/embedded":
-            return np.array([self.done(Step("backward", t)) for t in range(T)])
-        return None
+            mask = np.array([self.done(Step("cell", t, writes[key])) for t in range(T)])
+        elif key in cell.grad_keys or key == "grad/embedded":
+            mask = np.array([self.done(Step("backward", t)) for t in range(T)])
+        else:
+            mask = None
+        if mask is not None:
+            mask.flags.writeable = False
+        masks[key] = mask
+        return mask
 
     def available(self, key: str) -> bool:
         if key.startswith("param/"):
