@@ -47,7 +47,7 @@ from .frames import FRAME_SUFFIX
 from .png_writer import PngWriter
 
 DEFAULT_SIZE = (1600, 1000)
-MIN_SIZE = (1024, 700)       # about the smallest the window's (compact) layout allows
+MIN_SIZE = (1200, 700)       # about the smallest the window (its compact layout) allows
 MAX_SIZE = (4000, 3000)
 FORMATS = ("png", "svg")
 DEFAULT_SEED = 0             # used when the config leaves the seed unset (null)
@@ -390,6 +390,7 @@ class _Camera:
         self.scale, self.suffix = scale, suffix
         self.note = note                  # said after every caption (where the numbers come from)
         self.frames_only = frames_only    # the composed frames only, no whole-window images
+        self.writer = PngWriter()  # PNGs are encoded and written beside the walk
         self.window = MainWindow(controller, settings=None)
         self.window.resize(*size)
         self.window.show()
@@ -403,7 +404,6 @@ class _Camera:
         self.window.move(cursor.x() + 50, cursor.y() + 50)
         self.settle()
         self.images: list[Image] = []
-        self.writer = PngWriter()  # PNGs are encoded and written beside the walk
         self.too_narrow: dict[str, int] = {}  # panel title -> pixels its plots lacked (worst stop)
 
     def close(self) -> None:
