@@ -501,3 +501,18 @@ def test_readme_shows_the_commands_images_as_sharp_light_and_dark_pairs():
         assert 600 <= int(width) <= 1000  # a page's width: the 2x pixels are drawn sharp
         used |= {light.removeprefix("docs/readme/"), dark.removeprefix("docs/readme/")}
     assert used == set(README_FILES)  # the README uses exactly what the command writes
+
+
+def test_backward_config_takes_the_late_stops_and_panels_in_walk_order(qapp, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(screenshots, "PANELS", PANELS[:2])  # the network (taken at backward) and the input panel
+    assert [p.key for p in screenshots.PANELS] == ["diagram", "input"]
+    code, _, stderr = run(capsys, "--out", tmp_path / "out", "--phases", "loss", "update",
+                          "--backward-config", screenshots.README_BACKWARD_CONFIG)
+    assert code == 0, stderr
+    text = (tmp_path / "out" / "index.md").read_text(encoding="utf-8")
+    sections = [s.split("\n", 1) for s in text.split("\n## ")[1:]]
+    assert [title for title, _ in sections] == ["Loss", "Update", "Panel: Network diagram (at Backward, t = 3)",
+                                                "Panel: Input (at Dropout (input))"]
+    late = [("random-init.json" in body) for _, body in sections]
+    assert late == [False, True, True, False]
+    assert "From backward on" in text and "panel images taken there" in text
