@@ -127,7 +127,8 @@ def _screenshots(args: argparse.Namespace) -> int:
                        f"{MIN_SIZE[1]}..{MAX_SIZE[1]}")
     try:
         result = generate(out, args.config, fmt=args.format, size=size, theme=args.theme, scale=args.scale,
-                          phases=args.phases, animate=args.animate, frame_ms=args.frame_ms)
+                          phases=args.phases, animate=args.animate, frame_ms=args.frame_ms, stops=args.stops,
+                          frames_only=args.frames_only, backward_config=args.backward_config)
     except ValueError as exc:  # arguments the window cannot honour (e.g. a size below its minimum)
         raise CliError(str(exc)) from None
     both = " (each in the light and the dark theme)" if args.theme == "both" else ""
@@ -211,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--scale", type=int, default=1, metavar="N",
                        help="device pixel ratio of the images: N times the pixels each way (1..4, default 1)")
     shots.add_argument("--phases", nargs="+", metavar="PHASE", help="only these phases (default: all, from the start)")
+    shots.add_argument("--stops", nargs="+", metavar="STOP",
+                       help="only these stops of the walk, e.g. gru-t03 backward-t04 (names as in the full walk, "
+                            "with or without the number), and no panel images")
+    shots.add_argument("--frames-only", action="store_true",
+                       help="write the composed frames (NN-name-frame) only, no whole-window images")
+    shots.add_argument("--backward-config", metavar="C.json",
+                       help="a second config for the steps from backward on (backward, update, forward after, and "
+                            "the panel images taken there), e.g. one whose gradients are not round-off; same cell "
+                            "and context length")
     shots.add_argument("--animate", action="store_true", help="also write walkthrough.gif, the walk as one animation")
     shots.add_argument("--frame-ms", type=int, metavar="MS", help="--animate: milliseconds per frame (default 900; "
                        "the first and last frame stay three times as long)")

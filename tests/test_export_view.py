@@ -176,3 +176,30 @@ def test_file_export_view_dialog_whole_window_svg(window, tmp_path, monkeypatch)
     window.export_view_action.trigger()
     root = ET.parse(tmp_path / "all.svg").getroot()
     assert root.get("viewBox") == f"0 0 {window.width()} {window.height()}"
+
+
+def test_heatmap_image_includes_its_shared_colour_bar(window, tmp_path):
+    window.controller.run_to("cell", 3)
+    panel = raised(window, "cell")
+    guest, host = panel.heatmaps["zx"], panel.heatmaps["zh"]  # a row of one scale: zh draws the bar
+    assert guest.colorbar is host.colorbar and guest.group[-1] is host and guest is not host
+    for heatmap, name in ((guest, "zx"), (host, "zh")):
+        export_view.save_heatmap_image(heatmap, tmp_path / f"{name}.png")
+        export_view.save_heatmap_image(heatmap, tmp_path / f"{name}.svg")
+    plot = guest.plot.sceneBoundingRect()
+    bar = guest.colorbar.sceneBoundingRect()
+    image = QtGui.QImage(str(tmp_path / "zx.png"))
+    assert abs(image.width() - (plot.width() + export_view.BAR_GAP + bar.width())) <= 2
+    assert abs(image.height() - max(plot.bottom(), bar.bottom()) + min(plot.top(), bar.top())) <= 2
+    # the bar's strip on the right holds its colour ramp: many colours, red and blue among them
+    strip = image.copy(int(plot.width()) + export_view.BAR_GAP, 0, 14, image.height())
+    colours = {strip.pixelColor(x, y).name() for x in range(strip.width()) for y in range(strip.height())}
+    assert len(colours) > 30
+    reds = [c for c in colours if QtGui.QColor(c).red() > 180 > QtGui.QColor(c).blue()]
+    blues = [c for c in colours if QtGui.QColor(c).blue() > 180 > QtGui.QColor(c).red()]
+    assert reds and blues
+    # the heatmap that hosts the bar has it inside its own rect already
+    own = QtGui.QImage(str(tmp_path / "zh.png"))
+    assert own.width() == int(export_view._heatmap_rect(host).width())  # its plot's rect, bar included
+    root = ET.parse(tmp_path / "zx.svg").getroot()
+    assert root.get("viewBox") == f"0 0 {image.width()} {image.height()}"

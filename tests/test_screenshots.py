@@ -170,7 +170,12 @@ def test_failure_midway_leaves_nothing(qapp, tmp_path, monkeypatch):
 @pytest.mark.parametrize("args, message", [
     (["--phases", "cell", "backprop"], "unknown phase(s) backprop; phases are: tokenize, batch"),
     (["--size", "big"], "--size must look like WIDTHxHEIGHT"),
-    (["--size", "640x480"], "the width must be 1200..4000 and the height 900..3000"),
+    (["--size", "640x480"], "the width must be 1200..4000 and the height 700..3000"),
+    (["--stops", "gru-t99"], "unknown stop(s) gru-t99"),
+    (["--stops", "gru-t03", "--phases", "loss"], "no stop is both in --stops and in --phases"),
+    (["--frames-only", "--animate"], "--animate needs the whole-window images"),
+    (["--backward-config", "resources/examples/rnn-vanishing.json"], "same cell and context length"),
+    (["--backward-config", "no/such/config.json"], "cannot read config"),
     (["--size", "5000x1000"], "the width must be 1200..4000"),
     (["--format", "jpg"], "invalid choice"),
     (["--config", "no/such/config.json"], "cannot read config"),
@@ -397,3 +402,117 @@ def test_composing_a_frame_puts_every_dock_back_where_it_was(qapp, tmp_path):
         assert not any(d.isFloating() for d in camera.window.docks.values())
     finally:
         camera.close()
+
+
+# ------------------------------------------------------------------ small windows, the README's images
+def test_a_1280x800_window_shows_the_compact_layout(qapp, tmp_path, capsys):
+    code, stdout, stderr = run(capsys, "--out", tmp_path / "small", "--size", "1280x800", "--stops", "gru-t03")
+    assert code == 0, stderr
+    assert "wrote 1 images" in stdout
+    out = tmp_path / "small"
+    assert sorted(p.name for p in out.iterdir()) == sorted(["08-gru-t03.png", "08-gru-t03-frame.png", "index.md",
+                                                            MANIFEST])
+    assert QtGui.QImage(str(out / "08-gru-t03.png")).size().toTuple() == (1280, 800)
+    assert QtGui.QImage(str(out / "08-gru-t03-frame.png")).size().toTuple() == (1600, 900)  # frames: one size
+    assert "1280×800 window" in (out / "index.md").read_text(encoding="utf-8")
+
+
+def test_a_window_below_its_minimum_is_refused_in_one_line(qapp, tmp_path, capsys):
+    code, _, stderr = run(capsys, "--out", tmp_path / "tiny", "--size", "1200x700", "--stops", "gru-t03")
+    if code == 0:  # the window fits: nothing to refuse on this machine's fonts
+        return
+    assert stderr.count("\n") == 1 and "the window cannot be 1200x700" in stderr
+    assert not (tmp_path / "tiny").exists() and not leftovers(tmp_path)
+
+
+def test_stops_by_name_with_or_without_number():
+    assert [s.name for s in plan_walk(8, names=["gru-t03", "21-backward-t04"])] == ["08-gru-t03", "21-backward-t04"]
+    assert [s.name for s in plan_walk(8, ["cell"], names=["gru-t03", "backward-t04"])] == ["08-gru-t03"]
+    assert [s.name for s in plan_walk(8, names=["start"])] == ["00-start"]
+    with pytest.raises(ValueError, match="unknown stop"):
+        plan_walk(8, names=["gru-t08"])
+
+
+README_STOPS = list(screenshots.README_STOPS)
+README_FILES = [f"{s.name}{FRAME}{dark}.png" for s in plan_walk(8, names=README_STOPS)
+                for FRAME in ["-frame"] for dark in ("", "-dark")]
+
+
+@pytest.fixture(scope="module")
+def readme_runs(qapp, tmp_path_factory):
+    """The README's command, twice (its images are reproducible)."""
+    root = tmp_path_factory.mktemp("readme")
+    args = screenshots.README_COMMAND.split()[3:]  # after "python main.py screenshots"
+    assert args[:2] == ["--out", "docs/readme"]
+    outs = []
+    for name in ("first", "second"):
+        out = root / name
+        assert cli.main(["screenshots", "--out", str(out), *args[2:]]) == 0
+        outs.append(out)
+    return outs
+
+
+def test_readme_command_writes_exactly_its_images_at_2x_in_both_themes(readme_runs):
+    out = readme_runs[0]
+    assert sorted(p.name for p in out.iterdir()) == sorted(README_FILES + ["index.md", MANIFEST])
+    for name in README_FILES:
+        assert QtGui.QImage(str(out / name)).size().toTuple() == (3200, 1800), name
+        assert distinct_colours(out / name) > 20, name
+    for light in README_FILES[::2]:  # light and dark: the same picture in two themes
+        a, b = QtGui.QImage(str(out / light)), QtGui.QImage(str(out / light.replace(".png", "-dark.png")))
+        assert a.pixelColor(4, 300).lightness() > 128 > b.pixelColor(4, 300).lightness()
+    for name in README_FILES + ["index.md"]:
+        assert (out / name).read_bytes() == (readme_runs[1] / name).read_bytes(), name
+
+
+def test_readme_images_captions_name_the_config_of_their_numbers(readme_runs):
+    text = (readme_runs[0] / "index.md").read_text(encoding="utf-8")
+    sections = {s.split("\n", 1)[0]: s for s in text.split("\n## ")[1:]}
+    forward, backward = sections["GRU, t = 3"], sections["Backward, t = 4"]
+    assert "random-init.json" in backward and "Random initialisation" in backward
+    assert "random-init.json" not in forward
+    assert ('<picture><source media="(prefers-color-scheme: dark)" srcset="21-backward-t04-frame-dark.png">'
+            '<img alt="Backward, t = 4" src="21-backward-t04-frame.png"></picture>') in backward
+    assert "every gradient behind the output head is round-off" in text  # why: the notebook's are
+    assert "--backward-config resources/examples/random-init.json" in text and "--frames-only" in text
+
+
+def test_backward_config_is_there_for_real_gradients():
+    from gru_debugger.core.config import load_config
+    from gru_debugger.core.controller import Controller
+
+    notebook = Controller(screenshots.screenshot_config(load_config(NOTEBOOK))[0])
+    random = Controller(screenshots.screenshot_config(load_config(screenshots.README_BACKWARD_CONFIG))[0])
+    assert screenshots.all_roundoff(notebook) and not screenshots.all_roundoff(random)
+
+
+def test_readme_shows_the_commands_images_as_sharp_light_and_dark_pairs():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert screenshots.README_COMMAND in readme
+    assert not re.search(r"!\[[^\]]*\]\([^)]+\.png\)", readme), "every image is a <picture> pair"
+    pictures = re.findall(r'<picture><source media="\(prefers-color-scheme: dark\)" srcset="([^"]+)">'
+                          r'<img alt="[^"]+" src="([^"]+)" width="(\d+)"></picture>', readme)
+    assert len(pictures) == len(re.findall(r"^<picture>", readme, re.M)) >= len(README_STOPS)
+    used = set()
+    for dark, light, width in pictures:
+        assert light.startswith("docs/readme/") and dark == light.replace(".png", "-dark.png")
+        assert 600 <= int(width) <= 1000  # a page's width: the 2x pixels are drawn sharp
+        used |= {light.removeprefix("docs/readme/"), dark.removeprefix("docs/readme/")}
+    assert used == set(README_FILES)  # the README uses exactly what the command writes
+
+
+def test_backward_config_takes_the_late_stops_and_panels_in_walk_order(qapp, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(screenshots, "PANELS", PANELS[:2])  # the network (taken at backward) and the input panel
+    assert [p.key for p in screenshots.PANELS] == ["diagram", "input"]
+    code, _, stderr = run(capsys, "--out", tmp_path / "out", "--phases", "loss", "update",
+                          "--backward-config", screenshots.README_BACKWARD_CONFIG)
+    assert code == 0, stderr
+    text = (tmp_path / "out" / "index.md").read_text(encoding="utf-8")
+    sections = [s.split("\n", 1) for s in text.split("\n## ")[1:]]
+    assert [title for title, _ in sections] == ["Loss", "Update", "Panel: Network diagram (at Backward, t = 3)",
+                                                "Panel: Input (at Dropout (input))"]
+    late = [("random-init.json" in body) for _, body in sections]
+    assert late == [False, True, True, False]
+    assert "From backward on" in text and "panel images taken there" in text

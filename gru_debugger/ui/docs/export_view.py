@@ -128,32 +128,68 @@ def save_widget(widget: QtWidgets.QWidget, path: str | os.PathLike, fmt: str | N
 
 
 # ------------------------------------------------------------------ heatmaps
+BAR_GAP = 5   # between a heatmap and a colour bar drawn elsewhere (as the layout puts a hosted one)
+
+
 def _heatmap_rect(heatmap: "Heatmap") -> QtCore.QRectF:
     return heatmap.plot.sceneBoundingRect().toAlignedRect().toRectF()
 
 
-def _render_item(heatmap: "Heatmap", painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:
-    target = QtCore.QRectF(0, 0, rect.width(), rect.height())
-    painter.fillRect(target, QtGui.QColor(theme.current().background))
-    heatmap.plot.scene().render(painter, target, rect)
+def _bar_rect(heatmap: "Heatmap") -> QtCore.QRectF | None:
+    """The scene rect of the colour bar showing this heatmap's scale when another heatmap of its
+    group draws it (None: no bar on screen, or the bar is inside the heatmap's own rect already)."""
+    bar = getattr(heatmap, "colorbar", None)
+    if bar is None or not bar.isVisible() or bar.scene() is not heatmap.plot.scene():
+        return None
+    item = bar
+    while item is not None:  # hosted by this heatmap: a child of its plot
+        if item is heatmap.plot:
+            return None
+        item = item.parentItem()
+    return bar.sceneBoundingRect().toAlignedRect().toRectF()
+
+
+def _pieces(heatmap: "Heatmap") -> tuple[QtCore.QSize, list[tuple[QtCore.QRectF, QtCore.QPointF]]]:
+    """What one heatmap's image is made of: its plot (title, axes, cells) and, when another heatmap
+    of its group hosts the shared colour bar, that bar to its right, top-aligned as in the panel.
+    Returns the image size and (scene rect, place in the image) per piece."""
+    plot = _heatmap_rect(heatmap)
+    bar = _bar_rect(heatmap)
+    if bar is None:
+        return QtCore.QSize(max(1, int(plot.width())), max(1, int(plot.height()))), [(plot, QtCore.QPointF())]
+    top = min(plot.top(), bar.top())
+    bottom = max(plot.bottom(), bar.bottom())
+    width = plot.width() + BAR_GAP + bar.width()
+    pieces = [(plot, QtCore.QPointF(0, plot.top() - top)),
+              (bar, QtCore.QPointF(plot.width() + BAR_GAP, bar.top() - top))]
+    return QtCore.QSize(max(1, int(width)), max(1, int(bottom - top))), pieces
+
+
+def _render_item(heatmap: "Heatmap", painter: QtGui.QPainter, size: QtCore.QSize,
+                 pieces: list[tuple[QtCore.QRectF, QtCore.QPointF]]) -> None:
+    painter.fillRect(QtCore.QRectF(0, 0, size.width(), size.height()), QtGui.QColor(theme.current().background))
+    for rect, at in pieces:
+        target = QtCore.QRectF(at.x(), at.y(), rect.width(), rect.height())
+        heatmap.plot.scene().render(painter, target, rect)
 
 
 def save_heatmap_image(heatmap: "Heatmap", path: str | os.PathLike, fmt: str | None = None) -> Path:
-    """One heatmap (with its title, axes and colour bar), not the whole panel."""
+    """One heatmap (with its title, axes and colour bar), not the whole panel. A heatmap whose
+    colour bar is shared with its neighbours (drawn after the group's last one) gets that bar
+    next to it, so the picture always says what its colours mean."""
     fmt = _format_of(path, fmt, IMAGE_FORMATS)
-    rect = _heatmap_rect(heatmap)
-    size = QtCore.QSize(max(1, int(rect.width())), max(1, int(rect.height())))
+    size, pieces = _pieces(heatmap)
     if fmt == "svg":
         views = heatmap.plot.scene().views()
         dpi = views[0].logicalDpiX() if views else 96
-        return _write(path, _svg_bytes(size, heatmap.name, lambda p: _render_item(heatmap, p, rect), dpi))
+        return _write(path, _svg_bytes(size, heatmap.name, lambda p: _render_item(heatmap, p, size, pieces), dpi))
     image = QtGui.QImage(size, QtGui.QImage.Format.Format_ARGB32)
     image.fill(QtGui.QColor(theme.current().background))
     painter = QtGui.QPainter(image)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
     try:
-        _render_item(heatmap, painter, rect)
+        _render_item(heatmap, painter, size, pieces)
     finally:
         painter.end()
     return _write(path, image_bytes(image))

@@ -9,6 +9,14 @@ device pixel ratio (sharp on high-density screens); ``themes`` ("light",
 "dark" or both) writes ``NAME.png`` and, for the dark theme next to the light
 one, ``NAME-dark.png``, which index.md shows to readers whose system is dark.
 
+``backward_config``: a second config for the steps from backward on (backward,
+update, the forward pass after it, and the panel images taken there), so that a
+walk whose own gradients are round-off (the notebook's constant head) shows real
+ones there; each of those captions names the config its numbers come from.
+``stops`` keeps only the named stops of the walk (and no panel images);
+``frames_only`` writes the composed frames without the whole-window images:
+together they write exactly a document's images (the README's: README_COMMAND).
+
 Reproducible: the same config gives byte-identical PNGs on the same machine
 (no time stamps, a fixed seed when the config leaves it unset, no stored window
 geometry, no keyboard focus, no hover). Output is written to a temporary
@@ -39,7 +47,7 @@ from .frames import FRAME_SUFFIX
 from .png_writer import PngWriter
 
 DEFAULT_SIZE = (1600, 1000)
-MIN_SIZE = (1200, 900)       # about the smallest the window's docks allow
+MIN_SIZE = (1200, 700)       # about the smallest the window (its compact layout) allows
 MAX_SIZE = (4000, 3000)
 FORMATS = ("png", "svg")
 DEFAULT_SEED = 0             # used when the config leaves the seed unset (null)
@@ -51,6 +59,12 @@ SUBSTEP_T = 2                # the walk's Step Into frame: this timestep's ...
 SUBSTEP_INDEX = 2            # ... third sub-step (the GRU's z gate)
 DARK_SUFFIX = "-dark"        # with both themes: NAME.png (light) and NAME-dark.png
 THEMES = ("light", "dark", "both")
+LATE_PHASE = "backward"      # backward_config: used from this phase on
+# The README's images: composed frames at 2x in both themes, the backward one from random weights.
+README_STOPS = ("gru-t03", "backward-t04")
+README_BACKWARD_CONFIG = "resources/examples/random-init.json"
+README_COMMAND = ("python main.py screenshots --out docs/readme --scale 2 --theme both --frames-only "
+                  f"--stops {' '.join(README_STOPS)} --backward-config {README_BACKWARD_CONFIG}")
 
 # The list of files this generator wrote into the output folder (with their
 # SHA-256): only those are ever replaced or removed by a later run.
@@ -137,10 +151,12 @@ def walk_steps(T: int, cell: str = "gru") -> list[Step | None]:
     return stops
 
 
-def plan_walk(T: int, phases: Sequence[str] | None = None, cell: str = "gru") -> list[Stop]:
+def plan_walk(T: int, phases: Sequence[str] | None = None, cell: str = "gru",
+              names: Sequence[str] | None = None) -> list[Stop]:
     """The stops to photograph, numbered by their place in the full walk (so a
     restricted run writes the same names as the full one). The start image
-    belongs to the full walk only."""
+    belongs to the full walk only (or to ``names`` with "start"). ``names``: only
+    these stops, by name with or without its number ("08-gru-t03" or "gru-t03")."""
     if phases:
         unknown = [p for p in phases if p not in PHASES]
         if unknown:
@@ -153,8 +169,21 @@ def plan_walk(T: int, phases: Sequence[str] | None = None, cell: str = "gru") ->
         number += 0 if s is not None and s.sub is not None else 1
         numbers.append(number)
     digits, t_digits = max(2, len(str(numbers[-1]))), max(2, len(str(T - 1)))
-    return [Stop(n, s, digits, t_digits, cell) for n, s in zip(numbers, steps)
-            if (not phases and s is None) or (s is not None and (not phases or s.phase in phases))]
+    stops = [Stop(n, s, digits, t_digits, cell) for n, s in zip(numbers, steps)
+             if (not phases and s is None) or (s is not None and (not phases or s.phase in phases))]
+    if names:
+        def short(stop: Stop) -> str:
+            return stop.name.split("-", 1)[1]
+        everything = [Stop(n, s, digits, t_digits, cell) for n, s in zip(numbers, steps)]
+        unknown = [n for n in names if not any(n in (stop.name, short(stop)) for stop in everything)]
+        if unknown:
+            raise ValueError(f"unknown stop(s) {', '.join(unknown)}; stops are named like "
+                             f"{everything[min(8, len(everything) - 1)].name} or {short(everything[-1])}")
+        phases_stops = stops if phases else everything
+        stops = [stop for stop in phases_stops if stop.name in names or short(stop) in names]
+        if not stops:
+            raise ValueError("no stop is both in --stops and in --phases")
+    return stops
 
 
 def theme_list(themes: str) -> list[bool]:
@@ -172,10 +201,14 @@ def screenshot_config(config: Config) -> tuple[Config, bool]:
 
 
 # ------------------------------------------------------------------ output folder
-def expected_files(stops: Sequence[Stop], fmt: str, both: bool = False) -> list[str]:
+def expected_files(stops: Sequence[Stop], fmt: str, both: bool = False, frames_only: bool = False,
+                   panels: bool = True) -> list[str]:
     """The names a run writes into the output folder (besides the manifest)."""
-    stems = ([n for s in stops for n in ((s.name,) if s.step is None else (s.name, s.name + FRAME_SUFFIX))]
-             + [p.shot.stem for p in PANELS])
+    if frames_only:  # the start has no frame
+        stems = [s.name + FRAME_SUFFIX for s in stops if s.step is not None]
+    else:
+        stems = [n for s in stops for n in ((s.name,) if s.step is None else (s.name, s.name + FRAME_SUFFIX))]
+    stems += [p.shot.stem for p in PANELS] if panels else []
     suffixes = ("", DARK_SUFFIX) if both else ("",)
     return [f"{stem}{suffix}.{fmt}" for stem in stems for suffix in suffixes] + ["index.md"]
 
@@ -348,13 +381,16 @@ class _Camera:
     """The window and how to photograph it."""
 
     def __init__(self, app, controller, size: tuple[int, int], fmt: str, folder: Path,
-                 scale: int = 1, suffix: str = ""):
+                 scale: int = 1, suffix: str = "", note: str = "", frames_only: bool = False):
         from PySide6 import QtGui
 
         from ..main_window import MainWindow
 
         self.app, self.controller, self.fmt, self.folder = app, controller, fmt, folder
         self.scale, self.suffix = scale, suffix
+        self.note = note                  # said after every caption (where the numbers come from)
+        self.frames_only = frames_only    # the composed frames only, no whole-window images
+        self.writer = PngWriter()  # PNGs are encoded and written beside the walk
         self.window = MainWindow(controller, settings=None)
         self.window.resize(*size)
         self.window.show()
@@ -368,7 +404,6 @@ class _Camera:
         self.window.move(cursor.x() + 50, cursor.y() + 50)
         self.settle()
         self.images: list[Image] = []
-        self.writer = PngWriter()  # PNGs are encoded and written beside the walk
         self.too_narrow: dict[str, int] = {}  # panel title -> pixels its plots lacked (worst stop)
 
     def close(self) -> None:
@@ -423,7 +458,7 @@ class _Camera:
 
     def shoot(self, widget, stem: str, title: str, caption: str) -> str:
         self.check_widths()
-        self.images.append(Image(self.save(widget, stem, title), title, caption))
+        self.images.append(Image(self.save(widget, stem, title), title, f"{caption} {self.note}".rstrip()))
         return self.images[-1].file
 
     def check_widths(self) -> None:
@@ -447,6 +482,16 @@ def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[st
         camera.settle()
         cell = camera.controller.config.cell
         title, caption = captions.stop_title(stop.step, cell), captions.stop_caption(stop.step, T, cell)
+        if camera.frames_only:
+            if stop.step is None:  # the start has no frame
+                continue
+            camera.check_widths()
+            frame, marks = frames.compose(camera, stop.step, stop.name + FRAME_SUFFIX, title)
+            caption = " ".join(x for x in (caption, camera.note, frames.callout_note(marks)) if x)
+            camera.images.append(Image(frame, title, caption))
+            if progress:
+                progress(frame)
+            continue
         name = camera.shoot(camera.window, stop.name, title, caption)
         if progress:
             progress(name)
@@ -461,7 +506,8 @@ def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[st
 
 
 def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], dark: bool | str, fmt: str,
-               phases: Sequence[str] | None, scale: int = 1) -> str:
+               phases: Sequence[str] | None, scale: int = 1, *, stops: Sequence[str] | None = None,
+               frames_only: bool = False, backward_config: str | None = None) -> str:
     themes = dark if isinstance(dark, str) else ("dark" if dark else "light")
     cmd = "python main.py screenshots --out DIR"
     if config_path:
@@ -471,6 +517,12 @@ def _made_with(config_path: str | None, seed_note: str, size: tuple[int, int], d
         cmd += f" --scale {scale}"
     if phases:
         cmd += " --phases " + " ".join(phases)
+    if stops:
+        cmd += " --stops " + " ".join(stops)
+    if frames_only:
+        cmd += " --frames-only"
+    if backward_config:
+        cmd += f" --backward-config {backward_config}"
     source = f"the config `{config_path}`" if config_path else "the default config (the notebook's example)"
     theme_text = ("the light theme, and again with the dark one (shown to readers whose system is dark)"
                   if themes == "both" else f"the {themes} theme")
@@ -500,12 +552,43 @@ def write_index(path: Path, images: Sequence[Image], made_with: str, about: str)
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def config_name(path: str | None) -> str:
+    """How a caption names a config: the example's title and its file, or just the file."""
+    if path is None:
+        return "the default config (the notebook's example)"
+    from ...core.examples import list_examples
+
+    try:
+        found = next((e for e in list_examples() if e.path.resolve() == Path(path).resolve()), None)
+    except (OSError, ValueError):
+        found = None
+    return f"the example \"{found.title}\" (`{path}`)" if found is not None else f"the config `{path}`"
+
+
+def all_roundoff(controller, key: str = "grad/x2g.weight") -> bool:
+    """True if every element of the recorded gradient ``key`` is round-off (0 in exact arithmetic)."""
+    mask = controller.snapshot().final_roundoff_mask(key)
+    return mask is not None and bool(np.all(mask))
+
+
+def late_note(backward_config: str, config_path: str | None, roundoff: bool, panels: bool = True) -> str:
+    """What index.md says about the images made with the second config."""
+    why = (" With the first config every gradient behind the output head is round-off (hatched ≈0 cells), "
+           "so these steps would show no real numbers." if roundoff else "")
+    taken = ", and the panel images taken there" if panels else ""
+    return (f"From backward on (the backward timesteps, the update and the forward pass after it{taken}) "
+            f"the images show {config_name(backward_config)} instead of "
+            f"{config_name(config_path)}: a second window runs the same walk from that config's own weights, so "
+            f"its numbers (losses included) are not those of the steps before.{why}")
+
+
 def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str = "png",
              size: tuple[int, int] = DEFAULT_SIZE, dark: bool = False, phases: Sequence[str] | None = None,
              training_iterations: int | None = None,
              progress: Callable[[str], None] | None = None,
              animate: bool = False, frame_ms: int | None = None,
-             theme: str | None = None, scale: int = 1) -> Result:
+             theme: str | None = None, scale: int = 1, stops: Sequence[str] | None = None,
+             frames_only: bool = False, backward_config: str | None = None) -> Result:
     """Write the screenshots and ``index.md`` into folder ``out``.
 
     Raises ValueError for bad arguments, ConfigError / ControllerError for a
@@ -527,36 +610,65 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     if not (MIN_SIZE[0] <= size[0] <= MAX_SIZE[0] and MIN_SIZE[1] <= size[1] <= MAX_SIZE[1]):
         raise ValueError(f"size {size[0]}x{size[1]} is out of range")
     config, seed_fixed = screenshot_config(load_config(config_path))
-    stops = plan_walk(config.context_length, phases, config.cell)
+    stop_names = list(stops) if stops else None
+    stops = plan_walk(config.context_length, phases, config.cell, stop_names)
+    panels = [] if stop_names else list(PANELS)  # --stops: only those stops' images
     from . import animate as animation  # --animate: one animated image of the walk (animate.py)
     frame_ms = animation.check_options(animate, frame_ms, fmt)
+    if animate and frames_only:
+        raise ValueError("--animate needs the whole-window images: leave out --frames-only")
+    late_config = None
+    if backward_config is not None:
+        late_config, _ = screenshot_config(load_config(backward_config))
+        if (late_config.context_length, late_config.cell) != (config.context_length, config.cell):
+            raise ValueError(f"--backward-config {backward_config} must have the same cell and context length as "
+                             f"the walk ({config.cell}, T = {config.context_length}); it has {late_config.cell}, "
+                             f"T = {late_config.context_length}")
     controller = Controller(config)  # a bad config fails here, before anything is written
+    if late_config is not None:
+        Controller(late_config)  # a bad second config fails here too
+
+    def late(step: Step | None) -> bool:
+        return (late_config is not None and step is not None
+                and PHASES.index(step.phase) >= PHASES.index(LATE_PHASE))
+
+    T = config.context_length
+    jobs = [([s for s in stops if not late(s.step)], [p for p in panels if not late(p.shot.where(T))], config, ""),
+            ([s for s in stops if late(s.step)], [p for p in panels if late(p.shot.where(T))], late_config,
+             f"Numbers from {config_name(backward_config)}.")]
+    jobs = [job for job in jobs if job[0] or job[1]]
+    order = {name: i for i, name in enumerate([s.name for s in stops] + [p.shot.stem for p in panels])}
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(20, "exists and is not a folder", str(out))
-    check_conflicts(out, expected_files(stops, fmt, both) + animation.files(animate))  # before minutes of rendering, not after
+    check_conflicts(out, expected_files(stops, fmt, both, frames_only, bool(panels))
+                    + animation.files(animate))  # before minutes of rendering, not after
     remove_stale_partials(out)
     tmp = _temp_folder(out)
     try:
-        T = config.context_length
-        runs = []
+        runs: list[list[Image]] = []
+        too_narrow_runs = []
         for dark_run in darks:  # the light one first: its images are the ones index.md names
-            with _application(dark_run) as app:
-                camera = _Camera(app, Controller(config), size, fmt, tmp, scale,
-                                 DARK_SUFFIX if both and dark_run else "")
-                try:
-                    _walk(camera, stops, T, progress)
-                    _panel_images(camera, T, training_iterations, progress)
-                finally:
-                    camera.close()
-            runs.append(camera)
-        images = runs[0].images
+            taken: list[Image] = []
+            for job_stops, job_panels, job_config, note in jobs:
+                with _application(dark_run) as app:
+                    camera = _Camera(app, Controller(job_config), size, fmt, tmp, scale,
+                                     DARK_SUFFIX if both and dark_run else "", note, frames_only)
+                    try:
+                        _walk(camera, job_stops, T, progress)
+                        _panel_images(camera, T, training_iterations, progress, job_panels)
+                    finally:
+                        camera.close()
+                taken += camera.images
+                too_narrow_runs.append(camera.too_narrow)
+            runs.append(sorted(taken, key=lambda image: order[_stem_of(image.file)]))
+        images = runs[0]
         if both:
             images = [dataclasses.replace(light, dark_file=dark_image.file, dark_frame=dark_image.frame)
-                      for light, dark_image in zip(images, runs[1].images)]
+                      for light, dark_image in zip(images, runs[1])]
         too_narrow = {}
-        for run in runs:
-            for title, px in run.too_narrow.items():
+        for run in too_narrow_runs:
+            for title, px in run.items():
                 too_narrow[title] = max(px, too_narrow.get(title, 0))
         seed_note = (f"seed {config.seed} (the config leaves the seed unset; the screenshots fix it so that they "
                      f"can be made again)" if seed_fixed else f"seed {config.seed}")
@@ -568,12 +680,20 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
                  "moment without the window around it (the timeline, the panel the step fills and the Equation "
                  "panel), where ① marks what the step wrote and ② its equation. The panel images at the end show "
                  "single views.")
+        if frames_only:
+            about = (f"The example: B = {config.batch_size} rows of T = {T} tokens, E = {config.n_embd}, "
+                     f"H = {config.hidden_size}, V = {len(s.vocab)} tokens. Each image shows one step without the "
+                     "window around it (the timeline, the panel the step fills and the Equation panel), where ① "
+                     "marks what the step wrote and ② its equation.")
+        if any(late(st.step) for st in stops) or any(late(p.shot.where(T)) for p in panels):
+            about += "\n\n" + late_note(backward_config, config_path, all_roundoff(controller), bool(panels))
         if animate:  # the animation from the walk's images, and a line near the top of index.md showing it
             # the walk in time order: the look inside a timestep is left out
             frames = [f"{s.name}.{fmt}" for s in stops if s.step is None or s.step.sub is None]
             about = animation.add_to_folder(tmp, frames, frame_ms) + "\n\n" + about
         write_index(tmp / "index.md", images,
-                    _made_with(config_path, seed_note, size, theme if both else darks[0], fmt, phases, scale),
+                    _made_with(config_path, seed_note, size, theme if both else darks[0], fmt, phases, scale,
+                               stops=stop_names, frames_only=frames_only, backward_config=backward_config),
                     about)
         names = sorted(p.name for p in tmp.iterdir() if p.name != PARTIAL_MARKER)
         _install(tmp, out)
@@ -583,14 +703,21 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     return Result(out, [out / n for n in names], images, too_narrow)
 
 
+def _stem_of(file: str) -> str:
+    """"08-gru-t03-frame-dark.png" -> "08-gru-t03" (the stop or panel it belongs to)."""
+    stem = file.rsplit(".", 1)[0]
+    stem = stem[:-len(DARK_SUFFIX)] if stem.endswith(DARK_SUFFIX) else stem
+    return stem[:-len(FRAME_SUFFIX)] if stem.endswith(FRAME_SUFFIX) else stem
+
+
 def _panel_images(camera: _Camera, T: int, training_iterations: int,
-                  progress: Callable[[str], None] | None) -> None:
+                  progress: Callable[[str], None] | None, panels: Sequence | None = None) -> None:
     from PySide6 import QtCore
 
     from . import captions
 
     win = camera.window
-    for spec in PANELS:
+    for spec in PANELS if panels is None else panels:
         key = dock_key = spec.key
         stem, heading, step = spec.shot.stem, spec.shot.heading, spec.shot.where(T)
         if key == "cell":
