@@ -135,3 +135,21 @@ def test_loss_after_uses_updated_weights():
     again = compute_trace(type(state)(state.config, updated, 0, state.position, state.base_seed))
     assert float(trace["loss_after"]) == pytest.approx(float(again["loss"]), rel=1e-6)
     assert tokenize(state.config).vocab_size == trace["logits"].shape[-1]
+
+
+def test_accumulated_grads_are_the_same_whichever_timestep_they_start_from():
+    trace = compute_trace(fresh_state(Config(seed=7, init=RANDOM_INIT, context_length=9)))
+    T = trace["x"].shape[1]
+    direct = {t: accumulated_grads(trace, t) for t in range(T)}
+    walked = {}
+    previous = None
+    for t in range(T - 1, -1, -1):  # stepping down one timestep at a time
+        walked[t] = accumulated_grads(trace, t, previous)
+        previous = (t, walked[t])
+    jumped = accumulated_grads(trace, 2, (6, direct[6]))
+    for t in range(T):
+        for name in PARAM_NAMES:
+            assert np.array_equal(direct[t][name], walked[t][name]), (t, name)
+    for name in PARAM_NAMES:
+        assert np.array_equal(jumped[name], direct[2][name])
+    assert np.array_equal(accumulated_grads(trace, 5, (3, direct[3]))["x2g.weight"], direct[5]["x2g.weight"])

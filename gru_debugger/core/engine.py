@@ -408,26 +408,36 @@ def start_trace(state: ModelState, executor) -> Trace:
     return Trace(arrays, corpus, state)  # type: ignore[arg-type]
 
 
-def accumulated_grads(trace: Trace, t_from: int) -> dict[str, np.ndarray]:
+def accumulated_grads(trace: Trace, t_from: int,
+                      start: "tuple[int, Mapping[str, np.ndarray]] | None" = None) -> dict[str, np.ndarray]:
     """Parameter gradients as back-propagation has summed them by the time it
-    reaches timestep ``t_from`` (going from T-1 down). At 0 they are the full
-    gradients. lm_head's gradient is complete before the recurrence starts."""
-    x_in, h, gx, gh = trace["x_in"], trace["h"], trace["grad/gx"], trace["grad/gh"]
-    h_prev = np.concatenate([np.zeros_like(h[:, :1]), h[:, :-1]], axis=1)  # (B, T, H)
-    s = slice(t_from, None)
-    wte = np.zeros_like(trace["grad/wte.weight"])
-    np.add.at(wte, trace["x"][:, s].reshape(-1), trace["grad/embedded"][:, s].reshape(-1, wte.shape[1]))
-    def outer_sum(grads: np.ndarray, inputs: np.ndarray) -> np.ndarray:
-        """sum over b and t of grads[b, t] ⊗ inputs[b, t]: one matrix product (BLAS), not an einsum loop."""
-        g = np.ascontiguousarray(grads[:, s]).reshape(-1, grads.shape[-1])
-        x = np.ascontiguousarray(inputs[:, s]).reshape(-1, inputs.shape[-1])
-        return g.T @ x
+    reaches timestep ``t_from`` (going from T-1 down). lm_head's gradient is
+    complete before the recurrence starts.
 
-    return {
-        "wte.weight": wte,
-        "x2g.weight": outer_sum(gx, x_in),
-        "x2g.bias": gx[:, s].sum(axis=(0, 1)),
-        "h2g.weight": outer_sum(gh, h_prev),
-        "h2g.bias": gh[:, s].sum(axis=(0, 1)),
-        "lm_head.weight": np.array(trace["grad/lm_head.weight"]),
-    }
+    The sum is defined timestep by timestep from T-1 down (each adds its
+    outer products), so ``start`` = (t, the sums at t) for some t >= t_from
+    gives the very same numbers as starting from T: stepping back through
+    backward one timestep at a time costs one timestep's products. At 0 they
+    equal the full gradients up to float rounding (autograd sums in its own order)."""
+    x_in, h, gx, gh = trace["x_in"], trace["h"], trace["grad/gx"], trace["grad/gh"]
+    x, g_emb = trace["x"], trace["grad/embedded"]
+    T = x.shape[1]
+    if start is None or start[0] < t_from:
+        t, sums = T, {
+            "wte.weight": np.zeros_like(trace["grad/wte.weight"]),
+            "x2g.weight": np.zeros((gx.shape[-1], x_in.shape[-1]), gx.dtype),
+            "x2g.bias": np.zeros(gx.shape[-1], gx.dtype),
+            "h2g.weight": np.zeros((gh.shape[-1], h.shape[-1]), gh.dtype),
+            "h2g.bias": np.zeros(gh.shape[-1], gh.dtype),
+        }
+    else:
+        t, sums = start[0], {k: np.array(v) for k, v in start[1].items() if k != "lm_head.weight"}
+    for k in range(t - 1, t_from - 1, -1):
+        np.add.at(sums["wte.weight"], x[:, k], g_emb[:, k])
+        sums["x2g.weight"] += gx[:, k].T @ x_in[:, k]
+        sums["x2g.bias"] += gx[:, k].sum(axis=0)
+        if k > 0:  # h_{-1} = 0
+            sums["h2g.weight"] += gh[:, k].T @ h[:, k - 1]
+        sums["h2g.bias"] += gh[:, k].sum(axis=0)
+    sums["lm_head.weight"] = np.array(trace["grad/lm_head.weight"])
+    return sums

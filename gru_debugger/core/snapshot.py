@@ -64,6 +64,7 @@ def _non_finite_keys(trace: Trace) -> tuple[str, ...]:
     return found
 
 
+_SUMMED: "weakref.WeakKeyDictionary[Trace, tuple[int, dict]]" = weakref.WeakKeyDictionary()  # _partial_grads
 _ONCE: "weakref.WeakKeyDictionary[Trace, dict]" = weakref.WeakKeyDictionary()  # Snapshot.once
 _BAD: "weakref.WeakKeyDictionary[Trace, dict[str, bool]]" = weakref.WeakKeyDictionary()
 
@@ -246,9 +247,12 @@ class Snapshot:
         if self._accumulated is None:
             step = self.step
             assert step is not None and step.phase == "backward"
-            grads = accumulated_grads(self.trace, step.t or 0)
+            t = step.t or 0
+            nearest = _SUMMED.get(self.trace)  # the last sums of this iteration: one step back costs one step
+            grads = accumulated_grads(self.trace, t, nearest)
             for arr in grads.values():
                 arr.flags.writeable = False
+            _SUMMED[self.trace] = (t, grads)
             self._accumulated = grads
         return self._accumulated
 
