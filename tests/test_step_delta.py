@@ -7,7 +7,7 @@ from gru_debugger.core.config import Config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.step_delta import MODEL_CHANGED, NO_STEP_YET, StepTracker
 from gru_debugger.ui.main_window import MainWindow
-from gru_debugger.ui.panels.step_delta import DELTA_SUFFIX, NEW_SUFFIX
+from gru_debugger.ui.panels.step_delta import DELTA_SUFFIX, NEW_SUFFIX, PAUSED_SUFFIX
 
 
 def cfg() -> Config:
@@ -155,7 +155,7 @@ def test_after_an_edit_values_until_the_next_step(window):
     window.step_delta_action.trigger()
     ctl.set_param("h2g.weight", (0, 0), 1.0)
     shown = panel.heatmaps["h"].shown
-    assert shown.diff is None and "no step since the model changed" in shown.title
+    assert shown.diff is None and shown.title.endswith(PAUSED_SUFFIX)
     assert np.array_equal(shown.data, ctl.snapshot().get("h")[:, 2, :])
     assert "no step since the model changed" in window.step_delta_status.text()
     ctl.step()
@@ -222,7 +222,8 @@ def test_cell_and_size_changes_do_not_break_it(window):
     window.step_delta_action.trigger()
     ctl.set_cell("lstm")
     QtCore.QCoreApplication.processEvents()
-    assert "no step since the model changed" in panel.heatmaps["h"].shown.title
+    assert panel.heatmaps["h"].shown.title.endswith(PAUSED_SUFFIX)
+    assert "no step since the model changed" in window.step_delta_status.text()
     ctl.step()
     c = ctl.snapshot().get("c").astype(np.float64)
     t = ctl.snapshot().step.t

@@ -12,8 +12,8 @@ hover gives both values and Δ. Titles say what is shown:
 * ``h  (new this step: values, not Δ)``: the heatmap had no numbers before
   the step, or gained cells (e.g. a new column over time): its values are
   shown as they are, since there is nothing to subtract;
-* ``h  (values: no step since the model changed)`` (or ``no step yet``):
-  plain values until the next step.
+* ``h  (values until the next step)``: no step yet, or none since the model
+  changed (the status bar says which): plain values.
 
 It and "Show Difference from Baseline" are exclusive: switching one on
 switches the other off (the baseline stays pinned). Heatmaps are drawn with
@@ -36,6 +36,8 @@ from ..widgets.subscribe import subscribe
 SHORTCUT = "Ctrl+D"
 DELTA_SUFFIX = "  (since last step)"
 NEW_SUFFIX = "  (new this step: values, not Δ)"
+PAUSED_SUFFIX = "  (values until the next step)"   # the status bar says why (no step yet, the model changed)
+PAUSED = "paused"
 HOVER_NOTE = ", Δ since last step (baseline = the value before this step)"
 
 
@@ -74,7 +76,7 @@ def before_view(snapshot: Snapshot, holder: StepDeltaHolder, build) -> StepBefor
     """What a heatmap's builder showed before the last step that led to ``snapshot``."""
     before = holder.before(snapshot)
     if isinstance(before, str):
-        return StepBefore(None, f"values: {before}")
+        return StepBefore(None, PAUSED)
     try:
         data = build(before)
     except (KeyError, IndexError, ValueError, TypeError):
@@ -95,7 +97,7 @@ def step_view(name: str, now: HeatmapData, before: StepBefore) -> HeatmapData:
     if now.data is None:
         return now
     if before.data is None:
-        return replace(now, title=f"{now.title}  ({before.why})")
+        return replace(now, title=now.title + (PAUSED_SUFFIX if before.why == PAUSED else f"  ({before.why})"))
     old = before.data
     if old.data is None:
         return replace(now, title=now.title + NEW_SUFFIX)
