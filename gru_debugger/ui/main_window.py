@@ -19,6 +19,7 @@ from .editors.inputs_panel import InputsPanel
 from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
 from .panels.baseline import install_baseline
+from .panels.step_delta import install_step_delta
 from .panels.tensor_panel import TensorPanel
 from .panels.update_header import UpdateHeader
 from .session.actions import follow_history_note
@@ -283,6 +284,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.toolbar.addSeparator()
         for action in (self.pin_baseline_action, self.clear_baseline_action, self.show_diff_action):
             self.toolbar.addAction(action)
+        step_delta = install_step_delta(self, self.baseline)   # View → Δ since Last Step (Ctrl+D)
+        self.view_menu.addAction(step_delta)
+        self.toolbar.addAction(step_delta)
 
     def _build_examples_menu(self) -> None:
         """Examples: the configs that ship with the program; choosing one switches to it (one undo step)."""

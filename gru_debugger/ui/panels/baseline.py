@@ -4,6 +4,11 @@
 difference; ``diff_view`` turns one heatmap's data into now − baseline;
 ``install_baseline`` adds the Edit-menu and toolbar actions and the status-bar
 line. The baseline is a reference, not part of the undo history.
+
+Panels also reach the "Δ since last step" view (panels/step_delta.py) through
+the holder: ``active`` is true while either comparison is shown, and
+``base_views`` / ``DiffCache`` hand a heatmap to whichever it is. The two are
+exclusive (switching one on switches the other off).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from ...core.baseline import Baseline, NotComparable, baseline_snapshot, diff, d
 from ...core.snapshot import Snapshot
 from ..widgets.heatmap import HeatmapData
 from ..widgets.subscribe import subscribe
+from .step_delta import StepBefore, before_view, cached_step_view
 
 
 class BaselineHolder(QtCore.QObject):
@@ -29,11 +35,22 @@ class BaselineHolder(QtCore.QObject):
         self.controller = controller
         self.baseline: Baseline | None = None
         self.show_diff = False
+        self.step_delta = None   # a StepDeltaHolder once the window installs one
+
+    @property
+    def showing_baseline(self) -> bool:
+        """Heatmaps show now − baseline."""
+        return self.baseline is not None and self.show_diff
 
     @property
     def active(self) -> bool:
-        """Heatmaps show differences."""
-        return self.baseline is not None and self.show_diff
+        """Heatmaps show differences: from the baseline, or since the last step."""
+        return self.showing_baseline or (self.step_delta is not None and self.step_delta.on)
+
+    def attach_step_delta(self, step_delta) -> None:
+        """Panels follow the "Δ since last step" switch through this holder's ``changed``."""
+        self.step_delta = step_delta
+        step_delta.changed.connect(self.changed)
 
     def pin(self) -> Baseline:
         self.baseline = pin(self.controller)
@@ -64,7 +81,9 @@ class DiffCache:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[tuple, HeatmapData]] = {}
 
-    def view(self, name: str, now: HeatmapData, base: HeatmapData | NotComparable) -> HeatmapData:
+    def view(self, name: str, now: HeatmapData, base: HeatmapData | NotComparable | StepBefore) -> HeatmapData:
+        if isinstance(base, StepBefore):
+            return cached_step_view(self._cache, name, now, base)
         if now.data is None:
             return now
         if isinstance(base, NotComparable):
@@ -87,8 +106,11 @@ class DiffCache:
 
 
 def base_views(snapshot: Snapshot, holder: BaselineHolder, build: Callable[[Snapshot], HeatmapData]
-               ) -> HeatmapData | NotComparable:
-    """What a heatmap's builder shows for the baseline at the same cursor."""
+               ) -> HeatmapData | NotComparable | StepBefore:
+    """What a heatmap's builder shows for the baseline at the same cursor (or, for "Δ since
+    last step", before the last step)."""
+    if not holder.showing_baseline and holder.step_delta is not None and holder.step_delta.on:
+        return before_view(snapshot, holder.step_delta, build)
     assert holder.baseline is not None
     base = baseline_snapshot(snapshot, holder.baseline)
     if isinstance(base, NotComparable):
