@@ -14,8 +14,9 @@ Pure arithmetic (no Qt), so the rules can be read and tested on their own:
   times as much). When the aspect rule makes a plot smaller than its line, the
   line shrinks to it and its room goes to the other lines.
 * **Minimum.** A heatmap's view is never shorter than ``MIN_VIEW`` px (about
-  three text lines) or ``MIN_CELL`` px a row (whichever is more, up to its
-  cap); when the panel is shorter than that the panel scrolls.
+  three text lines) or ``MIN_CELL`` px a row (whichever is more, but no more
+  than ``MIN_VIEW_LARGE`` for that reason, nor more than its cap); when the
+  panel is shorter than that the panel scrolls. Widths likewise.
 
 Plots are drawn at the top left of their grid cell (titles line up along a
 row, axes along a column); the grid itself sits at the top left of the panel.
@@ -28,6 +29,7 @@ CAP = 64.0          # px: the largest a cell is drawn
 ASPECT = 2.5        # the most a cell's width and height may differ by (as a ratio)
 MIN_CELL = 4.0      # px: the smallest a cell is drawn along a direction
 MIN_VIEW = 40.0     # px: the smallest a heatmap's view is drawn (about three text lines), up to its cap
+MIN_VIEW_LARGE = 120.0   # px: ... and the most MIN_CELL a row asks for (hundreds of rows still fit the room)
 CURVE_CELLS = 2    # a line plot counts as a matrix of this many cells each way when sharing room
 CURVE_MIN = (160.0, 80.0)     # px: a line plot's smallest view
 CURVE_MAX = (520.0, 260.0)    # px: its largest, next to heatmaps (alone in a panel it takes the room it gets)
@@ -70,8 +72,8 @@ def view_limits(box: Box, curves_alone: bool = False) -> tuple[tuple[float, floa
     if box.curve:
         top = (UNBOUNDED, UNBOUNDED) if curves_alone else CURVE_MAX
         return CURVE_MIN, top
-    lo_w = min(box.cols * CAP, max(MIN_VIEW, box.cols * MIN_CELL))
-    lo_h = min(box.rows * CAP, max(MIN_VIEW, box.rows * MIN_CELL))
+    lo_w = min(box.cols * CAP, max(MIN_VIEW, min(box.cols * MIN_CELL, MIN_VIEW_LARGE)))
+    lo_h = min(box.rows * CAP, max(MIN_VIEW, min(box.rows * MIN_CELL, MIN_VIEW_LARGE)))
     return (lo_w, lo_h), (box.cols * CAP, box.rows * CAP)
 
 

@@ -138,7 +138,11 @@ class TensorPanel(QtWidgets.QWidget):
         self.scroll.viewport().installEventFilter(self)
         layout.addWidget(self.scroll, 1)
         self._packed: tuple | None = None   # what the plots were last sized for
-        self._repacks = 0
+        self._repacks = 0                   # checks after a packing (the axes settle their room)
+        self._settle_timer = QtCore.QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(0)
+        self._settle_timer.timeout.connect(self._settle)
         self.info = QtWidgets.QLabel(HOVER_HINT, self)
         self.info.setObjectName("hover-info")
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -386,14 +390,15 @@ class TensorPanel(QtWidgets.QWidget):
         # the grid at the top left of the panel, no larger than its lines
         self.canvas.ci.setMaximumSize(sum(done.widths) + gaps_w + left + right, sum(done.heights) + gaps_h + top + bottom)
         self.canvas.setMinimumHeight(int(np.ceil(done.need_h + top + bottom)) + 2 * self.canvas.frameWidth())
-        # the axes and titles settle their room once laid out: check again then
+        # the axes and titles settle their room once laid out: check again then (a few times at most)
         if self._repacks < 3:
-            self._repacks += 1
-            QtCore.QTimer.singleShot(0, self, self._settle)
+            self._settle_timer.start()
 
     def _settle(self) -> None:
+        self._repacks += 1
         self.pack()
-        self._repacks = 0
+        if not self._settle_timer.isActive():
+            self._repacks = 0
 
     # ------------------------------------------------------------ mouse
     def _on_hover(self, text: str) -> None:
