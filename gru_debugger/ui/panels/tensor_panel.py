@@ -49,7 +49,7 @@ def size_view(plot: pg.PlotItem, width: float, height: float, beside: float = 0.
     in the view's row, as tall), and the plot no larger than it needs around them. ``beside``: px
     right of the view (a colour bar); a title wider than the view and that goes beyond the bar,
     not into the view."""
-    width, height = round(width, 1), round(height, 1)
+    width, height = float(int(width)), float(int(height))   # whole pixels: images of a plot are exact
     layout = plot.layout
     if getattr(plot, "_view_size", None) != (width, height):
         plot._view_size = (width, height)
