@@ -20,9 +20,10 @@ def _param(name: str):
     return writes(build, ("update",))
 
 
+# The two V-row matrices span both rows; each bias sits under its weight matrix.
 PARAM_SPECS = [
-    Spec(f"param/{name}", S, row, col, _param(name), editable_param=name)
-    for name, row, col in zip(PARAM_NAMES, (0, 0, 1, 0, 1, 0), (0, 1, 1, 2, 2, 3))
+    Spec(f"param/{name}", S, row, col, _param(name), editable_param=name, rowspan=span)
+    for name, row, col, span in zip(PARAM_NAMES, (0, 0, 1, 0, 1, 0), (0, 1, 1, 2, 2, 3), (2, 1, 1, 1, 1, 2))
 ]
 
 INTRO = "Every weight of the model as it stands at the cursor (updated after the update phase)."

@@ -23,8 +23,10 @@ from .baseline import DiffCache, base_views
 from ..widgets.curve import CurvePlot, CurveData
 from ..widgets.heatmap import Heatmap, HeatmapData, arrange_colour_bars
 from ..widgets.view_state import ViewState
+from .packing import Box, pack
 from ..widgets.subscribe import subscribe
 
+BAR_GAP = 5   # px between a heatmap and its colour bar (see Heatmap._host)
 HOVER_HINT = "Hover a cell to see its exact value."
 
 Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
@@ -33,6 +35,41 @@ Builder = Callable[[Snapshot, ViewState], "HeatmapData | CurveData"]
 Notice = Callable[[Snapshot], "tuple[str, tuple[str, Any] | None] | None"]
 NOTICE_STYLE = ("QFrame#panel-notice { background: rgba(230, 160, 20, 0.13); border: 1px solid rgba(200, 140, 20, 0.55);"
                 " border-radius: 4px; }")
+
+
+class _Canvas(pg.GraphicsLayoutWidget):
+    """The panel's plots (one scene for all of them)."""
+
+
+TITLE_COLUMN = 6   # the column of a plot's own layout that takes a title's width beyond its view and bar
+
+
+def size_view(plot: pg.PlotItem, width: float, height: float, beside: float = 0.0) -> None:
+    """Draw ``plot``'s view ``width``×``height`` px, its axes as long as the view (its colour bar,
+    in the view's row, as tall), and the plot no larger than it needs around them. ``beside``: px
+    right of the view (a colour bar); a title wider than the view and that goes beyond the bar,
+    not into the view."""
+    width, height = float(int(width)), float(int(height))   # whole pixels: images of a plot are exact
+    layout = plot.layout
+    if getattr(plot, "_view_size", None) != (width, height):
+        plot._view_size = (width, height)
+        for item in (plot.vb,):
+            item.setMinimumSize(width, height)
+            item.setMaximumSize(width, height)
+        for side in ("top", "bottom"):
+            plot.getAxis(side).setMaximumWidth(width)
+        for side in ("left", "right"):
+            plot.getAxis(side).setMaximumHeight(height)
+    title = plot.titleLabel.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()
+    layout.setColumnMinimumWidth(TITLE_COLUMN, max(0.0, title - width - beside))
+    layout.setColumnMaximumWidth(TITLE_COLUMN, max(0.0, title - width - beside))
+    plot.setMaximumSize(layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize))
+
+
+def span_title(plot: pg.PlotItem) -> None:
+    """The title over the view, the colour bar and the title column (see size_view)."""
+    plot.layout.removeItem(plot.titleLabel)
+    plot.layout.addItem(plot.titleLabel, 0, 1, 1, TITLE_COLUMN)
 
 
 @dataclass(frozen=True)
@@ -87,10 +124,25 @@ class TensorPanel(QtWidgets.QWidget):
         self.caption.setVisible(caption is not None)
         layout.addWidget(self.caption)
         self._build_notice(layout, notice)
-        self.canvas = pg.GraphicsLayoutWidget(parent=self)
+        # The plots, in a scroll area: a panel shorter than its plots' minimum height scrolls
+        # instead of squashing them (see panels/packing.py for how big each plot is drawn).
+        self.scroll = QtWidgets.QScrollArea(self)
+        self.scroll.setObjectName("panel-scroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.canvas = _Canvas(parent=self)
         self.canvas.ci.setSpacing(6)
         self.canvas.ci.layout.setVerticalSpacing(12)  # room between an axis and the next title
-        layout.addWidget(self.canvas, 1)
+        self.scroll.setWidget(self.canvas)
+        self.scroll.viewport().installEventFilter(self)
+        layout.addWidget(self.scroll, 1)
+        self._packed: tuple | None = None   # what the plots were last sized for
+        self._repacks = 0                   # checks after a packing (the axes settle their room)
+        self._settle_timer = QtCore.QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(0)
+        self._settle_timer.timeout.connect(self._settle)
         self.info = QtWidgets.QLabel(HOVER_HINT, self)
         self.info.setObjectName("hover-info")
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -192,6 +244,9 @@ class TensorPanel(QtWidgets.QWidget):
             self._heatmaps[spec.name] = heatmap
             rows.setdefault(spec.row, []).append((spec.col, heatmap))
         self._rows = [[item for _, item in sorted(rows[r], key=lambda pair: pair[0])] for r in sorted(rows)]
+        top_left = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop
+        for item in self._heatmaps.values():   # a plot smaller than its grid cell sits at its top left
+            self.canvas.ci.layout.setAlignment(item.plot, top_left)
 
     def _rebuild_for(self, cell: str) -> None:
         """The cell changed: drop this panel's heatmaps and build the new cell's."""
@@ -202,6 +257,7 @@ class TensorPanel(QtWidgets.QWidget):
                 item.deleteLater()
             self._heatmaps = {}
             self.canvas.ci.clear()
+            self._packed = None
             self._build(self.specs)
         if self._intro_for is not None:
             text = self._intro_for(cell)
@@ -265,6 +321,7 @@ class TensorPanel(QtWidgets.QWidget):
                 data = self._diffs.view(spec.name, data, base)
             redrawn += self._heatmaps[spec.name].set_data(data)
         arrange_colour_bars(self._rows, own=diffs)
+        self.pack()
         self._stale = False
         self._refresh_hover()
         return redrawn
@@ -273,6 +330,75 @@ class TensorPanel(QtWidgets.QWidget):
         """Show differences from the holder's baseline while it asks for them."""
         self.baseline = holder
         holder.changed.connect(self._on_view_changed)
+
+    # ------------------------------------------------------------ sizes
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.scroll.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self.pack()
+        return super().eventFilter(watched, event)
+
+    def _boxes(self) -> list[tuple[Box, "Heatmap | CurvePlot"]]:
+        out = []
+        for spec in self.specs:
+            item = self._heatmaps.get(spec.name)
+            if item is None:
+                continue
+            plot = item.plot
+            left = plot.getAxis("left")
+            margins = plot.layout.getContentsMargins()
+            decor_w = left.minimumWidth() + margins[0] + margins[2]
+            if isinstance(item, Heatmap):
+                rows, cols = item.cells()
+                if item._hosting:
+                    decor_w += item._bar.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width() + BAR_GAP
+            else:
+                rows = cols = 0
+            vb_min = plot.vb.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).height()
+            decor_h = plot.layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).height() - vb_min
+            title_w = plot.titleLabel.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width()
+            inner = left.minimumWidth() + margins[0] + margins[2]   # what is left of the view
+            out.append((Box(spec.row, spec.col, spec.rowspan, spec.colspan, rows, cols, float(decor_w),
+                            float(decor_h), float(title_w + inner), float(inner)), item))
+        return out
+
+    def pack(self) -> None:
+        """Size every plot's view by the rules of panels/packing.py for the room the panel has;
+        does nothing when neither the room nor what the plots need changed."""
+        if not self._built:
+            return
+        boxes = self._boxes()
+        ci = self.canvas.ci.layout
+        left, top, right, bottom = ci.getContentsMargins()
+        room = self.scroll.viewport().size()
+        width = room.width() - left - right - 2 * self.canvas.frameWidth()
+        height = room.height() - top - bottom - 2 * self.canvas.frameWidth()
+        key = (width, height, tuple((b.rows, b.cols, round(b.decor_w), round(b.decor_h), round(b.min_w))
+                                    for b, _ in boxes))
+        if key == self._packed:
+            return
+        self._packed = key
+        done = pack([b for b, _ in boxes], width, height, ci.horizontalSpacing(), ci.verticalSpacing())
+        for (box, item), where in zip(boxes, done.placed):
+            size_view(item.plot, where.view_w, where.view_h, box.decor_w - box.inner_w)
+        for setters, sizes in (((ci.setColumnMinimumWidth, ci.setColumnMaximumWidth), done.widths),
+                               ((ci.setRowMinimumHeight, ci.setRowMaximumHeight), done.heights)):
+            for i, size in enumerate(sizes):
+                for put in setters:
+                    put(i, size)
+        gaps_w = ci.horizontalSpacing() * max(0, len(done.widths) - 1)
+        gaps_h = ci.verticalSpacing() * max(0, len(done.heights) - 1)
+        # the grid at the top left of the panel, no larger than its lines
+        self.canvas.ci.setMaximumSize(sum(done.widths) + gaps_w + left + right, sum(done.heights) + gaps_h + top + bottom)
+        self.canvas.setMinimumHeight(int(np.ceil(done.need_h + top + bottom)) + 2 * self.canvas.frameWidth())
+        # the axes and titles settle their room once laid out: check again then (a few times at most)
+        if self._repacks < 3:
+            self._settle_timer.start()
+
+    def _settle(self) -> None:
+        self._repacks += 1
+        self.pack()
+        if not self._settle_timer.isActive():
+            self._repacks = 0
 
     # ------------------------------------------------------------ mouse
     def _on_hover(self, text: str) -> None:

@@ -41,6 +41,8 @@ class CurvePlot(QtCore.QObject):
         self.plot: pg.PlotItem = layout.addPlot(row=spec.row, col=spec.col, rowspan=spec.rowspan,
                                                 colspan=spec.colspan, axisItems=StaticAxis.pair())
         self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.layout.removeItem(self.plot.titleLabel)   # as a heatmap's: over the view and what is right of it
+        self.plot.layout.addItem(self.plot.titleLabel, 0, 1, 1, 6)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         for side in ("left", "bottom"):  # no "(x0.001)" prefix scaling: ticks read the plotted values

@@ -50,7 +50,8 @@ MAIN_OUTLINE_WIDTH = 5    # px: its main result
 READ_TITLE_OPACITY = 0.5  # titles of what the step only reads are muted
 ROUNDOFF_STRIPES = (70, 74, 80, 150)  # RGBA of the hatching of round-off cells: reads on the neutral middle colour
 BAR_POINT_SIZE = 8.0      # colour bar tick labels, as the heatmaps' axes
-BAR_TICK_SAMPLE = "-0.25"  # the widest colour bar tick label the bar keeps room for
+BAR_TICK_SAMPLE = "-0.25"
+UNKNOWN_SHAPE = (3, 6)    # the room a matrix of unknown shape is given (a placeholder with only a note)  # the widest colour bar tick label the bar keeps room for
 
 
 @dataclass
@@ -190,6 +191,21 @@ def _bar_tick_strings(values: list[float], scale: float, spacing: float) -> list
     return out
 
 
+SHORT_BAR = 90.0   # px: a colour bar shorter than this is labelled at its ends (and 0 or its middle) only
+
+
+def short_bar_ticks(levels: tuple[float, float], scale: float, length: float) -> list | None:
+    """Ticks for a colour bar ``length`` px tall: None (pyqtgraph's own) when it is tall enough,
+    else its two ends, with 0 or the middle between them when there is room for a third label."""
+    if length >= SHORT_BAR:
+        return None
+    low, high = float(levels[0]), float(levels[1])
+    values = [low, high]
+    if length >= 40:
+        values.insert(1, 0.0 if low < 0 < high else (low + high) / 2)
+    return [[(v, "0" if v == 0 else f"{v * scale:.3g}") for v in values]]
+
+
 SPACE_MARK = "▁"           # a space on an axis: a low bar that stays visible at small font sizes
 TICK_POINT_SIZES = (8.0, 7.0, 6.0, 5.5)  # axis labels shrink through these before any is dropped
 
@@ -208,6 +224,14 @@ def _tick_metrics() -> list[tuple[float, QtGui.QFont, float, float]]:
         fm = QtGui.QFontMetricsF(font)
         out.append((size, font, fm.height(), fm.horizontalAdvance("0") * 1.05))
     return out
+
+
+def _pixel_size(vb: pg.ViewBox) -> tuple[float, float]:
+    """The size of a screen pixel in view units; (0, 0) while the view is not on a screen yet."""
+    try:
+        return vb.viewPixelSize()
+    except TypeError:   # pyqtgraph maps None while the view has no device transform yet
+        return (0.0, 0.0)
 
 
 class Heatmap(QtCore.QObject):
@@ -230,8 +254,9 @@ class Heatmap(QtCore.QObject):
         self.plot.invertY(True)
         self.plot.hideButtons()
         # The title is over the heatmap and its colour bar: it may be as wide as both together.
+        # (Column 6, after the bar, takes what a title is wider than both: a panel keeps the view's size.)
         self.plot.layout.removeItem(self.plot.titleLabel)
-        self.plot.layout.addItem(self.plot.titleLabel, 0, 1, 1, 5)
+        self.plot.layout.addItem(self.plot.titleLabel, 0, 1, 1, 6)
         self.plot.setMenuEnabled(False)
         self.plot.getViewBox().setDefaultPadding(0.0)
         tick_font = QtGui.QFont()
@@ -313,6 +338,17 @@ class Heatmap(QtCore.QObject):
         """The power of ten its numbers (and its colour bar's ticks) are printed in."""
         return self._exponent
 
+    def cells(self) -> tuple[int, int]:
+        """(rows, columns) of the matrix it shows, or of the dashed box that stands for it; a
+        guess of a small matrix when neither is known."""
+        spec = self._shown
+        if spec is not None and spec.data is not None:
+            shape = np.shape(spec.data)
+            return (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+        if spec is not None and spec.shape is not None and len(spec.shape) == 2 and min(spec.shape) >= 1:
+            return (int(spec.shape[0]), int(spec.shape[1]))
+        return UNKNOWN_SHAPE
+
     def has_numbers(self) -> bool:
         return self._shown is not None and self._shown.data is not None
 
@@ -365,6 +401,16 @@ class Heatmap(QtCore.QObject):
             bar.kind = kind
             bar.setColorMap(theme.colormap(kind))
         bar.setImageItem([m.image for m in members])
+
+    def _fit_bar_ticks(self) -> None:
+        """Label a short colour bar (as tall as this heatmap's view) at its ends only."""
+        if not self._hosting:
+            return
+        bar = self._bar
+        ticks = short_bar_ticks(tuple(bar.levels()), bar.axis.scale, self.plot.vb.height())
+        if getattr(bar, "_short_ticks", None) != ticks:
+            bar._short_ticks = ticks
+            bar.axis.setTicks(ticks)
 
     def _unhost(self) -> None:
         if not self._hosting:
@@ -609,7 +655,7 @@ class Heatmap(QtCore.QObject):
 
     def _cell_pixels(self) -> tuple[float, float]:
         """On-screen size of one cell (depends on the widget size and zoom)."""
-        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        px_w, px_h = _pixel_size(self.plot.getViewBox())
         return (1.0 / px_w if px_w else 0.0, 1.0 / px_h if px_h else 0.0)
 
     def _place_frame(self) -> None:
@@ -617,13 +663,14 @@ class Heatmap(QtCore.QObject):
         if not self.frame.isVisible():
             return
         rows, cols = self._frame_shape
-        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        px_w, px_h = _pixel_size(self.plot.getViewBox())
         dx, dy = min(px_w, cols / 4), min(px_h, rows / 4)
         self.frame.setRect(QtCore.QRectF(dx, dy, cols - 2 * dx, rows - 2 * dy))
 
     def _relayout(self, *args) -> None:
         """Thin out axis labels so that they never overlap."""
         self._place_frame()
+        self._fit_bar_ticks()
         labels = getattr(self, "_labels", None)
         if labels is None or self._shown is None or (self._shown.data is None and self._shown.shape is None):
             return
@@ -744,6 +791,7 @@ def update_colour_bar(members: Sequence[Heatmap]) -> None:
     scale = 10.0 ** -exponent
     if bar.axis.scale != scale:
         bar.axis.setScale(scale)
+    members[-1]._fit_bar_ticks()
     for m in live:
         m._apply_exponent(exponent)
 
