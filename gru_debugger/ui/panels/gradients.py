@@ -91,21 +91,23 @@ def notice(snap: Snapshot):
 
 
 def _grad(name: str):
+    short = name.removesuffix(".weight") if name in ("wte.weight", "lm_head.weight") else name  # narrow columns
+
     def build(snap: Snapshot, vs: ViewState) -> HeatmapData:
-        return param_view(snap, name, source="grad", title=f"dL/d {name}")
+        return param_view(snap, name, source="grad", title=f"dL/d {short}")
     build.__name__ = f"grad_{name}"
     return writes(build, ("backward", "zero_grad"))
 
 
 GRADIENT_SPECS = [
     Spec("grad/h", S, 0, 0, _grad_h, colspan=2),
-    Spec("grad_norm", "curve", 0, 2, _grad_norm),
+    Spec("grad_norm", "curve", 0, 2, _grad_norm, colspan=2),
     Spec("grad/x2g.weight", S, 1, 0, _grad("x2g.weight")),
     Spec("grad/h2g.weight", S, 1, 1, _grad("h2g.weight")),
     Spec("grad/lm_head.weight", S, 1, 2, _grad("lm_head.weight"), rowspan=2),
+    Spec("grad/wte.weight", S, 1, 3, _grad("wte.weight"), rowspan=2),  # V rows each: side by side
     Spec("grad/x2g.bias", S, 2, 0, _grad("x2g.bias")),
     Spec("grad/h2g.bias", S, 2, 1, _grad("h2g.bias")),
-    Spec("grad/wte.weight", S, 3, 0, _grad("wte.weight"), colspan=3),
 ]
 
 INTRO = ("Back-propagation through time: dL/dh_t fills in from t = T−1 down to 0, and the parameter gradients add "

@@ -285,7 +285,7 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
             return missing(label, when, *param_placeholder(snap, name), levels=levels)
         if (source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward")
                 and not label.endswith("(cleared: 0)")):
-            label += "  (summed so far)"
+            label += " (so far)"  # summed over the timesteps back-propagation has reached
         roundoff = roundoff_of(snap, f"{source}/{name}")
         if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
             final = snap.final(f"grad/{name}")
