@@ -38,7 +38,7 @@ DELTA_SUFFIX = "  (since last step)"
 NEW_SUFFIX = "  (new this step: values, not Δ)"
 PAUSED_SUFFIX = "  (values until the next step)"   # the status bar says why (no step yet, the model changed)
 PAUSED = "paused"
-HOVER_NOTE = ", Δ since last step (baseline = the value before this step)"
+BEFORE_LABEL = "before this step"  # the hover text: "now …, before this step …, Δ …"
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,8 @@ def step_view(name: str, now: HeatmapData, before: StepBefore) -> HeatmapData:
     now64, base64, delta = got
     if (_valid(now, delta.shape) & ~_valid(old, delta.shape)).any():   # cells written for the first time
         return replace(now, title=now.title + NEW_SUFFIX)
-    describe = now.describe
-
-    def where(r: int, c: int) -> str:
-        return (describe(r, c) if describe is not None else f"{name}[{r}, {c}]") + HOVER_NOTE
-
-    return replace(now, data=delta, diff=(now64, base64), levels=None, roundoff=_roundoff(now, old, delta),
-                   describe=where, title=f"Δ {now.title}{DELTA_SUFFIX}")
+    return replace(now, data=delta, diff=(now64, base64), diff_label=BEFORE_LABEL, levels=None,
+                   roundoff=_roundoff(now, old, delta), title=f"Δ {now.title}{DELTA_SUFFIX}")
 
 
 def _zero_exactly(spec: HeatmapData, values: np.ndarray) -> np.ndarray:

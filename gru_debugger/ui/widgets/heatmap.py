@@ -74,6 +74,7 @@ class HeatmapData:
     # Difference from a pinned baseline: ``data`` is now − baseline (float64) and this is
     # (now, baseline), same shape; drawn in the diverging map centred at 0, both values on hover.
     diff: tuple[np.ndarray, np.ndarray] | None = None
+    diff_label: str = "baseline"              # what the second value of ``diff`` is, in the hover text
     roundoff: np.ndarray | None = None        # bool, same shape: True = round-off (0 in exact arithmetic), hatched
     # What the current step does with it: "main" (its main result), "written" (also written: outlined
     # by ``highlight``), "read" (only read: the title is muted), "" (neither).
@@ -743,7 +744,7 @@ class Heatmap(QtCore.QObject):
             return f"{where}: not computed yet"
         if spec.diff is not None:
             now, base = (np.atleast_2d(a) for a in spec.diff)
-            return (f"{where}: now {float(now[r, c]):.7g}, baseline {float(base[r, c]):.7g}, "
+            return (f"{where}: now {float(now[r, c]):.7g}, {spec.diff_label} {float(base[r, c]):.7g}, "
                     f"Δ {float(data[r, c]):+.7g}")
         roundoff = spec.roundoff
         if roundoff is not None and np.asarray(roundoff).reshape(data.shape)[r, c]:
