@@ -728,10 +728,13 @@ class Controller:
         for _, older, _ in self._traces.values():
             if not older.complete:
                 older.arrays.cancel()  # type: ignore[attr-defined]
-        if now or self._quiet:  # a new session, or inside a training run (its next step reads the update)
+        quiet = getattr(self, "_quiet", 0)  # (set up after the first trace)
+        if now or quiet:  # a new session, or inside a training run (its next step reads the update)
             trace = compute_trace(state)
         else:
             trace = start_trace(state, _background())
+        if not quiet:
+            self._prepare_roundoff(trace)
         size = trace_array_bytes(state.config, trace.corpus.vocab_size, len(trace.corpus.tokens))
         self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
         self._trace_bytes += size
@@ -739,6 +742,18 @@ class Controller:
             _, (_, _, dropped) = self._traces.popitem(last=False)
             self._trace_bytes -= dropped
         return trace
+
+    def _prepare_roundoff(self, trace: Trace) -> None:
+        """Queue the round-off check of ``trace`` (a float64 recomputation) on the worker, after its
+        back-propagation, so that the first backward step does not wait for it; a queued check of
+        an older trace that has not started is dropped (it is computed when first asked for)."""
+        import weakref
+
+        from .roundoff import prepare
+
+        for job in getattr(self, "_roundoff_jobs", ()):
+            job.cancel()
+        self._roundoff_jobs = [_background().submit(prepare, weakref.ref(trace))]
 
     # ------------------------------------------------------------ background part
     @property

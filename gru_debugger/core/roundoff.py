@@ -117,14 +117,45 @@ def _compute(trace: Trace) -> _Result:
     return _Result(masks, scale)
 
 
+_running: "weakref.WeakKeyDictionary[Trace, threading.Event]" = weakref.WeakKeyDictionary()
+
+
 def _result(trace: Trace) -> _Result:
+    """The masks of ``trace``: computed once; a caller that finds them being computed on another
+    thread (:func:`prepare`) waits for that instead of computing them again."""
     with _lock:
         found = _cache.get(trace)
-    if found is None:
+        busy = _running.get(trace) if found is None else None
+        if found is None and busy is None:
+            busy = _running[trace] = threading.Event()
+            mine = True
+        else:
+            mine = False
+    if found is not None:
+        return found
+    if not mine:
+        busy.wait()
+        with _lock:
+            found = _cache.get(trace)
+        return found if found is not None else _result(trace)  # the other thread failed: compute here
+    try:
         found = _compute(trace)
         with _lock:
             _cache[trace] = found
-    return found
+        return found
+    finally:
+        with _lock:
+            _running.pop(trace, None)
+        busy.set()
+
+
+def prepare(trace_ref: "weakref.ref[Trace]") -> None:
+    """Compute the round-off masks of the trace ``trace_ref`` points to, if it still exists (for a
+    worker thread, ahead of the first backward step that shows them; at the large sizes the float64
+    recomputation takes more than a second)."""
+    trace = trace_ref()
+    if trace is not None:
+        _result(trace)
 
 
 def roundoff_mask(trace: Trace, key: str) -> np.ndarray | None:

@@ -6,6 +6,7 @@ three-dimensional (B, T, X) arrays are shown for the selected batch row.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -20,6 +21,12 @@ from ..widgets.view_state import ViewState
 def tok(text: str) -> str:
     """A token as it reads on an axis: visible spaces, short end-of-text."""
     return text.replace("<|endoftext|>", "⟨eot⟩").replace(" ", "␣").replace("\n", "⏎")
+
+
+@lru_cache(maxsize=8)
+def axis_tokens(vocab: tuple[str, ...]) -> tuple[str, ...]:
+    """Every token of a vocabulary as :func:`tok` writes it (kept: asked for on every step)."""
+    return tuple(tok(v) for v in vocab)
 
 
 def row_of(snap: Snapshot, vs: ViewState) -> int:
@@ -116,10 +123,13 @@ def family_levels(*arrays: np.ndarray | None, scale: float = 1.0) -> tuple[float
 def gradient_scale(snap: Snapshot) -> float:
     """The scale of the gradients of this iteration: the largest final parameter gradient (1 if none)."""
     from ...core.config import PARAM_NAMES
-    peaks = [float(np.abs(g[np.isfinite(g)]).max()) for g in (snap.final(f"grad/{n}") for n in PARAM_NAMES)
-             if g.size and np.isfinite(g).any()]
-    peak = max(peaks, default=0.0)
-    return peak if peak > 0 else 1.0
+
+    def compute() -> float:
+        peaks = [float(np.abs(g[np.isfinite(g)]).max()) for g in (snap.final(f"grad/{n}") for n in PARAM_NAMES)
+                 if g.size and np.isfinite(g).any()]
+        peak = max(peaks, default=0.0)
+        return peak if peak > 0 else 1.0
+    return snap.once(("gradient_scale",), compute)
 
 
 def preactivation_levels(snap: Snapshot) -> tuple[float, float]:
@@ -316,7 +326,7 @@ def param_placeholder(snap: Snapshot, name: str) -> tuple[tuple[int, int], list[
 
 
 def _param_axes(snap: Snapshot, name: str, H: int, E: int) -> tuple[list[str], list[str], list[int]]:
-    vocab = [tok(v) for v in snap.vocab]
+    vocab = axis_tokens(snap.vocab)
     if name == "wte.weight":
         return vocab, units(E, "e"), []
     if name == "lm_head.weight":

@@ -33,6 +33,7 @@ cells: one rule for every heatmap (checked when painting; see cell_texts).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -209,6 +210,12 @@ def short_bar_ticks(levels: tuple[float, float], scale: float, length: float) ->
 
 SPACE_MARK = "▁"           # a space on an axis: a low bar that stays visible at small font sizes
 TICK_POINT_SIZES = (8.0, 7.0, 6.0, 5.5)  # axis labels shrink through these before any is dropped
+
+
+@lru_cache(maxsize=64)
+def _axis_labels(names: tuple) -> tuple[str, ...]:
+    """:func:`_label` of every name (kept: a vocabulary's axis is set again on every step)."""
+    return tuple(_label(str(t)) for t in names)
 
 
 def _label(text: str) -> str:
@@ -649,8 +656,8 @@ class Heatmap(QtCore.QObject):
         self.halo.show()
 
     def _set_ticks(self, spec: HeatmapData, shape: tuple[int, ...]) -> None:
-        rows = [_label(str(t)) for t in spec.row_labels] if spec.row_labels is not None else None
-        cols = [_label(str(t)) for t in spec.col_labels] if spec.col_labels is not None else None
+        rows = _axis_labels(tuple(spec.row_labels)) if spec.row_labels is not None else None
+        cols = _axis_labels(tuple(spec.col_labels)) if spec.col_labels is not None else None
         self._labels = (rows or [str(i) for i in range(shape[0])], cols or [str(i) for i in range(shape[1])])
         self._relayout()
 
