@@ -231,7 +231,7 @@ class Snapshot:
     def diagnosis(self):
         """Why the gradient into the cell vanishes for a structural reason, or None (core.diagnosis)."""
         from .diagnosis import gradient_diagnosis
-        return gradient_diagnosis(self.trace)
+        return self.once(("diagnosis",), lambda: gradient_diagnosis(self.trace))  # the iteration's, once
 
     def compare_cells(self):
         """This batch through every cell (core.compare)."""
