@@ -206,9 +206,8 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
                     item.setCacheMode(mode)
             camera.writer.put(camera.folder / name, image)  # encoded and written beside the walk
     finally:
-        for k, widget in widgets.items():  # back to the size their docks give them
-            widget.resize(sizes[k])
-        camera.settle()
+        for k, widget in widgets.items():  # back to the size their docks give them; laid out by the
+            widget.resize(sizes[k])           # next stop's settle, before its window image
     return name, marks
 
 
