@@ -65,3 +65,19 @@ def test_a_title_that_fits_its_room_is_replaced_without_a_new_layout(qtbot):
     set_title_keeping_room(plot, "a much much longer title than any before it, which needs more room")
     settle()
     assert plot.titleLabel.sizeHint(pg.QtCore.Qt.SizeHint.MinimumSize, pg.QtCore.QSizeF()).width() > hint.width()
+
+
+def test_the_prebuild_lays_hidden_panels_out_at_the_front_panels_size(qtbot):
+    ctl = Controller(Config(seed=0))
+    win = MainWindow(ctl, settings=None)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    settle()
+    win.prebuild_now()
+    front = next(p for p in win.panels.values() if p.is_showing())
+    hidden = win.panels["gradients"]
+    assert all(p.built for p in win.panels.values()) and not hidden.is_showing()
+    assert hidden.size() == front.size()
+    assert all(h.plot.geometry().width() > 20 for h in hidden.heatmaps.values())  # laid out, not 0 x 0
