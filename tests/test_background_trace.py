@@ -177,14 +177,18 @@ def test_the_forward_pass_without_a_graph_gives_the_same_bits(cell, seed, sizes)
         same_arrays(compute_trace(state), start_trace(state, pool))
 
 
-def test_the_round_off_check_is_prepared_on_the_worker_after_an_edit():
+def test_the_round_off_check_is_prepared_on_the_worker_at_the_first_move_after_an_edit():
     from gru_debugger.core import controller as controller_module
     from gru_debugger.core import roundoff
 
     ctl = Controller(Config(seed=0))  # the notebook's example: its gradients are round-off
+    ctl.run_to("cell", 2)
     ctl.set_param("h2g.weight", (0, 0), 0.3)
     controller_module._background().submit(lambda: None).result()  # the worker has done its queue
     trace = ctl.snapshot().trace
-    assert trace.complete and trace in roundoff._cache
+    assert trace.complete and trace not in roundoff._cache  # an edit alone does not queue it
+    ctl.step()
+    controller_module._background().submit(lambda: None).result()
+    assert trace in roundoff._cache
     ctl.run_to("backward", 0)
     assert ctl.snapshot().roundoff_mask("grad/h") is not None

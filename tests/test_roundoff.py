@@ -52,19 +52,25 @@ def test_zero_gradient_elements_are_not_marked_only_noise_is():
     assert is_roundoff(trace, "grad/wte.weight")
 
 
-def test_shadow_is_computed_lazily_once_per_trace(monkeypatch):
+def test_shadow_is_computed_once_per_trace_and_never_by_a_step(monkeypatch):
+    """The float64 recomputation runs once per iteration: on the controller's worker after the
+    trace is made, or when first asked for; a Step on the window's thread never computes it."""
+    import threading
+
     calls = []
-    real = roundoff.compute_trace
-    monkeypatch.setattr(roundoff, "compute_trace", lambda state: calls.append(state) or real(state))
+    real = roundoff.gradients_and_updates
+    monkeypatch.setattr(roundoff, "gradients_and_updates",
+                        lambda state: calls.append((state, threading.current_thread())) or real(state))
     ctl = Controller(Config(seed=0))
+    main = threading.current_thread()
     while ctl.can_step():
         ctl.step()
-    assert calls == []                                      # stepping never pays for it
+    assert [c for c in calls if c[1] is main] == []          # stepping never pays for it
     snap = ctl.snapshot()
     assert snap.is_roundoff("grad/h2g.weight")
     assert snap.roundoff_mask("grad/x2g.weight") is not None
     assert roundoff_mask(snap.trace, "grad/h") is not None
-    assert len(calls) == 1 and calls[0].config.dtype == "float64"
+    assert len(calls) == 1 and calls[0][0].config.dtype == "float64"
 
 
 def test_snapshot_says_nothing_before_the_gradient_exists():

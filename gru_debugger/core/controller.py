@@ -355,6 +355,8 @@ class Controller:
 
     def _set_cursor(self, target: int) -> None:
         self._cursor = target
+        if getattr(self, "_roundoff_for", None) is not self._trace and not self._quiet:  # first move here
+            self._prepare_roundoff(self._trace)
         self._emit("cursor")
 
     def _undoable_iteration(self) -> Command | None:
@@ -733,8 +735,6 @@ class Controller:
             trace = compute_trace(state)
         else:
             trace = start_trace(state, _background())
-        if not quiet:
-            self._prepare_roundoff(trace)
         size = trace_array_bytes(state.config, trace.corpus.vocab_size, len(trace.corpus.tokens))
         self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
         self._trace_bytes += size
@@ -744,15 +744,18 @@ class Controller:
         return trace
 
     def _prepare_roundoff(self, trace: Trace) -> None:
-        """Queue the round-off check of ``trace`` (a float64 recomputation) on the worker, after its
-        back-propagation, so that the first backward step does not wait for it; a queued check of
-        an older trace that has not started is dropped (it is computed when first asked for)."""
+        """Queue the round-off check of ``trace`` (a float64 recomputation of its gradients) on the
+        worker, after its back-propagation, so that the first backward step does not wait for it.
+        Done on the first move of the cursor in an iteration (not on every edit: a dragged value
+        would queue one after another); a queued check of an older trace that has not started is
+        dropped (it is computed when first asked for)."""
         import weakref
 
         from .roundoff import prepare
 
         for job in getattr(self, "_roundoff_jobs", ()):
             job.cancel()
+        self._roundoff_for = trace
         self._roundoff_jobs = [_background().submit(prepare, weakref.ref(trace))]
 
     # ------------------------------------------------------------ background part

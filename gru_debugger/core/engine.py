@@ -134,7 +134,7 @@ def _stack_time(items: list[torch.Tensor]) -> torch.Tensor:
 
 
 def forward(cell: Cell, p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, mask_in: torch.Tensor,
-            mask_out: torch.Tensor, keep: bool = False) -> dict[str, object]:
+            mask_out: torch.Tensor, keep: bool = False, per_position: bool = True) -> dict[str, object]:
     embedded = F.embedding(x, p["wte.weight"])                   # (B, T, E)
     if keep:
         embedded.retain_grad()
@@ -147,7 +147,8 @@ def forward(cell: Cell, p: Mapping[str, torch.Tensor], x: torch.Tensor, y: torch
         logits.retain_grad()
     V = logits.shape[-1]
     loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
-    per_pos = F.cross_entropy(logits.detach().reshape(-1, V), y.reshape(-1), reduction="none").view_as(y)
+    per_pos = (F.cross_entropy(logits.detach().reshape(-1, V), y.reshape(-1), reduction="none").view_as(y)
+               if per_position else None)
     return {"embedded": embedded, "x_in": x_in, "rec": rec, "hs": hs, "h_out": h_out,
             "logits": logits, "loss": loss, "loss_per_position": per_pos, "y": y}
 
@@ -208,16 +209,19 @@ class Trace:
         return key in self.arrays if is_ready is None else is_ready(key)
 
 
-def _forward_part(state: ModelState, graph: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+def _forward_part(state: ModelState, graph: bool = True,
+                  record: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """The forward pass with its autograd graph: its arrays, and what the rest needs. Without
-    ``graph`` only the arrays (the same numbers: autograd records, it does not change them)."""
+    ``graph`` only the arrays (the same numbers: autograd records, it does not change them);
+    without ``record`` only the graph."""
     if not graph:
         with torch.no_grad():
-            return _forward_part_of(state, False)
-    return _forward_part_of(state, True)
+            return _forward_part_of(state, False, record)
+    return _forward_part_of(state, True, record)
 
 
-def _forward_part_of(state: ModelState, graph: bool) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+def _forward_part_of(state: ModelState, graph: bool,
+                     record: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     cfg = state.config
     corpus = tokenize(cfg)
     B, T = cfg.batch_size, cfg.context_length
@@ -228,7 +232,11 @@ def _forward_part_of(state: ModelState, graph: bool) -> tuple[dict[str, np.ndarr
     mask_in, mask_out = masks_for(state, "train", B, T)
     cell = get_cell(cfg.cell)
 
-    out = forward(cell, params, x, y, mask_in, mask_out, keep=graph)
+    out = forward(cell, params, x, y, mask_in, mask_out, keep=graph, per_position=record)
+    context = {"state": state, "corpus": corpus, "cell": cell, "params": params, "out": out, "x": x, "y": y,
+               "mask_in": mask_in, "mask_out": mask_out}
+    if not record:
+        return {}, context
     a: dict[str, np.ndarray] = {
         "tokens": corpus.tokens, "x": x_np, "y": y_np,
         "embedded": _np(out["embedded"]), "dropout_in_mask": _np(mask_in), "x_in": _np(out["x_in"]),
@@ -240,12 +248,17 @@ def _forward_part_of(state: ModelState, graph: bool) -> tuple[dict[str, np.ndarr
         a[key] = _np(_stack_time(out["rec"][key]))              # (B, T, H) or (B, T, nH)
     for name, param in params.items():
         a[f"param/{name}"] = _np(param)
-    context = {"state": state, "corpus": corpus, "cell": cell, "params": params, "out": out, "x": x, "y": y,
-               "mask_in": mask_in, "mask_out": mask_out}
     return a, context
 
 
-def _backward_part(context: dict[str, object]) -> dict[str, np.ndarray]:
+def gradients_and_updates(state: ModelState) -> dict[str, np.ndarray]:
+    """Only the ``grad/*`` and ``update/*`` (and ``updated/*``) arrays of the iteration: the same
+    numbers as :func:`compute_trace`, without recording the forward arrays or running the second
+    pass (the round-off check recomputes these in float64, at the large sizes a second or more)."""
+    return _backward_part(_forward_part(state, record=False)[1], second_pass=False)
+
+
+def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict[str, np.ndarray]:
     """Back-propagation, the SGD update and the second forward pass (from :func:`_forward_part`'s graph)."""
     state, cell, params, out = context["state"], context["cell"], context["params"], context["out"]
     x, y, mask_in, mask_out = context["x"], context["y"], context["mask_in"], context["mask_out"]
@@ -268,7 +281,10 @@ def _backward_part(context: dict[str, object]) -> dict[str, np.ndarray]:
         step = -lr * param.grad
         a[f"update/{name}"] = _np(step)
         updated[name] = (param.detach() + step).contiguous()
-        a[f"updated/{name}"] = _np(updated[name])
+        if second_pass:
+            a[f"updated/{name}"] = _np(updated[name])
+    if not second_pass:
+        return a
 
     after_in, after_out = masks_for(state, "after", B, T)  # type: ignore[arg-type]
     with torch.no_grad():

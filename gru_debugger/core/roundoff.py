@@ -43,7 +43,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .engine import ModelState, Trace, compute_trace
+from .engine import ModelState, Trace, gradients_and_updates
 
 ROUNDOFF_RTOL = 1e-12
 DISAGREEMENT = 1e3                                  # float32 at least this many times the float64 value
@@ -71,37 +71,38 @@ def shadow_state(state: ModelState) -> ModelState:
     return ModelState(cfg, params, state.iteration, state.position, state.base_seed)
 
 
-def shadow_trace(trace: Trace) -> Trace | None:
-    """The float64 recomputation of ``trace`` (itself if it is float64), or
-    None if the trace does not know its state."""
+def shadow_arrays(trace: Trace) -> Mapping[str, np.ndarray] | None:
+    """The float64 gradients and updates of ``trace``'s iteration (its own arrays if it is float64),
+    or None if the trace does not know its state."""
     if trace.state is None:
         return None
     if trace.state.config.dtype == "float64":
-        return trace
-    return compute_trace(shadow_state(trace.state))
+        return trace.arrays
+    return gradients_and_updates(shadow_state(trace.state))
 
 
-def _float32_trace(trace: Trace) -> Trace:
-    """The float32 recomputation of a float64 ``trace`` (weights cast)."""
+def _float32_arrays(trace: Trace) -> Mapping[str, np.ndarray]:
+    """The float32 gradients and updates of a float64 ``trace``'s iteration (weights cast)."""
     state = trace.state
     assert state is not None
     cfg = state.config.with_changes(dtype="float32")
     params = {name: tensor.detach().float() for name, tensor in state.params.items()}
-    return compute_trace(ModelState(cfg, params, state.iteration, state.position, state.base_seed))
+    return gradients_and_updates(ModelState(cfg, params, state.iteration, state.position, state.base_seed))
 
 
 def _compute(trace: Trace) -> _Result:
-    shadow = shadow_trace(trace)
+    shadow = shadow_arrays(trace)
     if shadow is None:
         return _Result({}, 0.0)
-    single = trace if shadow is not trace else _float32_trace(trace)
-    scale = max((float(np.abs(v).max()) for k, v in shadow.arrays.items() if k.startswith("grad/") and v.size),
+    single = trace.arrays if shadow is not trace.arrays else _float32_arrays(trace)
+    scale = max((float(np.abs(v).max()) for k, v in shadow.items() if k.startswith("grad/") and v.size),
                 default=0.0)
     lr = abs(float(trace.state.config.learning_rate)) if trace.state is not None else 1.0
     masks: dict[str, np.ndarray | None] = {}
-    for key, value in trace.arrays.items():
+    for key in trace.arrays:
         if not key.startswith(FAMILIES) or key not in shadow or key not in single:
             continue
+        value = trace[key]
         family_scale = scale * (lr if key.startswith("update/") else 1.0)
         exact = np.abs(np.asarray(shadow[key], dtype=np.float64))
         rough = np.abs(np.asarray(single[key], dtype=np.float64))

@@ -134,6 +134,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 QtCore.QTimer.singleShot(0, self, self._prebuild_panels)
                 return
 
+    def _key_of(self, panel: TensorPanel) -> str | None:
+        return next((k for k, p in self.panels.items() if p is panel), None)
+
     def prebuild_now(self) -> None:
         """What the idle pre-build does, all at once (the benchmark, before it times clicks)."""
         for panel in self.panels.values():
@@ -141,12 +144,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._prebuild(panel)
 
     def _prebuild(self, panel: TensorPanel) -> None:
-        """Build a hidden panel's plots and paint it once, off screen, at the size of the panel in
-        front: its layout and its axes' drawings are then ready for the click that brings it up."""
+        """Build a hidden panel's plots and, for a panel that stepping brings to the front, paint it
+        once, off screen, at the size of the panel in front: its layout and its axes' drawings are
+        then ready for the click that brings it up."""
         panel.build()
+        from ..core.phases import PHASE_FACTS
+        followed = {facts.panel for facts in PHASE_FACTS.values()}  # what a Step can bring to the front
         front = next((p for p in self.panels.values() if p.is_showing()), None)
-        if front is None or panel.is_showing() or panel.isWindow():
-            return
+        if front is None or panel.is_showing() or panel.isWindow() or self._key_of(panel) not in followed:
+            return  # (the others, e.g. Compare cells, may be costly to fill: they wait to be asked for)
         panel.resize(front.size())
         panel.refresh()
         panel.grab()
