@@ -104,10 +104,11 @@ GRADIENT_SPECS = [
     Spec("grad_norm", "curve", 0, 2, _grad_norm, colspan=2),
     Spec("grad/x2g.weight", S, 1, 0, _grad("x2g.weight")),
     Spec("grad/h2g.weight", S, 1, 1, _grad("h2g.weight")),
-    Spec("grad/lm_head.weight", S, 1, 2, _grad("lm_head.weight"), rowspan=2),
-    Spec("grad/wte.weight", S, 1, 3, _grad("wte.weight"), rowspan=2),  # V rows each: side by side
-    Spec("grad/x2g.bias", S, 2, 0, _grad("x2g.bias")),
-    Spec("grad/h2g.bias", S, 2, 1, _grad("h2g.bias")),
+    Spec("grad/lm_head.weight", S, 1, 2, _grad("lm_head.weight"), rowspan=3),
+    Spec("grad/wte.weight", S, 1, 3, _grad("wte.weight"), rowspan=3),  # V rows each: side by side
+    # the biases (one cell per gate row: 8 for the LSTM) under both weight matrices, not widening them
+    Spec("grad/x2g.bias", S, 2, 0, _grad("x2g.bias"), colspan=2),
+    Spec("grad/h2g.bias", S, 3, 0, _grad("h2g.bias"), colspan=2),
 ]
 
 INTRO = ("Back-propagation through time: dL/dh_t fills in from t = T−1 down to 0, and the parameter gradients add "
