@@ -286,7 +286,7 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
         if arr is None and source == "grad" and snap.phase_done("zero_grad"):
             # zero_grad has run, backward has not: the gradients are zeros
             arr = np.zeros(snap.param(name).shape, np.float32)
-            label += "  (cleared: 0)"
+            label += " (cleared)"
         elif arr is None:
             when = "after backward" if source == "grad" else "after the update"
             if source == "grad":   # the gradient family's colour scale (as below, from the final gradient)
@@ -294,7 +294,7 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
                                        scale=gradient_scale(snap))
             return missing(label, when, *param_placeholder(snap, name), levels=levels)
         if (source == "grad" and name != "lm_head.weight" and not snap.phase_complete("backward")
-                and not label.endswith("(cleared: 0)")):
+                and not label.endswith("(cleared)")):
             label += " (so far)"  # summed over the timesteps back-propagation has reached
         roundoff = roundoff_of(snap, f"{source}/{name}")
         if source == "grad":  # one colour scale for the whole backward pass: the final gradient's
