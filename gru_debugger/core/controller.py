@@ -730,6 +730,8 @@ class Controller:
         for _, older, _ in self._traces.values():
             if not older.complete:
                 older.arrays.cancel()  # type: ignore[attr-defined]
+        for job in getattr(self, "_roundoff_jobs", ()):  # a queued check of the old iteration: not now
+            job.cancel()
         quiet = getattr(self, "_quiet", 0)  # (set up after the first trace)
         if now or quiet:  # a new session, or inside a training run (its next step reads the update)
             trace = compute_trace(state)
