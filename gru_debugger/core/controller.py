@@ -62,6 +62,17 @@ def _background():
     return _BACKGROUND
 
 
+def _fresh(cfg: Config) -> ModelState:
+    """A validated config's iteration 0; anything refused is a ControllerError."""
+    try:
+        validate(cfg)
+        return fresh_state(cfg)
+    except ControllerError:
+        raise
+    except _REFUSED as exc:
+        raise ControllerError(str(exc)) from None
+
+
 def _use_one_thread() -> None:
     """The model's operations are small: torch's thread pool costs more in
     waking and synchronising its threads than it gains, several times more
@@ -135,19 +146,15 @@ class Controller:
         history_budget = check_int(history_budget, "history_budget", 0)
         cfg = config if config is not None else Config()
         _use_one_thread()
-        try:
-            validate(cfg)
-            state = fresh_state(cfg)
-        except ControllerError:
-            raise
-        except _REFUSED as exc:
-            raise ControllerError(str(exc)) from None
-        self._setup(state, trace_budget, history_budget)
+        self._setup(_fresh(cfg), trace_budget, history_budget)
 
     def _setup(self, state: ModelState, trace_budget: int, history_budget: int) -> None:
         self.trace_budget, self.history_budget = trace_budget, history_budget
         self._traces: OrderedDict[int, tuple[ModelState, Trace, int]] = OrderedDict()
         self._trace_bytes = 0
+        self._quiet = 0                     # > 0 inside batched(): hold notifications
+        self._roundoff_jobs: list = []      # the queued round-off check (see _prepare_roundoff)
+        self._roundoff_for: Trace | None = None
         self._state = state
         self._trace = self._prepare(state, now=True)  # a new session starts complete: no look-ahead changes later
         self._announced: Trace | None = None  # the last trace whose completion poll() announced
@@ -160,7 +167,6 @@ class Controller:
         self.history_dropped = 0            # oldest undo steps dropped to stay within history_budget
         self._group: _Group | None = None
         self._breakpoints: frozenset[str] = frozenset()
-        self._quiet = 0                     # > 0 inside batched(): hold notifications
         self._pending: set[str] = set()
         self._pending_history = False
 
@@ -355,7 +361,7 @@ class Controller:
 
     def _set_cursor(self, target: int) -> None:
         self._cursor = target
-        if getattr(self, "_roundoff_for", None) is not self._trace and not self._quiet:  # first move here
+        if self._roundoff_for is not self._trace and not self._quiet:  # first move here
             self._prepare_roundoff(self._trace)
         self._emit("cursor")
 
@@ -532,14 +538,7 @@ class Controller:
         if not isinstance(config, Config):
             raise ControllerError(f"config must be a Config, got {show(config)}")
         text = check_str(text, "text")
-        try:
-            validate(config)
-            after = fresh_state(config)
-        except ControllerError:
-            raise
-        except _REFUSED as exc:
-            raise ControllerError(str(exc)) from None
-        self._commit(Command(text, self._state, after))
+        self._commit(Command(text, self._state, _fresh(config)))
 
     def _edit(self, text: str, make: Callable[[ModelState], ModelState], merge_key: Any = None) -> None:
         try:
@@ -730,10 +729,9 @@ class Controller:
         for _, older, _ in self._traces.values():
             if not older.complete:
                 older.arrays.cancel()  # type: ignore[attr-defined]
-        for job in getattr(self, "_roundoff_jobs", ()):  # a queued check of the old iteration: not now
+        for job in self._roundoff_jobs:  # a queued check of the old iteration: not now
             job.cancel()
-        quiet = getattr(self, "_quiet", 0)  # (set up after the first trace)
-        if now or quiet:  # a new session, or inside a training run (its next step reads the update)
+        if now or self._quiet:  # a new session, or inside a training run (its next step reads the update)
             trace = compute_trace(state)
         else:
             trace = start_trace(state, _background())
@@ -755,7 +753,7 @@ class Controller:
 
         from .roundoff import prepare
 
-        for job in getattr(self, "_roundoff_jobs", ()):
+        for job in self._roundoff_jobs:
             job.cancel()
         self._roundoff_for = trace
         self._roundoff_jobs = [_background().submit(prepare, weakref.ref(trace))]

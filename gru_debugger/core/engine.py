@@ -354,7 +354,6 @@ class PendingArrays(Mapping):
         import threading
 
         self._ready: dict[str, np.ndarray] = dict(forward_arrays)
-        self._cell = cell
         self._names = tuple(_ordered(forward_arrays, dict.fromkeys(backward_names(cell)), cell))  # type: ignore
         self._known = frozenset(self._names)
         self._state = state

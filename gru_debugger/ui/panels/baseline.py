@@ -16,12 +16,12 @@ from dataclasses import replace
 from typing import Callable
 
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui
 
 from ...core.baseline import Baseline, NotComparable, baseline_snapshot, diff, difference, pin
 from ...core.snapshot import Snapshot
 from ..widgets.heatmap import HeatmapData
-from ..widgets.subscribe import subscribe
+from .comparison_status import ComparisonStatus
 from .step_delta import StepBefore, before_view, cached_step_view
 
 
@@ -135,16 +135,10 @@ def delta_text(snapshot: Snapshot, baseline: Baseline) -> str:
     return " · ".join(parts) if parts else "Δloss: not computed yet at this step"
 
 
-class BaselineStatus(QtWidgets.QLabel):
+class BaselineStatus(ComparisonStatus):
     """The status-bar line: where the baseline was pinned and Δloss at the cursor."""
 
-    def __init__(self, controller, holder: BaselineHolder, parent: QtWidgets.QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("baseline-status")
-        self.controller, self.holder = controller, holder
-        holder.changed.connect(self.refresh)
-        subscribe(controller.changed, self, lambda _snap: self.refresh())
-        self.refresh()
+    object_name = "baseline-status"
 
     def refresh(self) -> None:
         base = self.holder.baseline

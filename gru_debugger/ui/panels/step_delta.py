@@ -25,12 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui
 
 from ...core.baseline import NotComparable, difference
 from ...core.snapshot import Snapshot
 from ...core.step_delta import StepTracker, position_label
 from ..widgets.heatmap import HeatmapData
+from .comparison_status import ComparisonStatus
 from ..widgets.subscribe import subscribe
 
 SHORTCUT = "Ctrl+D"
@@ -92,7 +93,7 @@ def _valid(spec: HeatmapData, shape: tuple[int, ...]) -> np.ndarray:
     return valid.reshape(shape) if valid.size == int(np.prod(shape)) else np.broadcast_to(valid, shape)
 
 
-def step_view(name: str, now: HeatmapData, before: StepBefore) -> HeatmapData:
+def step_view(now: HeatmapData, before: StepBefore) -> HeatmapData:
     """``now`` as Δ since last step (or as values, its title saying why)."""
     if now.data is None:
         return now
@@ -146,21 +147,15 @@ def cached_step_view(cache: dict, name: str, now: HeatmapData, before: StepBefor
     hit = cache.get(name)
     if hit is not None and hit[0] == key:
         return hit[1]
-    out = step_view(name, now, before)
+    out = step_view(now, before)
     cache[name] = (key, out, now.data, None if old is None else old.data)
     return out
 
 
-class StepDeltaStatus(QtWidgets.QLabel):
+class StepDeltaStatus(ComparisonStatus):
     """The status-bar line while the view is on: which two positions are compared."""
 
-    def __init__(self, controller, holder: StepDeltaHolder, parent: QtWidgets.QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("step-delta-status")
-        self.controller, self.holder = controller, holder
-        holder.changed.connect(self.refresh)
-        subscribe(controller.changed, self, lambda _snap: self.refresh())
-        self.refresh()
+    object_name = "step-delta-status"
 
     def refresh(self) -> None:
         if not self.holder.on:
