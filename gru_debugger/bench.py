@@ -75,15 +75,17 @@ class _PaintCounter:
     """Counts paint events of every widget (installed only while checking)."""
 
     def __init__(self, app):
-        from PySide6 import QtCore
+        from PySide6 import QtCore, QtWidgets
 
         class Filter(QtCore.QObject):
             count = 0
 
             def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
                 # The main window's own background gets repainted over and over
-                # whatever happens (see the README): only the views are counted.
-                if event.type() == QtCore.QEvent.Type.Paint and not obj.isWindow():
+                # whatever happens (see the README): only the views are counted, and
+                # only on screen (a hidden panel painted ahead into an image is not).
+                if (event.type() == QtCore.QEvent.Type.Paint and isinstance(obj, QtWidgets.QWidget)
+                        and not obj.isWindow() and obj.isVisible()):
                     Filter.count += 1
                 return False
 

@@ -47,3 +47,130 @@ def test_the_equation_page_prepared_ahead_is_the_one_the_step_shows(qapp, caplog
     assert used >= 8
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     view.close()
+
+
+# ---------------------------------------------------------------- timeline and diagram pictures
+def _key_at(view, snapshot):
+    shown = view._snap
+    view._snap = snapshot
+    try:
+        return view._picture_key()
+    finally:
+        view._snap = shown
+
+
+def test_timeline_and_diagram_paint_the_next_step_ahead_and_it_is_the_picture_the_step_shows(qapp):
+    from PySide6 import QtGui
+    from gru_debugger.ui.views.diagram import DiagramView
+    from gru_debugger.ui.views.timeline import TimelineView
+    from gru_debugger.ui.widgets.picture_cache import AHEAD_MS as PICTURE_AHEAD_MS
+
+    ctl = Controller(Config())
+    timeline, diagram = TimelineView(ctl), DiagramView(ctl)
+    timeline.resize(1400, 56)
+    diagram.resize(240, 800)
+    for view in (timeline, diagram):
+        view.show()
+    ctl.run_to("cell", 2)
+    idle(qapp, PICTURE_AHEAD_MS * 3)
+    following = ctl.snapshot().ahead()
+    for view in (timeline, diagram):
+        key = _key_at(view, following)
+        assert key != view._picture_key() and key in view._pictures._pictures  # painted before the click
+        ahead = QtGui.QImage(view._pictures._pictures[key])
+        view._pictures.clear()
+        ctl.step()
+        assert view._picture_key() == key
+        assert QtGui.QImage(view._pictures.prepare(key)) == ahead  # the very pixels the step paints itself
+        ctl.step_back()
+        view.close()
+
+
+def test_picture_keys_tell_apart_what_the_drawing_shows(qapp):
+    from gru_debugger.ui.views.diagram import DiagramView
+    from gru_debugger.ui.views.timeline import TimelineView
+
+    ctl = Controller(Config())
+    timeline, diagram = TimelineView(ctl), DiagramView(ctl)
+    for view in (timeline, diagram):
+        view.resize(300, 300)
+    keys = {view: set() for view in (timeline, diagram)}
+    ctl.run_to_start()
+    positions = 1
+    while True:  # every step of the iteration looks different in both views
+        for view in keys:
+            keys[view].add(view._picture_key())
+        if not ctl.can_step():
+            break
+        ctl.step()
+        positions += 1
+    assert len(keys[timeline]) == positions and len(keys[diagram]) == positions
+    before = timeline._picture_key()
+    ctl.toggle_breakpoint("loss")
+    assert timeline._picture_key() != before  # a breakpoint's red dot
+    before = diagram._picture_key()
+    diagram._hover = "loss"
+    assert diagram._picture_key() != before  # the hovered block
+    ctl.set_learning_rate(2.5)
+    assert diagram._picture_key() != before  # "SGD update (lr = 2.5)"
+
+
+# ---------------------------------------------------------------- the next panel
+def _window(qtbot, **config):
+    from gru_debugger.ui.main_window import MainWindow
+    ctl = Controller(Config(seed=0, **config))
+    win = MainWindow(ctl, settings=None)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    win.prebuild_now()
+    return ctl, win
+
+
+def _repaints(panel):
+    return {name: h.repaints for name, h in panel.heatmaps.items() if hasattr(h, "repaints")}
+
+
+def test_the_panel_the_next_step_brings_up_is_filled_and_painted_ahead(qtbot, qapp):
+    from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
+
+    ctl, win = _window(qtbot)
+    ctl.run_to("loss")
+    idle(qapp, PANEL_AHEAD_MS * 4)
+    panel = win.panels["gradients"]
+    assert not panel.is_showing() and win.panel_ahead.painted[-1:] == ["gradients"]
+    before = _repaints(panel)
+    ctl.step()  # Zero grad brings the Gradients panel up
+    idle(qapp, 10)
+    assert panel.is_showing()
+    assert _repaints(panel) == before  # every heatmap already showed these numbers
+    for name, heatmap in panel.heatmaps.items():  # ... and they are the step's own
+        spec = next(s for s in panel.specs if s.name == name)
+        assert heatmap.shown.key() == spec.build(ctl.snapshot(), panel.view_state).key()
+
+
+def test_a_panel_painted_ahead_shows_the_current_numbers_if_the_click_does_not_come(qtbot, qapp):
+    from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
+
+    ctl, win = _window(qtbot)
+    ctl.run_to("update")
+    idle(qapp, PANEL_AHEAD_MS * 4)
+    assert win.panel_ahead.painted[-1:] == ["output"]  # Forward after: the second pass's logits
+    ctl.set_learning_rate(1.0)  # an edit instead of the step
+    win.show_panel("output")
+    idle(qapp, 10)
+    panel = win.panels["output"]
+    for name, heatmap in panel.heatmaps.items():
+        spec = next(s for s in panel.specs if s.name == name)
+        assert heatmap.shown.key() == spec.build(ctl.snapshot(), panel.view_state).key()
+
+
+def test_nothing_is_painted_ahead_when_steps_do_not_bring_panels_up(qtbot, qapp):
+    from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
+
+    ctl, win = _window(qtbot)
+    win.view_state.follow = False
+    ctl.run_to("loss")
+    idle(qapp, PANEL_AHEAD_MS * 4)
+    assert win.panel_ahead.painted == []

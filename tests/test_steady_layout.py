@@ -81,3 +81,42 @@ def test_the_prebuild_lays_hidden_panels_out_at_the_front_panels_size(qtbot):
     assert all(p.built for p in win.panels.values()) and not hidden.is_showing()
     assert hidden.size() == front.size()
     assert all(h.plot.geometry().width() > 20 for h in hidden.heatmaps.values())  # laid out, not 0 x 0
+
+
+def test_the_status_line_is_not_laid_out_again_while_stepping(qtbot):
+    """Its labels keep the room their longest text needed: a step repaints the labels, not the bar."""
+    from PySide6 import QtCore
+
+    ctl = Controller(Config(seed=0))
+    win = MainWindow(ctl, settings=None)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    for _ in range(2):  # the first pass lets every label find its room
+        ctl.run_to_start()
+        settle()
+        while ctl.can_step():
+            ctl.step()
+            settle()
+
+    class Requests(QtCore.QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+            if event.type() == QtCore.QEvent.Type.LayoutRequest:
+                Requests.count += 1
+            return False
+
+    counter = Requests()
+    win.status.installEventFilter(counter)
+    ctl.run_to("cell", 0)
+    settle()
+    widths = win.status.where.width()
+    for t in range(1, 8):
+        ctl.step()
+        settle()
+        assert f"t={t}" in win.status.where.text().replace(" ", "")
+        assert win.status.where.width() == widths
+    assert Requests.count == 0
+    win.status.removeEventFilter(counter)

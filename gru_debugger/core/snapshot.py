@@ -97,6 +97,10 @@ class Snapshot:
             return None
         return Snapshot(self.state, self.trace, step_target(self.steps, self.cursor))
 
+    def same_as(self, other: "Snapshot") -> bool:
+        """The same numbers at the same position (two snapshots of one controller state)."""
+        return self.state is other.state and self.trace is other.trace and self.cursor == other.cursor
+
     # --- where we are -------------------------------------------------
     @property
     def config(self) -> Config:

@@ -19,6 +19,7 @@ from .editors.inputs_panel import InputsPanel
 from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
 from .panels.baseline import install_baseline
+from .panels.panel_ahead import PanelAhead
 from .panels.step_delta import install_step_delta
 from .panels.tensor_panel import TensorPanel
 from .panels.update_header import UpdateHeader
@@ -71,6 +72,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_baseline()
         link_explanations(self.findChildren(ExplainToggle), settings)  # "Show explanations": one switch for all
         subscribe(controller.changed, self, self._on_changed)
+        self.panel_ahead = PanelAhead(controller, self.panels, lambda: self.view_state.follow, self)
+        subscribe(controller.changed, self.panel_ahead, self.panel_ahead.on_changed)
         self.resize(*DEFAULT_SIZE)
         self.arranger = DockArranger(self, self.docks, self._main_group, self._edits, LAYOUT_VERSION, self.console)
         self.restored_geometry = False

@@ -249,7 +249,8 @@ class InputsPanel(QtWidgets.QWidget):
         B, T = cfg.batch_size, cfg.context_length
         last = max(tokens - B * T - 1, 0)
         with QtCore.QSignalBlocker(self.position):
-            self.position.setMaximum(last)
+            if self.position.maximum() != last:  # (setMaximum lays the panel out again, even unchanged)
+                self.position.setMaximum(last)
             if self.position.value() != snapshot.state.position:
                 self.position.setValue(snapshot.state.position)
         self.position_range.setText(f"0 to {last}")

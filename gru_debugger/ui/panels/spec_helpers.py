@@ -272,6 +272,11 @@ def batch_time_view(snap: Snapshot, key: str, title: str, note: str) -> HeatmapD
                        describe=lambda r, c, key=key: f"{key}[b={r}, t={c}]")
 
 
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
 def param_view(snap: Snapshot, name: str, source: str = "param", title: str | None = None) -> HeatmapData:
     """A parameter (or its gradient/update): labels rows by token or gate."""
     cfg = snap.config
@@ -285,7 +290,7 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
         label = title or f"{source}/{name}"
         if arr is None and source == "grad" and snap.phase_done("zero_grad"):
             # zero_grad has run, backward has not: the gradients are zeros
-            arr = np.zeros(snap.param(name).shape, np.float32)
+            arr = snap.once(("cleared", name), lambda: _read_only(np.zeros(snap.param(name).shape, np.float32)))
             label += " (cleared)"
         elif arr is None:
             when = "after backward" if source == "grad" else "after the update"

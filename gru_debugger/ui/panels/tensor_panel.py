@@ -326,6 +326,25 @@ class TensorPanel(QtWidgets.QWidget):
         self._refresh_hover()
         return redrawn
 
+    def paint_ahead(self, snapshot: Snapshot, size: QtCore.QSize) -> bool:
+        """Fill this hidden panel with ``snapshot``'s numbers (the next step's) and paint it off screen
+        at ``size``: the click that brings it up then finds them drawn. It stays stale, holding the
+        current snapshot again, so it catches up before it is seen if that click does not come.
+        Not while a comparison view is on (what it subtracts depends on the click). False: not done."""
+        if self._snapshot is None or (self.baseline is not None and self.baseline.active):
+            return False
+        current = self._snapshot
+        self._snapshot = snapshot
+        try:
+            if self.size() != size:
+                self.resize(size)
+            self.refresh()
+            self.grab()
+        finally:
+            self._snapshot = current
+            self._stale = True
+        return True
+
     def attach_baseline(self, holder) -> None:
         """Show differences from the holder's baseline while it asks for them."""
         self.baseline = holder

@@ -21,6 +21,7 @@ from ..cells import cell_view
 from ..widgets import theme
 from ..widgets.subscribe import subscribe
 from ..widgets.hover import HoverTracking
+from ..widgets.picture_cache import PictureCache
 from ..widgets.theme import contrast_text, mix
 from .diagram_layout import BLOCKS, LANE_W, SIDE_LABELS, Rect, layout  # noqa: F401 (SIDE_LABELS: tests)
 
@@ -74,6 +75,7 @@ class DiagramView(HoverTracking):
         self.setFont(font)
         self.setMouseTracking(True)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
+        self._pictures = PictureCache(self, self._draw, ahead=self._paint_ahead)
         subscribe(controller.changed, self, self._on_changed)
 
     # ------------------------------------------------------------ controller
@@ -81,6 +83,7 @@ class DiagramView(HoverTracking):
         self._snap = snapshot
         self._geom_key = None   # texts (shapes, loss) may have changed width
         self.update()
+        self._pictures.schedule()
 
     def sizeHint(self) -> QtCore.QSize:
         return QtCore.QSize(260, 560)
@@ -214,22 +217,47 @@ class DiagramView(HoverTracking):
         return QtGui.QPen(c["pending"], 1.2), c["background"], text
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        self._pictures.paint(self._picture_key())
+
+    def _picture_key(self) -> tuple:
+        """Everything :meth:`_draw` reads (see :mod:`..widgets.picture_cache`)."""
+        snap, step = self._snap, self._snap.step
+        return (self.width(), self.height(), self.devicePixelRatioF(), self.font().key(),
+                tuple(colour.rgba() for colour in self._colours().values()), self._hover,
+                snap.config.cell, snap.config.context_length, None if step is None else (step.phase, step.t, step.sub),
+                tuple(self._state(phases) for _, phases in BLOCKS), self._state(("update",)),
+                self._state(("forward_after",)), self._snap.phase_complete("cell"),
+                tuple(self._gate_state(gate) for gate in self._snap.cell.substeps), self._gradient_reach(),
+                tuple(self._detail(name) for name, _ in BLOCKS), self._snap.loss is None, self._loss_text(),
+                self._update_text(), self._forward_texts())
+
+    def _paint_ahead(self) -> None:
+        """Idle time: the picture of the step Step goes to next."""
+        current = self._snap
+        following = current.ahead()
+        if following is None or following.config is not current.config:
+            return
+        kept = self._geom, self._geom_key
+        self._snap = following
+        try:
+            self._pictures.prepare(self._picture_key())
+        finally:
+            self._snap = current
+            self._geom, self._geom_key = kept
+
+    def _draw(self, p: QtGui.QPainter) -> None:
         g = self._geometry()
         c = self._colours()
-        p = QtGui.QPainter(self)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
-        try:
-            self._draw_arrows(p, g, c)
-            for name, phases in BLOCKS:
-                if name == "cell":
-                    self._draw_gru(p, g, c)
-                else:
-                    self._draw_block(p, g.blocks[name], name, self._state(phases), c)
-            self._draw_side_labels(p, g, c)
-            self._draw_gradients(p, g, c)
-        finally:
-            p.end()
+        self._draw_arrows(p, g, c)
+        for name, phases in BLOCKS:
+            if name == "cell":
+                self._draw_gru(p, g, c)
+            else:
+                self._draw_block(p, g.blocks[name], name, self._state(phases), c)
+        self._draw_side_labels(p, g, c)
+        self._draw_gradients(p, g, c)
 
     def _bold(self, on: bool) -> QtGui.QFont:
         font = QtGui.QFont(self.font())

@@ -119,12 +119,8 @@ class EquationView(QtWidgets.QWidget):
             return
         cfg = snap.config
         b, j = self.selection()
-        with QtCore.QSignalBlocker(self._b_spin):
-            self._b_spin.setRange(0, cfg.batch_size - 1)
-            self._b_spin.setValue(b)
-        with QtCore.QSignalBlocker(self._j_spin):
-            self._j_spin.setRange(0, cfg.hidden_size - 1)
-            self._j_spin.setValue(j)
+        _set_spin(self._b_spin, cfg.batch_size - 1, b)
+        _set_spin(self._j_spin, cfg.hidden_size - 1, j)
         try:
             page = build_page(snap, b, j)
         except Exception as exc:  # show the problem instead of raising out of a slot
@@ -227,6 +223,15 @@ class EquationView(QtWidgets.QWidget):
         super().resizeEvent(event)
         if self._browser.verticalScrollBar().value() == 0:  # laid out again: the current line may have moved
             self._scroll_to_current()
+
+
+def _set_spin(spin: QtWidgets.QSpinBox, maximum: int, value: int) -> None:
+    """Range 0..maximum and the value, without signals; untouched (not repainted) when unchanged."""
+    if spin.maximum() == maximum and spin.minimum() == 0 and spin.value() == value:
+        return
+    with QtCore.QSignalBlocker(spin):
+        spin.setRange(0, maximum)
+        spin.setValue(value)
 
 
 def render_html(page: Page, b: int = 0, j: int = 0) -> str:

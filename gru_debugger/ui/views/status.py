@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from ...core.controller import Controller
 from ...core.phases import phase_title
 from ...core.snapshot import Snapshot
+from ..widgets.steady_label import set_steady_text
 from ..widgets.subscribe import subscribe
 
 
@@ -58,27 +59,27 @@ class StatusLine(QtWidgets.QStatusBar):
     def _on_poll(self) -> None:
         if not self.controller.poll():  # done (the controller has told the views)
             self._poll.stop()
-            self.busy.setText("")
+            set_steady_text(self.busy, "")
 
     def update_from(self, snapshot: Snapshot) -> None:
         if self.controller.computing:
-            self.busy.setText(BUSY_TEXT)
+            set_steady_text(self.busy, BUSY_TEXT)
             if not self._poll.isActive():
                 self._poll.start()
         elif not self._poll.isActive():
-            self.busy.setText("")
+            set_steady_text(self.busy, "")
         step = snapshot.step
         cfg = snapshot.config
         phase = "start (nothing has run)" if step is None else step.label
-        self.where.setText(f"Iteration {snapshot.state.iteration}  ·  {phase}")
-        self.batch.setText(f"batch at token {snapshot.state.position}  ·  B={cfg.batch_size} T={cfg.context_length}"
-                           f" E={cfg.n_embd} H={cfg.hidden_size}")
+        set_steady_text(self.where, f"Iteration {snapshot.state.iteration}  ·  {phase}")
+        set_steady_text(self.batch, f"batch at token {snapshot.state.position}  ·  B={cfg.batch_size} "
+                        f"T={cfg.context_length} E={cfg.n_embd} H={cfg.hidden_size}")
         loss = snapshot.loss
         text = "loss —" if loss is None else f"loss {loss:.4f}"
         after = snapshot.get("loss_after")
         if after is not None:
             text += f" → {float(after):.4f}"
-        self.loss.setText(text)
+        set_steady_text(self.loss, text)
         bad = bad_values(snapshot)
         parts = [fault_text(snapshot)] if snapshot.fault is not None else []
         if bad:

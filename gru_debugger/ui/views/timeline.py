@@ -24,6 +24,7 @@ from ...core.snapshot import Snapshot
 from ..widgets import theme
 from ..widgets.subscribe import subscribe
 from ..widgets.hover import HoverTracking
+from ..widgets.picture_cache import PictureCache
 from ..widgets.theme import contrast_text, mix
 from .timeline_layout import GUTTER, PAD, PREF_CELL, ChipText, chip_widths
 
@@ -86,6 +87,7 @@ class TimelineView(HoverTracking):
         self.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.PreventContextMenu)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_Hover, True)
+        self._pictures = PictureCache(self, self._draw, ahead=self._paint_ahead)
         subscribe(controller.changed, self, self._on_changed)
         subscribe(controller.breakpoints_changed, self, self._on_breakpoints_changed)
 
@@ -97,6 +99,7 @@ class TimelineView(HoverTracking):
             self._layout_key = None
             self.updateGeometry()
         self.update()
+        self._pictures.schedule()
 
     def _on_breakpoints_changed(self, phases) -> None:
         self._breakpoints = frozenset(phases)
@@ -260,42 +263,63 @@ class TimelineView(HoverTracking):
         return colour
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        self._pictures.paint(self._picture_key())
+
+    def _picture_key(self) -> tuple:
+        """Everything :meth:`_draw` reads (see :mod:`..widgets.picture_cache`)."""
+        snap, step, T = self._snap, self._snap.step, self._T
+        return (self.width(), self.height(), self.devicePixelRatioF(), theme.current(), self._text_colour().rgba(),
+                self.font().key(), self._hover, self._breakpoints, T, snap.config.cell,
+                None if step is None else (step.phase, step.t, step.sub),
+                tuple(self._phase_state(phase) for phase in PHASES),
+                tuple(self._cell_state(phase, t) for phase in TIMESTEP_PHASES for t in range(T)),
+                self.fault_step())
+
+    def _paint_ahead(self) -> None:
+        """Idle time: the picture of the step Step goes to next."""
+        current = self._snap
+        following = current.ahead()
+        if following is None or following.config is not current.config:
+            return
+        self._snap = following
+        try:
+            self._pictures.prepare(self._picture_key())
+        finally:
+            self._snap = current
+
+    def _draw(self, p: QtGui.QPainter) -> None:
         scheme = theme.current()
         colours = {"done": QtGui.QColor(scheme.done), "active": QtGui.QColor(scheme.active),
                    "pending": QtGui.QColor(scheme.pending)}
         background = QtGui.QColor(scheme.background)
         text = self._text_colour()
         normal, bold = self._fonts()
-        p = QtGui.QPainter(self)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing, True)
-        try:
-            for chip in self._layout():
-                state = self._phase_state(chip.phase)
-                hover = self._hover is not None and self._hover[0] == chip.phase
-                radius = min(6.0, chip.rect.width() / 4)
-                body = chip.rect.adjusted(0.5, 0.5, -0.5, -0.5)
-                fill = chip_fill(state, colours, background, bool(chip.cells))
-                if hover:
-                    fill = fill.lighter(108) if not scheme.dark else fill.lighter(125)
-                pen = QtGui.QPen(colours[state], 1.2) if chip.cells else QtCore.Qt.PenStyle.NoPen
-                if state == "pending":  # the future: outlined, not filled
-                    pen = QtGui.QPen(colours["pending"], 1.4)
-                if state == "active":
-                    pen = QtGui.QPen(text, 2.0)
-                    body = chip.rect.adjusted(1, 1, -1, -1)
-                p.setPen(pen)
-                p.setBrush(fill)
-                p.drawRoundedRect(body, radius, radius)
-                title_colour = text if chip.cells or state == "pending" else contrast_text(fill)
-                p.setFont(self._title_font(chip, state, normal, bold))
-                self._draw_title(p, chip, state, title_colour)
-                if chip.cells:
-                    self._draw_cells(p, chip, colours, text, normal)
-                self._draw_gutter(p, chip, hover)
-            self._draw_fault(p, bold)
-        finally:
-            p.end()
+        for chip in self._layout():
+            state = self._phase_state(chip.phase)
+            hover = self._hover is not None and self._hover[0] == chip.phase
+            radius = min(6.0, chip.rect.width() / 4)
+            body = chip.rect.adjusted(0.5, 0.5, -0.5, -0.5)
+            fill = chip_fill(state, colours, background, bool(chip.cells))
+            if hover:
+                fill = fill.lighter(108) if not scheme.dark else fill.lighter(125)
+            pen = QtGui.QPen(colours[state], 1.2) if chip.cells else QtCore.Qt.PenStyle.NoPen
+            if state == "pending":  # the future: outlined, not filled
+                pen = QtGui.QPen(colours["pending"], 1.4)
+            if state == "active":
+                pen = QtGui.QPen(text, 2.0)
+                body = chip.rect.adjusted(1, 1, -1, -1)
+            p.setPen(pen)
+            p.setBrush(fill)
+            p.drawRoundedRect(body, radius, radius)
+            title_colour = text if chip.cells or state == "pending" else contrast_text(fill)
+            p.setFont(self._title_font(chip, state, normal, bold))
+            self._draw_title(p, chip, state, title_colour)
+            if chip.cells:
+                self._draw_cells(p, chip, colours, text, normal)
+            self._draw_gutter(p, chip, hover)
+        self._draw_fault(p, bold)
 
     def _title_font(self, chip: _Chip, state: str, normal: QtGui.QFont, bold: QtGui.QFont) -> QtGui.QFont:
         """Bold for the active chip, unless bold would have to wrap or elide where normal does not."""

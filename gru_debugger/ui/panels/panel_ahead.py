@@ -1,0 +1,83 @@
+"""Fill and paint, in idle time, the panel the next Step brings to the front.
+
+Stepping from one phase into the next often raises another tensor panel (Loss
+to Zero grad brings up Gradients). At the large sizes that panel's first showing
+in an iteration costs several times a plain step: every heatmap gets new
+numbers, and every image is coloured and drawn. A :class:`PanelAhead` watches
+the cursor; once the window has been idle for a moment, and the next step
+belongs to a hidden panel that follows the cursor, it fills that panel with the
+next step's numbers and paints it off screen. When the click comes, the
+heatmaps see numbers they already show and the images are already coloured:
+the panel is only shown.
+
+The panel is left *stale* (and given back the current snapshot), so whatever
+happens instead of that Step (Step Back, an edit) makes it catch up as usual
+before it is seen.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6 import QtCore
+
+from ...core.phases import PHASE_FACTS
+from ...core.snapshot import Snapshot
+from .tensor_panel import TensorPanel
+
+log = logging.getLogger(__name__)
+
+AHEAD_MS = 40  # idle time after a change before the next panel is painted
+
+
+class PanelAhead(QtCore.QObject):
+    """See the module docstring. ``panels``: tensor panels by key; ``following``: whether a Step
+    brings the phase's panel to the front (the View menu's follow switch)."""
+
+    def __init__(self, controller, panels: dict[str, TensorPanel], following: Callable[[], bool],
+                 parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self._controller = controller
+        self._panels = panels
+        self._following = following
+        self._snapshot: Snapshot | None = None
+        self.painted: list[str] = []   # keys of the panels painted ahead (for tests)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(AHEAD_MS)
+        self._timer.timeout.connect(self._paint_next)
+
+    def on_changed(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._timer.start()
+
+    def next_panel(self, snapshot: Snapshot) -> "tuple[TensorPanel, Snapshot] | None":
+        """The hidden panel the next Step would bring to the front, and that step's snapshot."""
+        following = snapshot.ahead()
+        if following is None or following.step is None or not self._following():
+            return None
+        key = PHASE_FACTS[following.step.phase].panel
+        panel = self._panels.get(key)
+        if panel is None or panel.is_showing() or panel.isWindow():
+            return None
+        current = snapshot.step
+        if current is not None and PHASE_FACTS[current.phase].panel == key:
+            return None
+        return panel, following
+
+    def _paint_next(self) -> None:
+        snapshot, now = self._snapshot, self._controller.snapshot()
+        if snapshot is None or not snapshot.same_as(now):
+            return
+        try:
+            found = self.next_panel(snapshot)
+            if found is None:
+                return
+            panel, following = found
+            front = next((p for p in self._panels.values() if p.is_showing()), None)
+            if front is None:
+                return
+            if panel.paint_ahead(following, front.size()):
+                self.painted.append(next(k for k, p in self._panels.items() if p is panel))
+        except Exception:  # never raise out of a timer: the click paints the panel itself
+            log.exception("could not paint the next panel ahead")
