@@ -1,6 +1,8 @@
 """Work done in idle time for the next click gives exactly what the click would have computed."""
 import time
 
+import pytest
+
 from gru_debugger.core.config import Config
 from gru_debugger.core.controller import Controller
 from gru_debugger.ui.views.equation_view import AHEAD_MS, EquationView, render_html
@@ -174,3 +176,88 @@ def test_nothing_is_painted_ahead_when_steps_do_not_bring_panels_up(qtbot, qapp)
     ctl.run_to("loss")
     idle(qapp, PANEL_AHEAD_MS * 4)
     assert win.panel_ahead.painted == []
+
+
+# ---------------------------------------------------------------- images and labels prepared ahead
+def _fresh_qimage(item):
+    import pyqtgraph as pg
+    scratch = pg.ImageItem(axisOrder=item.axisOrder)
+    scratch.setImage(item.image, levels=item.levels, autoLevels=False, lut=item.lut)
+    scratch.render()
+    return scratch.qimage
+
+
+def test_a_prepared_image_is_the_one_pyqtgraph_colours_and_is_used_only_for_those_numbers(qapp):
+    import numpy as np
+    from gru_debugger.ui.widgets import theme
+    from gru_debugger.ui.widgets.prepared_image import PreparedImage
+
+    rng = np.random.default_rng(0)
+    item = PreparedImage(axisOrder="row-major")
+    item.setColorMap(theme.colormap(theme.SIGNED))
+    data = rng.normal(size=(5, 7)).astype(np.float32)
+    data.flags.writeable = False
+    assert item.prepare(data, (-2.0, 2.0))
+    item.setImage(data, levels=(-2.0, 2.0), autoLevels=False)
+    item.render()
+    assert item.prepared_used == 1 and item.qimage == _fresh_qimage(item)
+    assert item.prepare(data, (-2.0, 2.0))
+    item.setImage(data, levels=(-3.0, 3.0), autoLevels=False)  # other levels: coloured afresh
+    item.render()
+    assert item.prepared_used == 1 and item.qimage == _fresh_qimage(item)
+    other = np.array(data)  # equal numbers elsewhere in memory: not taken for them
+    assert item.prepare(data, (-2.0, 2.0))
+    item.setImage(other, levels=(-2.0, 2.0), autoLevels=False)
+    item.render()
+    assert item.prepared_used == 1
+    assert not item.prepare(np.array([[np.nan, 1.0]], np.float32), (-1.0, 1.0))  # NaN: left to the click
+
+
+def test_prepared_cell_labels_are_the_labels_made_at_paint_time(qapp):
+    import numpy as np
+    from gru_debugger.ui.widgets import theme
+    from gru_debugger.ui.widgets.cell_texts import CellTexts
+    from gru_debugger.ui.widgets.heatmap import format_value
+
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(3, 4)).astype(np.float32)
+    valid = np.ones((3, 4), bool)
+    valid[0, 0] = False
+    cmap = theme.colormap(theme.SIGNED)
+    made = CellTexts()
+    made.set_values(data, valid, (-3.0, 3.0), cmap, 0, format_value)
+    prepared = CellTexts()
+    prepared.prepare(data, valid, (-3.0, 3.0), cmap, 0, format_value)
+    prepared.set_values(data, valid, (-3.0, 3.0), cmap, 0, format_value)
+    assert prepared.labels() is prepared._items and prepared.labels() == made.labels()
+    assert prepared._prepared is None  # handed over once
+    prepared.prepare(data, valid, (-3.0, 3.0), cmap, 0, format_value)
+    prepared.set_values(data, valid, (-3.0, 3.0), cmap, -1, format_value)  # another power of ten: made afresh
+    assert prepared.labels() == CellTexts.labels(_set(CellTexts(), data, valid, cmap, -1))
+
+
+def _set(texts, data, valid, cmap, exponent):
+    from gru_debugger.ui.widgets.heatmap import format_value
+    texts.set_values(data, valid, (-3.0, 3.0), cmap, exponent, format_value)
+    return texts
+
+
+@pytest.mark.parametrize("phase, panel_key", [("cell", "cell"), ("backward", "gradients")])
+def test_the_panel_in_front_prepares_the_next_step_and_the_step_shows_the_same_pixels(qtbot, qapp, phase,
+                                                                                        panel_key):
+    from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
+    from gru_debugger.ui.widgets.heatmap import Heatmap
+
+    ctl, win = _window(qtbot)
+    ctl.run_to(phase, 6 if phase == "cell" else 5)
+    idle(qapp, PANEL_AHEAD_MS * 4)
+    panel = win.panels[panel_key]
+    assert panel.is_showing() and win.panel_ahead.prepared[-1:] == [panel_key]
+    heatmaps = [h for h in panel.heatmaps.values() if isinstance(h, Heatmap)]
+    used = sum(h.image.prepared_used for h in heatmaps)
+    ctl.step()
+    idle(qapp, 10)
+    assert sum(h.image.prepared_used for h in heatmaps) - used >= 5
+    for heatmap in heatmaps:
+        if heatmap.image.isVisible() and heatmap.image.qimage is not None:
+            assert heatmap.image.qimage == _fresh_qimage(heatmap.image), heatmap.name

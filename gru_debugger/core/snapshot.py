@@ -253,10 +253,13 @@ class Snapshot:
             assert step is not None and step.phase == "backward"
             t = step.t or 0
             nearest = _SUMMED.get(self.trace)  # the last sums of this iteration: one step back costs one step
-            grads = accumulated_grads(self.trace, t, nearest)
-            for arr in grads.values():
-                arr.flags.writeable = False
-            _SUMMED[self.trace] = (t, grads)
+            if nearest is not None and nearest[0] == t:
+                grads = nearest[1]  # the same position again (a view prepared it ahead): the same arrays
+            else:
+                grads = accumulated_grads(self.trace, t, nearest)
+                for arr in grads.values():
+                    arr.flags.writeable = False
+                _SUMMED[self.trace] = (t, grads)
             self._accumulated = grads
         return self._accumulated
 

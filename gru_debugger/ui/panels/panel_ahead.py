@@ -1,4 +1,8 @@
-"""Fill and paint, in idle time, the panel the next Step brings to the front.
+"""Prepare, in idle time, the panel that will show the next Step.
+
+Within a phase the panel in front stays: its heatmaps colour the next step's
+images and make their cell labels beforehand (``TensorPanel.prepare_ahead``),
+and the click only hands them over.
 
 Stepping from one phase into the next often raises another tensor panel (Loss
 to Zero grad brings up Gradients). At the large sizes that panel's first showing
@@ -42,6 +46,7 @@ class PanelAhead(QtCore.QObject):
         self._following = following
         self._snapshot: Snapshot | None = None
         self.painted: list[str] = []   # keys of the panels painted ahead (for tests)
+        self.prepared: list[str] = []  # keys of the panels whose heatmaps prepared the next step
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(AHEAD_MS)
@@ -52,16 +57,14 @@ class PanelAhead(QtCore.QObject):
         self._timer.start()
 
     def next_panel(self, snapshot: Snapshot) -> "tuple[TensorPanel, Snapshot] | None":
-        """The hidden panel the next Step would bring to the front, and that step's snapshot."""
+        """The panel that will show the next Step (the one in front, or the hidden one that Step
+        brings to the front), and that step's snapshot."""
         following = snapshot.ahead()
-        if following is None or following.step is None or not self._following():
+        if following is None or following.step is None:
             return None
-        key = PHASE_FACTS[following.step.phase].panel
-        panel = self._panels.get(key)
-        if panel is None or panel.is_showing() or panel.isWindow():
-            return None
-        current = snapshot.step
-        if current is not None and PHASE_FACTS[current.phase].panel == key:
+        front = next((p for p in self._panels.values() if p.is_showing()), None)
+        panel = self._panels.get(PHASE_FACTS[following.step.phase].panel) if self._following() else front
+        if panel is None or panel.isWindow():
             return None
         return panel, following
 
@@ -74,10 +77,13 @@ class PanelAhead(QtCore.QObject):
             if found is None:
                 return
             panel, following = found
-            front = next((p for p in self._panels.values() if p.is_showing()), None)
-            if front is None:
+            key = next(k for k, p in self._panels.items() if p is panel)
+            if panel.is_showing():  # the step stays in this panel: its numbers, coloured and labelled
+                if panel.prepare_ahead(following):
+                    self.prepared.append(key)
                 return
-            if panel.paint_ahead(following, front.size()):
-                self.painted.append(next(k for k, p in self._panels.items() if p is panel))
+            front = next((p for p in self._panels.values() if p.is_showing()), None)
+            if front is not None and panel.paint_ahead(following, front.size()):
+                self.painted.append(key)
         except Exception:  # never raise out of a timer: the click paints the panel itself
             log.exception("could not paint the next panel ahead")

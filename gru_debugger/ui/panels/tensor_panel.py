@@ -326,6 +326,21 @@ class TensorPanel(QtWidgets.QWidget):
         self._refresh_hover()
         return redrawn
 
+    def prepare_ahead(self, snapshot: Snapshot) -> int:
+        """Idle time, for the panel in front: colour the images and make the labels of ``snapshot``
+        (the next step's) so that step only hands them over. Returns how many heatmaps prepared
+        something (none while a comparison view is on: what it subtracts depends on the click)."""
+        if not self._built or (self.baseline is not None and self.baseline.active):
+            return 0
+        prepared = 0
+        for spec in self.specs:
+            heatmap = self._heatmaps.get(spec.name)
+            if isinstance(heatmap, Heatmap):
+                data = spec.build(snapshot, self.view_state)
+                if isinstance(data, HeatmapData) and heatmap.prepare(data):
+                    prepared += 1
+        return prepared
+
     def paint_ahead(self, snapshot: Snapshot, size: QtCore.QSize) -> bool:
         """Fill this hidden panel with ``snapshot``'s numbers (the next step's) and paint it off screen
         at ``size``: the click that brings it up then finds them drawn. It stays stale, holding the

@@ -59,6 +59,7 @@ class CellTexts(pg.GraphicsObject):
         self._need = (0.0, self._metrics.height())  # px a cell needs: the widest label's width, a line
         self._static: dict[str, tuple[QtGui.QStaticText, float, float]] = {}  # text -> laid out, half w, half h
         self._pens = {True: QtGui.QPen(QtGui.QColor("#000000")), False: QtGui.QPen(QtGui.QColor("#ffffff"))}
+        self._prepared: tuple | None = None   # (key, labels, arrays it holds): see prepare()
         self.drawn = 0   # labels drawn by the last paint (0: none, or the cells were too small)
 
     # ------------------------------------------------------------ content
@@ -99,16 +100,29 @@ class CellTexts(pg.GraphicsObject):
         self.update()
 
     def labels(self) -> list[tuple[float, float, str, bool]]:
-        """(x, y, text, dark text?) of every label, made now if they were not yet."""
+        """(x, y, text, dark text?) of every label, made now if they were not yet (or taken from
+        :meth:`prepare`, made for these very numbers)."""
         if self._items is None:
             data, valid, levels, cmap = self._source
-            fmt = self._format
-            if fmt is None:
-                from .heatmap import format_value
-                fmt = format_value
-            texts = cell_labels(data, valid, levels, cmap, lambda v, e=self._exponent: fmt(v, e))
-            self._items = [(c + 0.5, r + 0.5, text, dark) for r, c, text, dark in texts]
+            key = _source_key(data, valid, levels, cmap, self._exponent, self._format)
+            prepared, self._prepared = self._prepared, None
+            if prepared is not None and prepared[0] == key:
+                self._items = prepared[1]
+            else:
+                self._items = _make_labels(data, valid, levels, cmap, self._exponent, self._format)
         return self._items
+
+    def prepare(self, data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float],
+                cmap: pg.ColorMap, exponent: int = 0, fmt: Callable[[float, int], str] | None = None) -> None:
+        """In idle time: the labels of numbers :meth:`set_values` will be given soon (the next step's),
+        with their texts laid out, so the paint that shows them only draws."""
+        items = _make_labels(data, valid, levels, cmap, exponent, fmt)
+        for _, _, text, _ in items:
+            if text not in self._static:
+                self._static[text] = self._layout(text)
+        # The key names the arrays by where they live; the entry holds them (and the map), so that
+        # memory is not another array's while the entry is kept.
+        self._prepared = (_source_key(data, valid, levels, cmap, exponent, fmt), items, data, valid, cmap)
 
     def cell_fits(self, width: float, height: float) -> bool:
         """A cell of this many pixels holds every label."""
@@ -154,6 +168,20 @@ class CellTexts(pg.GraphicsObject):
         static.prepare(QtGui.QTransform(), self._font)
         size = static.size()
         return static, size.width() / 2, size.height() / 2
+
+
+def _source_key(data: np.ndarray, valid: np.ndarray | None, levels, cmap, exponent: int, fmt) -> tuple:
+    where = (data.__array_interface__["data"][0], data.shape, data.strides, data.dtype.str)
+    return (where, None if valid is None else np.asarray(valid, dtype=bool).tobytes(),
+            (float(levels[0]), float(levels[1])), id(cmap), exponent, fmt)
+
+
+def _make_labels(data, valid, levels, cmap, exponent: int, fmt) -> list[tuple[float, float, str, bool]]:
+    if fmt is None:
+        from .heatmap import format_value
+        fmt = format_value
+    texts = cell_labels(data, valid, levels, cmap, lambda v, e=exponent: fmt(v, e))
+    return [(c + 0.5, r + 0.5, text, dark) for r, c, text, dark in texts]
 
 
 def cell_labels(data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float], cmap: pg.ColorMap,

@@ -44,6 +44,7 @@ from . import theme
 from .cell_texts import CellTexts
 from .static_axis import StaticAxis, set_title_keeping_room
 from .hatch import Hatch
+from .prepared_image import PreparedImage
 
 MAX_TICK_LABELS = 64      # label rows/columns up to this many
 OUTLINE_WIDTH = 3         # px: what the current step writes
@@ -271,7 +272,7 @@ class Heatmap(QtCore.QObject):
         tick_font.setPointSize(8)
         for side in ("left", "bottom"):
             self.plot.getAxis(side).setStyle(tickLength=0, tickFont=tick_font)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = PreparedImage(axisOrder="row-major")
         self.image.setAutoDownsample(True)
         self.overlay = pg.ImageItem(axisOrder="row-major")
         self.overlay.setZValue(5)
@@ -503,6 +504,25 @@ class Heatmap(QtCore.QObject):
         if not self._shared:
             update_colour_bar(self.group)
         return True
+
+    def prepare(self, spec: HeatmapData) -> bool:
+        """Idle time: colour the image and make the cell labels of ``spec`` (the next step's), as
+        :meth:`set_data` will want them, so the click only hands them over. Numbers that need more
+        (NaN/Inf, a difference view, another colour map) are left to the click. False: nothing done."""
+        if spec.data is None or spec.diff is not None or spec.key() == self._key or self._colour_kind != self.kind:
+            return False
+        data = np.asarray(spec.data, dtype=np.float32)
+        if data.ndim == 1:
+            data = data[None, :]
+        if data.ndim != 2 or not np.isfinite(data).all():
+            return False
+        levels = spec.levels or self._default_levels(data)
+        levels = (float(levels[0]), float(levels[1]))
+        done = self.image.prepare(data, levels)
+        if self.texts.drawn:  # its labels were drawn last time: they will be again
+            mask = None if spec.valid is None else np.asarray(spec.valid, dtype=bool).reshape(data.shape)
+            self.texts.prepare(data, mask, levels, theme.colormap(self._colour_kind), self._exponent, format_value)
+        return done
 
     def _set_colour_kind(self, kind: str) -> None:
         """The baseline difference hook: signed differences use the diverging map, whatever the heatmap's kind."""
