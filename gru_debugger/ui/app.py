@@ -87,7 +87,7 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
         controller.import_weights(weights)
     app = make_application()
     from .main_window import MainWindow
-    window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
+    window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION), defer_hidden=True)
     install_excepthook(window)
     if session is not None:
         window.session.set_file(session)
