@@ -234,21 +234,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .core.config import ConfigError
-    from .core.controller import ControllerError
-
     from .core.memory import limit_heap_fragmentation
+    from . import startup_gc
 
     limit_heap_fragmentation()  # freed traces go back to the system (see core/memory.py)
     try:
-        args = build_parser().parse_args(argv)
-        return args.func(args)
-    except (CliError, ConfigError, ControllerError) as exc:
+        args = build_parser().parse_args(argv)  # (before torch loads: a usage error is quick)
+    except CliError as exc:
         _error(str(exc))
         return USAGE_ERROR
-    except OSError as exc:
-        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-        return USAGE_ERROR
+    if args.func is _gui:
+        startup_gc.pause()  # until the window has painted (see startup_gc.py)
+    try:
+        from .core.config import ConfigError
+        from .core.controller import ControllerError
+        try:
+            return args.func(args)
+        except (CliError, ConfigError, ControllerError) as exc:
+            _error(str(exc))
+            return USAGE_ERROR
+        except OSError as exc:
+            _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+            return USAGE_ERROR
+    finally:
+        startup_gc.resume()  # (if the window did not get to paint)
 
 
 def _error(message: str) -> None:

@@ -89,7 +89,7 @@ def test_window_starts_from_the_weights(tmp_path, monkeypatch):
             pass
 
     class FakeWindow:
-        def __init__(self, controller, settings):
+        def __init__(self, controller, settings, **options):
             opened.append(controller)
             self.session = FakeSession()
 

@@ -9,6 +9,7 @@ from types import TracebackType
 from PySide6 import QtCore, QtWidgets
 
 from ..core.config import load_config
+from .. import startup_gc
 from ..core.controller import Controller
 from .widgets import theme
 
@@ -82,12 +83,13 @@ def no_display_reason() -> str | None:
 
 def run(config_path: str | None = None, weights: str | None = None, session: str | None = None) -> int:
     """Open the window on a config file, or on a saved session (``session``)."""
+    from .main_window import MainWindow
+    startup_gc.resume()  # every module the window needs is loaded (see startup_gc.py)
     controller = Controller.load(session) if session is not None else Controller(load_config(config_path))
     if weights is not None:  # refused before the window opens (ControllerError: an error line from the CLI)
         controller.import_weights(weights)
     app = make_application()
-    from .main_window import MainWindow
-    window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION))
+    window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION), defer_hidden=True)
     install_excepthook(window)
     if session is not None:
         window.session.set_file(session)

@@ -6,7 +6,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..core.controller import Controller
 from ..core.phases import phase_fact
 from ..core.snapshot import Snapshot
-from .docs.export_view import export_view_dialog, heatmap_menu, save_view
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
 from .editors.edit_support import ExplainToggle, link_explanations
@@ -14,9 +13,6 @@ from .views.console import add_console
 from .views.diagram import DiagramView
 from .views.equation_view import EquationView
 from .editors.hyper_panel import HyperPanel
-from .editors.init_panel import InitPanel
-from .editors.inputs_panel import InputsPanel
-from .editors.training_panel import TrainingPanel
 from .editors.undo_bridge import UndoBridge
 from .panels.baseline import install_baseline
 from .panels.panel_ahead import PanelAhead
@@ -29,8 +25,8 @@ from .weights import WeightsActions
 from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets, main_tab_keys
 from .views.status import StatusLine
 from .views.timeline import TimelineView
-from .views.tokenizer_view import TokenizerView
 from .window_layout import NETWORK_WIDTH, DockArranger
+from .deferred_docks import DEFERRED, DeferredDocks
 
 NETWORK_MAX_WIDTH = 320  # the Network drawing is laid out for about 240 px; more width only adds margins
 from .widgets.subscribe import subscribe
@@ -46,7 +42,9 @@ DEFAULT_SIZE = (1600, 1000)
 
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, controller: Controller, settings: QtCore.QSettings | None = None,
-                 parent: QtWidgets.QWidget | None = None):
+                 parent: QtWidgets.QWidget | None = None, defer_hidden: bool = False):
+        """``defer_hidden``: the tabs behind the front ones are built after the first paint
+        (the program's start-up; see deferred_docks.py)."""
         super().__init__(parent)
         self.setObjectName("gru-debugger-main")
         self.controller = controller
@@ -63,6 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self.panels: dict[str, TensorPanel] = {}
         self._prebuild_started = False
+        self.deferred = DeferredDocks(self) if defer_hidden else None
         self._build_docks()
         self._build_menus()
         self.status = StatusLine(controller, self)
@@ -70,7 +69,10 @@ class MainWindow(QtWidgets.QMainWindow):
         for panel in self.panels.values():
             panel.hover.connect(self.status.show_hover)
         self._build_baseline()
-        link_explanations(self.findChildren(ExplainToggle), settings)  # "Show explanations": one switch for all
+        toggles = self.findChildren(ExplainToggle)
+        link_explanations(toggles, settings)  # "Show explanations": one switch for all
+        if self.deferred is not None and toggles:
+            self.deferred.explain = toggles[0]  # the editors built later join in
         subscribe(controller.changed, self, self._on_changed)
         self.panel_ahead = PanelAhead(controller, self.panels, lambda: self.view_state.follow, self)
         subscribe(controller.changed, self.panel_ahead, self.panel_ahead.on_changed)
@@ -98,10 +100,16 @@ class MainWindow(QtWidgets.QMainWindow):
         cell = self.controller.config.cell
         groups: dict[str, list[QtWidgets.QDockWidget]] = {MAIN: [], EDIT: []}
         for spec in PANELS:
-            widget = self._make_tensor_panel(spec, cell) if spec.tensor else getattr(self, spec.make)()
+            later = self.deferred is not None and spec.key in DEFERRED
+            if later:
+                widget = self.deferred.stand_in()
+            else:
+                widget = self._make_tensor_panel(spec, cell) if spec.tensor else getattr(self, spec.make)()
             qt_area = {TOP: area.TopDockWidgetArea, LEFT: area.LeftDockWidgetArea}.get(spec.area,
                                                                                        area.RightDockWidgetArea)
             dock = self._dock(spec.key, spec.title_for(cell), widget, qt_area)
+            if later:
+                self.deferred.add(spec.key, dock, getattr(self, spec.make))
             if spec.tensor:  # a tab brought to the front catches up (and builds its plots the first time)
                 dock.visibilityChanged.connect(widget.on_dock_visibility)
             if spec.area == TOP:
@@ -192,10 +200,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.equations
 
     def make_tokenizer(self) -> QtWidgets.QWidget:
+        from .views.tokenizer_view import TokenizerView
         self.tokenizer = TokenizerView(self.controller, self)
         return self.tokenizer
 
     def make_training(self) -> QtWidgets.QWidget:
+        from .editors.training_panel import TrainingPanel
         self.training = TrainingPanel(self.controller, self)
         self.training.message.connect(self.show_error)
         return self.training
@@ -204,13 +214,17 @@ class MainWindow(QtWidgets.QMainWindow):
         return HyperPanel(self.controller, self)          # scrolls by itself
 
     def make_inputs(self) -> QtWidgets.QWidget:
+        from .editors.inputs_panel import InputsPanel
         return self._scrolling(InputsPanel(self.controller, self))
 
     def make_init(self) -> QtWidgets.QWidget:
+        from .editors.init_panel import InitPanel
         return InitPanel(self.controller, self)           # scrolls by itself
 
     def editor(self, key: str) -> QtWidgets.QWidget:
         """The editing panel in dock ``key`` (inside its scroll area)."""
+        if self.deferred is not None:
+            self.deferred.build(key)
         widget = self.docks[key].widget()
         return widget.widget() if isinstance(widget, QtWidgets.QScrollArea) else widget
 
@@ -232,6 +246,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _heatmap_menu(self, panel: TensorPanel, name: str, pos: QtCore.QPoint) -> None:
         """A panel asked for the right-click menu of one of its heatmaps: build and show it."""
+        from .docs.export_view import heatmap_menu
         menu = heatmap_menu(panel, panel.heatmaps[name])
         menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(pos)
@@ -244,7 +259,7 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action.triggered.connect(self.close)
         self.export_view_action = QtGui.QAction("Export &View…", self)
         self.export_view_action.setToolTip("Save the panel on top (or the whole window) as PNG or SVG")
-        self.export_view_action.triggered.connect(lambda: export_view_dialog(self))
+        self.export_view_action.triggered.connect(self._export_view_dialog)
         file_menu.insertAction(quit_action, self.export_view_action)
         file_menu.insertSeparator(quit_action)
         self.file_menu = file_menu
@@ -364,8 +379,14 @@ class MainWindow(QtWidgets.QMainWindow):
                 if self.docks[spec.key].windowTitle() != title:
                     self.docks[spec.key].setWindowTitle(title)
 
+    def _export_view_dialog(self, _checked: bool = False) -> None:
+        """File → Export View…: ask for a file and save the raised panel (or the whole window)."""
+        from .docs.export_view import export_view_dialog
+        export_view_dialog(self)
+
     def export_view(self, path: str, whole_window: bool = False) -> bool:
         """Save the raised panel (or the whole window) to ``path`` (.png or .svg); errors go to the status bar."""
+        from .docs.export_view import save_view
         return save_view(self, path, whole_window)
 
     def show_error(self, message: str) -> None:
