@@ -184,6 +184,7 @@ def test_the_round_off_check_is_prepared_on_the_worker_at_the_first_move_after_a
     ctl = Controller(Config(seed=0))  # the notebook's example: its gradients are round-off
     ctl.run_to("cell", 2)
     ctl.set_param("h2g.weight", (0, 0), 0.3)
+    ctl.poll()  # lets the worker start on the edit's back-propagation
     controller_module._background().submit(lambda: None).result()  # the worker has done its queue
     trace = ctl.snapshot().trace
     assert trace.complete and trace not in roundoff._cache  # an edit alone does not queue it
@@ -192,3 +193,24 @@ def test_the_round_off_check_is_prepared_on_the_worker_at_the_first_move_after_a
     assert trace in roundoff._cache
     ctl.run_to("backward", 0)
     assert ctl.snapshot().roundoff_mask("grad/h") is not None
+
+
+def test_an_edits_back_propagation_waits_for_poll_and_a_reader_never_waits_for_it():
+    """The window repaints an edit before the worker starts (it polls once it has painted)."""
+    from gru_debugger.core import controller as controller_module
+
+    ctl = Controller(Config(seed=0))
+    ctl.run_to("cell", 2)
+    ctl.set_param("h2g.weight", (0, 0), 0.3)
+    controller_module._background().submit(lambda: None).result()
+    assert ctl.computing and ctl._jobs.held == 1  # held: the worker has not been given it
+    ctl.poll()
+    assert ctl._jobs.held == 0
+    controller_module._background().submit(lambda: None).result()
+    assert not ctl.computing
+    ctl.set_param("h2g.weight", (0, 0), 0.4)  # never let go: the first reader computes it
+    assert ctl.computing
+    grads = ctl.snapshot().final("grad/h2g.weight")
+    again = compute_trace(ctl.state)
+    assert np.array_equal(grads, again["grad/h2g.weight"]) and not ctl.computing
+    assert ctl._jobs.release() == 0  # the job it would have run was dropped

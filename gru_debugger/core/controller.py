@@ -33,6 +33,7 @@ from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
 from .edits import (check_trace_size, trace_array_bytes, fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
 from .data import tokenize
+from .held_jobs import HeldJobs
 from .engine import ModelState, Trace, compute_trace, start_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, step_target
 from .snapshot import Snapshot
@@ -154,6 +155,7 @@ class Controller:
         self._trace_bytes = 0
         self._quiet = 0                     # > 0 inside batched(): hold notifications
         self._roundoff_jobs: list = []      # the queued round-off check (see _prepare_roundoff)
+        self._jobs: HeldJobs | None = None  # back-propagation jobs, let go by poll() (see _trace_for)
         self._roundoff_for: Trace | None = None
         self._state = state
         self._trace = self._prepare(state, now=True)  # a new session starts complete: no look-ahead changes later
@@ -718,8 +720,9 @@ class Controller:
 
     def _trace_for(self, state: ModelState, now: bool = False) -> Trace:
         """The trace of ``state``, from the cache or new. A new one has its forward pass now and the
-        rest (back-propagation, update, second pass) on the worker thread (``engine.start_trace``):
-        whatever reads those arrays first waits for them. Jobs of older traces still queued are
+        rest (back-propagation, update, second pass) on the worker thread (``engine.start_trace``),
+        from the next :meth:`poll` on (``held_jobs``: the window repaints before the worker takes
+        turns with it); whatever reads those arrays first waits for them or computes them. Jobs of older traces still queued are
         dropped (a trace whose job was dropped computes it when read: the same numbers). ``now``
         and inside :meth:`batched` (training runs) everything is computed at once."""
         key = id(state)
@@ -734,7 +737,9 @@ class Controller:
         if now or self._quiet:  # a new session, or inside a training run (its next step reads the update)
             trace = compute_trace(state)
         else:
-            trace = start_trace(state, _background())
+            if self._jobs is None:
+                self._jobs = HeldJobs(_background())
+            trace = start_trace(state, self._jobs)
         size = trace_array_bytes(state.config, trace.corpus.vocab_size, len(trace.corpus.tokens))
         self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
         self._trace_bytes += size
@@ -768,7 +773,10 @@ class Controller:
     def poll(self) -> bool:
         """Call from time to time while :attr:`computing`: once the background part is done,
         listeners hear a change (reason ``"computed"``: the look-ahead answers, e.g. the first
-        NaN of the iteration, may now differ). Returns whether it is still computing."""
+        NaN of the iteration, may now differ). Returns whether it is still computing. The first
+        call after an edit lets the worker start on it (until then it waits; see :meth:`_trace_for`)."""
+        if self._jobs is not None:
+            self._jobs.release()
         if not self._trace.complete:
             return True
         if self._announced is not self._trace:
