@@ -261,3 +261,45 @@ def test_the_panel_in_front_prepares_the_next_step_and_the_step_shows_the_same_p
     for heatmap in heatmaps:
         if heatmap.image.isVisible() and heatmap.image.qimage is not None:
             assert heatmap.image.qimage == _fresh_qimage(heatmap.image), heatmap.name
+
+
+_POOL_PROBE = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from gru_debugger.core.config import Config
+from gru_debugger.core.controller import Controller
+from gru_debugger.ui.app import make_application
+from gru_debugger.ui.main_window import MainWindow
+app = make_application(dark=False)
+win = MainWindow(Controller(Config(seed=0)), settings=None)
+win.resize(1600, 1000)
+win.show()
+ctl = win.controller
+for _ in range(12):
+    ctl.step()
+    for _ in range(3):
+        app.processEvents()
+win.grab()
+names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+print("POOLED", sum(name.startswith("Thread (pooled)") for name in names))
+"""
+
+
+@pytest.mark.parametrize("keep_pool, expected", [(None, 0), ("1", None)])
+def test_the_window_paints_without_qts_pool_of_threads_unless_asked(keep_pool, expected):
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.isdir("/proc/self/task"):
+        pytest.skip("no /proc: the thread names cannot be read on this system")
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_NO_GUI_THREADPOOL", "GRU_DEBUGGER_GUI_POOL")}
+    if keep_pool is not None:
+        env["GRU_DEBUGGER_GUI_POOL"] = keep_pool
+    out = subprocess.run([sys.executable, "-c", _POOL_PROBE], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    pooled = int(out.split("POOLED")[-1])
+    if expected is None:
+        assert pooled >= 1  # Qt's own pool did the large fills (the probe reaches it)
+    else:
+        assert pooled == expected
