@@ -21,7 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 log = logging.getLogger(__name__)
 
-KEPT = 16        # pictures kept per view (an iteration's steps come back on Step Back)
+KEPT = 6         # pictures kept per view: the next step's, and a few for Step Back
 AHEAD_MS = 40    # idle time after a change before the next step's picture is painted
 
 

@@ -37,6 +37,8 @@ class PreparedImage(pg.ImageItem):
         """Colour ``image`` at ``levels`` with this item's colour table now; False if it cannot be."""
         if self.lut is None or callable(self.lut) or image.ndim != 2 or not np.isfinite(image).all():
             return False
+        if self.autoDownsample and self._lastDownsample != (1, 1):
+            return False  # drawn at screen resolution: coloured after downsampling, at paint time
         scratch = pg.ImageItem(axisOrder=self.axisOrder)
         scratch.setImage(image, levels=levels, autoLevels=False, lut=self.lut)
         scratch.render()
