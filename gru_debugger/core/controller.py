@@ -20,7 +20,7 @@ them and ``history_note`` says so). A training run is one undo step
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,6 +37,7 @@ from .held_jobs import HeldJobs
 from .engine import ModelState, Trace, compute_trace, start_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, step_target
 from .snapshot import Snapshot
+from .trace_cache import TraceCache
 from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
                          check_merge_key, check_names, check_spec, check_specs, check_str, check_texts, show)
 
@@ -151,15 +152,14 @@ class Controller:
 
     def _setup(self, state: ModelState, trace_budget: int, history_budget: int) -> None:
         self.trace_budget, self.history_budget = trace_budget, history_budget
-        self._traces: OrderedDict[int, tuple[ModelState, Trace, int]] = OrderedDict()
-        self._trace_bytes = 0
+        self._traces = TraceCache(trace_budget)
         self._quiet = 0                     # > 0 inside batched(): hold notifications
         self._roundoff_jobs: list = []      # the queued round-off check (see _prepare_roundoff)
         self._jobs: HeldJobs | None = None  # back-propagation jobs, let go by poll() (see _trace_for)
-        self._roundoff_for: Trace | None = None
+        self._roundoff_for: Callable[[], Trace | None] = lambda: None  # weak: see _prepare_roundoff
         self._state = state
         self._trace = self._prepare(state, now=True)  # a new session starts complete: no look-ahead changes later
-        self._announced: Trace | None = None  # the last trace whose completion poll() announced
+        self._announced: Callable[[], Trace | None] = lambda: None  # weak: the last trace poll() announced
         self._cursor = -1
         self._nav: list[int] = []           # cursors to return to with step back
         self._undo: list[Command] = []
@@ -202,7 +202,7 @@ class Controller:
     @property
     def trace_cache_bytes(self) -> int:
         """Bytes of the arrays of the traces kept in the cache (the current one among them)."""
-        return self._trace_bytes
+        return self._traces.bytes
 
     @property
     def history_bytes(self) -> int:
@@ -363,7 +363,7 @@ class Controller:
 
     def _set_cursor(self, target: int) -> None:
         self._cursor = target
-        if self._roundoff_for is not self._trace and not self._quiet:  # first move here
+        if self._roundoff_for() is not self._trace and not self._quiet:  # first move here
             self._prepare_roundoff(self._trace)
         self._emit("cursor")
 
@@ -687,7 +687,7 @@ class Controller:
         """Compute (or fetch) the trace of ``state``; on failure nothing has changed.
         An iteration that would not fit the trace budget is refused before it is computed."""
         try:
-            if id(state) not in self._traces:
+            if state not in self._traces:
                 corpus = tokenize(state.config)
                 check_trace_size(state.config, corpus.vocab_size, len(corpus.tokens), self.trace_budget)
             return self._trace_for(state, now)
@@ -722,30 +722,30 @@ class Controller:
         """The trace of ``state``, from the cache or new. A new one has its forward pass now and the
         rest (back-propagation, update, second pass) on the worker thread (``engine.start_trace``),
         from the next :meth:`poll` on (``held_jobs``: the window repaints before the worker takes
-        turns with it); whatever reads those arrays first waits for them or computes them. Jobs of older traces still queued are
-        dropped (a trace whose job was dropped computes it when read: the same numbers). ``now``
+        turns with it); whatever reads those arrays first waits for them or computes them. Jobs of
+        older traces still queued are dropped (a trace whose job was dropped computes it when read:
+        the same numbers). ``now``
         and inside :meth:`batched` (training runs) everything is computed at once."""
-        key = id(state)
-        if key in self._traces:
-            self._traces.move_to_end(key)
-            return self._traces[key][1]
-        for _, older, _ in self._traces.values():
+        kept = self._traces.get(state)
+        if kept is not None:
+            return kept
+        for older in self._traces.traces():
             if not older.complete:
                 older.arrays.cancel()  # type: ignore[attr-defined]
         for job in self._roundoff_jobs:  # a queued check of the old iteration: not now
             job.cancel()
+        corpus = tokenize(state.config)
+        size = trace_array_bytes(state.config, corpus.vocab_size, len(corpus.tokens))
+        # room first, so the budget holds while the new one is computed (the current trace stays
+        # until the new one has replaced it; a new session has none yet)
+        self._traces.make_room(size, keep=self._trace if len(self._traces) else None)
         if now or self._quiet:  # a new session, or inside a training run (its next step reads the update)
             trace = compute_trace(state)
         else:
             if self._jobs is None:
                 self._jobs = HeldJobs(_background())
             trace = start_trace(state, self._jobs)
-        size = trace_array_bytes(state.config, trace.corpus.vocab_size, len(trace.corpus.tokens))
-        self._traces[key] = (state, trace, size)  # the state is kept so its id stays unique
-        self._trace_bytes += size
-        while self._trace_bytes > self.trace_budget and len(self._traces) > 1:  # the newest always stays
-            _, (_, _, dropped) = self._traces.popitem(last=False)
-            self._trace_bytes -= dropped
+        self._traces.add(state, trace, size)
         return trace
 
     def _prepare_roundoff(self, trace: Trace) -> None:
@@ -753,15 +753,14 @@ class Controller:
         worker, after its back-propagation, so that the first backward step does not wait for it.
         Done on the first move of the cursor in an iteration (not on every edit: a dragged value
         would queue one after another); a queued check of an older trace that has not started is
-        dropped (it is computed when first asked for)."""
-        import weakref
-
+        dropped (it is computed when first asked for). Only weak references are kept: a trace the
+        cache has dropped (e.g. while a weight is dragged) is freed, not held for its check."""
         from .roundoff import prepare
 
         for job in self._roundoff_jobs:
             job.cancel()
-        self._roundoff_for = trace
-        self._roundoff_jobs = [_background().submit(prepare, weakref.ref(trace))]
+        self._roundoff_for = weakref.ref(trace)
+        self._roundoff_jobs = [_background().submit(prepare, self._roundoff_for)]
 
     # ------------------------------------------------------------ background part
     @property
@@ -779,7 +778,7 @@ class Controller:
             self._jobs.release()
         if not self._trace.complete:
             return True
-        if self._announced is not self._trace:
-            self._announced = self._trace
+        if self._announced() is not self._trace:
+            self._announced = weakref.ref(self._trace)
             self._emit("computed")
         return False

@@ -124,7 +124,13 @@ def unroll(cell: Cell, x_in: torch.Tensor, p: Mapping[str, torch.Tensor],
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
-    arr = t.detach().cpu().numpy().copy()
+    """A read-only numpy array of ``t``'s values. A tensor that is all of its own memory (a result
+    made here, never changed afterwards) is shared rather than copied: the copy would cost time and,
+    while both exist, as much memory again; anything else (a view into a larger tensor) is copied."""
+    t = t.detach()
+    owns = t.is_contiguous() and t.storage_offset() == 0 and \
+        t.untyped_storage().nbytes() == t.numel() * t.element_size()
+    arr = t.numpy() if owns and t.device.type == "cpu" else t.cpu().numpy().copy()
     arr.flags.writeable = False
     return arr
 
@@ -258,6 +264,12 @@ def gradients_and_updates(state: ModelState) -> dict[str, np.ndarray]:
     return _backward_part(_forward_part(state, record=False)[1], second_pass=False)
 
 
+def _rest_of(state: ModelState) -> dict[str, np.ndarray]:
+    """What follows the forward pass (:func:`_backward_part`), from a forward pass that records
+    nothing: its arrays are those the trace already holds from the pass without the graph."""
+    return _backward_part(_forward_part(state, record=False)[1])
+
+
 def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict[str, np.ndarray]:
     """Back-propagation, the SGD update and the second forward pass (from :func:`_forward_part`'s graph)."""
     state, cell, params, out = context["state"], context["cell"], context["params"], context["out"]
@@ -286,6 +298,12 @@ def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict
     if not second_pass:
         return a
 
+    # The second pass needs the updated weights, not the first pass's tensors and their gradients:
+    # they are let go first (the arrays above hold what is kept of them).
+    loss_before = out["loss"].detach()  # type: ignore[index,union-attr]
+    del rec, grad_h_last, param, step
+    out.clear()  # type: ignore[attr-defined]  # the dicts were made for this iteration only
+    params.clear()  # type: ignore[attr-defined]
     after_in, after_out = masks_for(state, "after", B, T)  # type: ignore[arg-type]
     with torch.no_grad():
         after = forward(cell, updated, x, y, after_in, after_out)  # type: ignore[arg-type]
@@ -297,7 +315,7 @@ def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict
     a["after/probs"] = _np(torch.softmax(after["logits"], -1))  # type: ignore[arg-type]
     a["after/loss_per_position"] = _np(after["loss_per_position"])  # type: ignore[arg-type]
     a["loss_after"] = _np(after["loss"])  # type: ignore[arg-type]
-    a["loss_improvement"] = _np(out["loss"].detach() - after["loss"])  # type: ignore[index,union-attr]
+    a["loss_improvement"] = _np(loss_before - after["loss"])  # type: ignore[operator]
     a["loss_after_same_masks"] = _np(same_masks["loss"])  # type: ignore[arg-type]
     return a
 
@@ -362,7 +380,7 @@ class PendingArrays(Mapping):
         self._done = False
 
     def _run_job(self) -> dict[str, np.ndarray]:
-        return _backward_part(_forward_part(self._state)[1])
+        return _rest_of(self._state)
 
     # --- Mapping
     def __getitem__(self, key: str) -> np.ndarray:
@@ -407,7 +425,7 @@ class PendingArrays(Mapping):
                 return
             future = self._future
             if future.cancel() or future.cancelled():  # not started: run it here, not behind other work
-                rest = _backward_part(_forward_part(self._state)[1])
+                rest = _rest_of(self._state)
             else:
                 rest = future.result()
             self._ready.update(rest)

@@ -1,0 +1,72 @@
+"""What keeps a trace's memory: only the controller's cache and the current snapshot. A dropped
+trace is freed (no reference left behind by the round-off check or the completion notice), the
+trace budget also holds while the next trace is computed, and arrays share no memory with
+anything that could still change."""
+import gc
+import weakref
+
+import numpy as np
+import torch
+
+from gru_debugger.core import controller as controller_module
+from gru_debugger.core.config import PARAM_NAMES, Config
+from gru_debugger.core.controller import Controller, _background
+from gru_debugger.core.engine import _np, compute_trace
+
+DEFAULT_INIT = {n: {"scheme": "default"} for n in PARAM_NAMES}
+
+
+def config():
+    return Config(seed=4, init=DEFAULT_INIT, learning_rate=0.5)
+
+
+def one_trace_bytes():
+    return sum(a.nbytes for a in Controller(config()).snapshot().trace.arrays.values())
+
+
+def test_a_trace_dropped_from_the_cache_is_freed():
+    ctl = Controller(config(), trace_budget=2 * one_trace_bytes())
+    ctl.step()  # the first move queues the iteration's round-off check
+    ctl.snapshot().trace.wait()
+    ctl.poll()  # announces the completed trace
+    first = weakref.ref(ctl.snapshot().trace)
+    for k in range(4):  # a dragged value: the first trace leaves the cache
+        ctl.set_param("h2g.weight", (0, 0), 0.1 * k, merge_key="drag")
+        ctl.poll()
+    _background().submit(lambda: None).result()  # the worker's queue is done
+    gc.collect()
+    assert first() is None
+    assert len(ctl._traces) <= 2
+
+
+def test_the_trace_budget_holds_while_the_next_trace_is_computed():
+    one = one_trace_bytes()
+    ctl = Controller(config(), trace_budget=5 * one // 2)  # room for two traces
+    held = []
+    real = controller_module.start_trace
+
+    def start(state, executor):
+        held.append(ctl.trace_cache_bytes)
+        return real(state, executor)
+
+    controller_module.start_trace = start
+    try:
+        for k in range(5):
+            ctl.set_param("h2g.weight", (0, 0), 0.1 * k)
+    finally:
+        controller_module.start_trace = real
+    assert len(held) == 5 and max(held) + one <= ctl.trace_budget
+    assert ctl.trace_cache_bytes <= ctl.trace_budget and len(ctl._traces) == 2
+    for _ in range(5):  # undo to evicted states: computed again, bitwise the same
+        ctl.undo()
+    again = compute_trace(ctl.state)
+    for name, array in ctl.snapshot().trace.arrays.items():
+        assert np.array_equal(array, again[name]), name
+
+
+def test_arrays_are_read_only_and_copies_of_views():
+    whole = torch.arange(12.0).reshape(3, 4)
+    shared, part = _np(whole * 2), _np(whole[1:])
+    whole[1, 0] = 99.0  # the tensor a view was cut from changes later: the array does not
+    assert part[0, 0] == 4.0 and shared[1, 0] == 8.0
+    assert not shared.flags.writeable and not part.flags.writeable
