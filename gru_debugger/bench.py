@@ -243,6 +243,9 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
 
 def _worker(spec: Mapping[str, Any]) -> None:
     """Entry point of a child process: measure one configuration, print the result."""
+    from .core.memory import limit_heap_fragmentation
+
+    limit_heap_fragmentation()  # the memory settings of the program itself (cli.main)
     text = None
     if spec.get("large"):
         from .bench_bpe import large_corpus_text
