@@ -45,6 +45,8 @@ class StatusLine(QtWidgets.QStatusBar):
         self.bad.setStyleSheet("color: #d0342c; font-weight: bold;")
         for label in (self.where, self.batch, self.loss, self.bad):
             self.addPermanentWidget(label)
+        for label in (self.where, self.batch, self.loss):  # the room a label keeps is on its left
+            label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         self._trace_id = None
         self.controller = controller
         self.busy = QtWidgets.QLabel(self)  # empty unless the background part is running
