@@ -32,6 +32,7 @@ from .tensor_panel import TensorPanel
 log = logging.getLogger(__name__)
 
 AHEAD_MS = 40  # idle time after a change before the next panel is painted
+KEPT_KEYS = 32  # the last keys kept in ``painted`` and ``prepared``
 
 
 class PanelAhead(QtCore.QObject):
@@ -45,8 +46,8 @@ class PanelAhead(QtCore.QObject):
         self._panels = panels
         self._following = following
         self._snapshot: Snapshot | None = None
-        self.painted: list[str] = []   # keys of the panels painted ahead (for tests)
-        self.prepared: list[str] = []  # keys of the panels whose heatmaps prepared the next step
+        self.painted: list[str] = []   # keys of the last panels painted ahead (for tests)
+        self.prepared: list[str] = []  # keys of the last panels whose heatmaps prepared the next step
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(AHEAD_MS)
@@ -80,10 +81,15 @@ class PanelAhead(QtCore.QObject):
             key = next(k for k, p in self._panels.items() if p is panel)
             if panel.is_showing():  # the step stays in this panel: its numbers, coloured and labelled
                 if panel.prepare_ahead(following):
-                    self.prepared.append(key)
+                    _note(self.prepared, key)
                 return
             front = next((p for p in self._panels.values() if p.is_showing()), None)
             if front is not None and panel.paint_ahead(following, front.size()):
-                self.painted.append(key)
+                _note(self.painted, key)
         except Exception:  # never raise out of a timer: the click paints the panel itself
             log.exception("could not paint the next panel ahead")
+
+
+def _note(keys: list[str], key: str) -> None:
+    keys.append(key)
+    del keys[:-KEPT_KEYS]
