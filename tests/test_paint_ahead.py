@@ -118,26 +118,24 @@ def test_picture_keys_tell_apart_what_the_drawing_shows(qapp):
 
 
 # ---------------------------------------------------------------- the next panel
-def _window(qtbot, **config):
-    from gru_debugger.ui.main_window import MainWindow
-    ctl = Controller(Config(seed=0, **config))
-    win = MainWindow(ctl, settings=None)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    qtbot.waitExposed(win)
-    win.prebuild_now()
-    return ctl, win
+@pytest.fixture
+def window(shown_window):
+    """A shown window whose hidden panels are built (as the idle pre-build does)."""
+    def make(**config):
+        ctl, win = shown_window(**config)
+        win.prebuild_now()
+        return ctl, win
+    return make
 
 
 def _repaints(panel):
     return {name: h.repaints for name, h in panel.heatmaps.items() if hasattr(h, "repaints")}
 
 
-def test_the_panel_the_next_step_brings_up_is_filled_and_painted_ahead(qtbot, qapp):
+def test_the_panel_the_next_step_brings_up_is_filled_and_painted_ahead(window, qapp):
     from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
 
-    ctl, win = _window(qtbot)
+    ctl, win = window()
     ctl.run_to("loss")
     idle(qapp, PANEL_AHEAD_MS * 4)
     panel = win.panels["gradients"]
@@ -152,10 +150,10 @@ def test_the_panel_the_next_step_brings_up_is_filled_and_painted_ahead(qtbot, qa
         assert heatmap.shown.key() == spec.build(ctl.snapshot(), panel.view_state).key()
 
 
-def test_a_panel_painted_ahead_shows_the_current_numbers_if_the_click_does_not_come(qtbot, qapp):
+def test_a_panel_painted_ahead_shows_the_current_numbers_if_the_click_does_not_come(window, qapp):
     from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
 
-    ctl, win = _window(qtbot)
+    ctl, win = window()
     ctl.run_to("update")
     idle(qapp, PANEL_AHEAD_MS * 4)
     assert win.panel_ahead.painted[-1:] == ["output"]  # Forward after: the second pass's logits
@@ -168,10 +166,10 @@ def test_a_panel_painted_ahead_shows_the_current_numbers_if_the_click_does_not_c
         assert heatmap.shown.key() == spec.build(ctl.snapshot(), panel.view_state).key()
 
 
-def test_nothing_is_painted_ahead_when_steps_do_not_bring_panels_up(qtbot, qapp):
+def test_nothing_is_painted_ahead_when_steps_do_not_bring_panels_up(window, qapp):
     from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
 
-    ctl, win = _window(qtbot)
+    ctl, win = window()
     win.view_state.follow = False
     ctl.run_to("loss")
     idle(qapp, PANEL_AHEAD_MS * 4)
@@ -243,12 +241,12 @@ def _set(texts, data, valid, cmap, exponent):
 
 
 @pytest.mark.parametrize("phase, panel_key", [("cell", "cell"), ("backward", "gradients")])
-def test_the_panel_in_front_prepares_the_next_step_and_the_step_shows_the_same_pixels(qtbot, qapp, phase,
+def test_the_panel_in_front_prepares_the_next_step_and_the_step_shows_the_same_pixels(window, qapp, phase,
                                                                                         panel_key):
     from gru_debugger.ui.panels.panel_ahead import AHEAD_MS as PANEL_AHEAD_MS
     from gru_debugger.ui.widgets.heatmap import Heatmap
 
-    ctl, win = _window(qtbot)
+    ctl, win = window()
     ctl.run_to(phase, 6 if phase == "cell" else 5)
     idle(qapp, PANEL_AHEAD_MS * 4)
     panel = win.panels[panel_key]

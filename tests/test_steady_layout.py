@@ -5,8 +5,6 @@ import pytest
 from PySide6 import QtWidgets
 
 from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.ui.main_window import MainWindow
 from gru_debugger.ui.widgets.static_axis import set_title_keeping_room
 
 
@@ -20,15 +18,10 @@ def geometry(panel):
 
 
 @pytest.mark.parametrize("example", ["notebook", "random"])
-def test_gradients_panel_keeps_its_layout_from_zero_grad_through_backward(qtbot, example):
+def test_gradients_panel_keeps_its_layout_from_zero_grad_through_backward(shown_window, example):
     """Once the panel has shown the iteration (the first time, titles may still widen)."""
     init = {} if example == "notebook" else {"init": {n: {"scheme": "default"} for n in Config().init}}
-    ctl = Controller(Config(seed=0, **init))
-    win = MainWindow(ctl, settings=None)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    qtbot.waitExposed(win)
+    ctl, win = shown_window(**init)
     ctl.run_to("zero_grad")
     settle()
     while ctl.can_step():  # the panel has shown every step once: titles and axes have their room
@@ -67,13 +60,8 @@ def test_a_title_that_fits_its_room_is_replaced_without_a_new_layout(qtbot):
     assert plot.titleLabel.sizeHint(pg.QtCore.Qt.SizeHint.MinimumSize, pg.QtCore.QSizeF()).width() > hint.width()
 
 
-def test_the_prebuild_lays_hidden_panels_out_at_the_front_panels_size(qtbot):
-    ctl = Controller(Config(seed=0))
-    win = MainWindow(ctl, settings=None)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    qtbot.waitExposed(win)
+def test_the_prebuild_lays_hidden_panels_out_at_the_front_panels_size(shown_window):
+    ctl, win = shown_window()
     settle()
     win.prebuild_now()
     front = next(p for p in win.panels.values() if p.is_showing())
@@ -83,16 +71,11 @@ def test_the_prebuild_lays_hidden_panels_out_at_the_front_panels_size(qtbot):
     assert all(h.plot.geometry().width() > 20 for h in hidden.heatmaps.values())  # laid out, not 0 x 0
 
 
-def test_the_status_line_is_not_laid_out_again_while_stepping(qtbot):
+def test_the_status_line_is_not_laid_out_again_while_stepping(shown_window):
     """Its labels keep the room their longest text needed: a step repaints the labels, not the bar."""
     from PySide6 import QtCore
 
-    ctl = Controller(Config(seed=0))
-    win = MainWindow(ctl, settings=None)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    qtbot.waitExposed(win)
+    ctl, win = shown_window()
     for _ in range(2):  # the first pass lets every label find its room
         ctl.run_to_start()
         settle()

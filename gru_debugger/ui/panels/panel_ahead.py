@@ -57,9 +57,9 @@ class PanelAhead(QtCore.QObject):
         self._snapshot = snapshot
         self._timer.start()
 
-    def next_panel(self, snapshot: Snapshot) -> "tuple[TensorPanel, Snapshot] | None":
+    def next_panel(self, snapshot: Snapshot) -> "tuple[TensorPanel, Snapshot, TensorPanel | None] | None":
         """The panel that will show the next Step (the one in front, or the hidden one that Step
-        brings to the front), and that step's snapshot."""
+        brings to the front), that step's snapshot, and the panel in front now."""
         following = snapshot.ahead()
         if following is None or following.step is None:
             return None
@@ -67,7 +67,7 @@ class PanelAhead(QtCore.QObject):
         panel = self._panels.get(PHASE_FACTS[following.step.phase].panel) if self._following() else front
         if panel is None or panel.isWindow():
             return None
-        return panel, following
+        return panel, following, front
 
     def _paint_next(self) -> None:
         snapshot, now = self._snapshot, self._controller.snapshot()
@@ -77,18 +77,15 @@ class PanelAhead(QtCore.QObject):
             found = self.next_panel(snapshot)
             if found is None:
                 return
-            panel, following = found
+            panel, following, front = found
             key = next(k for k, p in self._panels.items() if p is panel)
-            if panel.is_showing():  # the step stays in this panel: its numbers, coloured and labelled
+            if panel.is_showing():  # the step stays on screen: its numbers, coloured and labelled
                 if panel.prepare_ahead(following):
                     _note(self.prepared, key)
-                return
-            front = next((p for p in self._panels.values() if p.is_showing()), None)
-            if front is not None and panel.paint_ahead(following, front.size()):
+            elif front is not None and panel.paint_ahead(following, front.size()):
                 _note(self.painted, key)
         except Exception:  # never raise out of a timer: the click paints the panel itself
             log.exception("could not paint the next panel ahead")
-
 
 def _note(keys: list[str], key: str) -> None:
     keys.append(key)
