@@ -41,10 +41,10 @@ def test_the_equation_page_prepared_ahead_is_the_one_the_step_shows(qapp, caplog
         b, j = view.selection()
         assert view.html() == render_html(build_page(snap, b, j), b, j)
         if prepared is not None and prepared[0] == view.html():
-            assert view._browser.document() is prepared[1]  # shown without parsing it again
+            assert view.page().document() is prepared[1]  # shown without parsing it again
             used += 1
         text = view.plain_text()
-        view._browser.setHtml(view.html())  # parsed afresh: the same text
+        view.page().setHtml(view.html())  # parsed afresh: the same text
         assert view.plain_text() == text
     assert used >= 8
     assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -49,7 +49,7 @@ def tab_bars(win):
 
 
 def current_line_shows(win):
-    browser = win.equations._browser
+    browser = win.equations.page()
     rect = win.equations.current_line_rect()
     return rect is not None and browser.viewport().rect().contains(rect)
 

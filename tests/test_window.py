@@ -241,13 +241,13 @@ def test_equation_current_line_is_scrolled_into_view(qtbot, window):
         ctl.step_into()
         QtWidgets.QApplication.processEvents()
         rect = eq.current_line_rect()
-        viewport = eq._browser.viewport().rect()
+        viewport = eq.page().viewport().rect()
         if rect is not None and ctl.snapshot().step.t == 2:
             seen += 1
             assert viewport.contains(rect), (ctl.snapshot().step, rect, viewport)
     assert seen >= 3
     # only the selection changes: the scroll position stays
-    bar = eq._browser.verticalScrollBar()
+    bar = eq.page().verticalScrollBar()
     ctl.step_back()
     QtWidgets.QApplication.processEvents()
     bar.setValue(bar.maximum() // 2)

@@ -79,13 +79,10 @@ def heatmap_points(panel) -> list[tuple[float, float, str]]:
 
 def equation_point(equations) -> tuple[float, float] | None:
     """Just left of the current line's ▶, in the Equation panel's own pixels (None: no line is current)."""
-    from PySide6 import QtWidgets
-
     rect = equations.current_line_rect()
-    browser = equations.findChild(QtWidgets.QTextBrowser)
-    if rect is None or browser is None:
+    if rect is None:
         return None
-    viewport = browser.viewport()
+    viewport = equations.page().viewport()
     centre_y = rect.top() + min(rect.height(), 3 * CALLOUT_RADIUS) / 2
     if not 0 <= centre_y <= viewport.height():
         return None

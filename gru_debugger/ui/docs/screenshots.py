@@ -770,13 +770,11 @@ def _roomy_size(key: str, widget, window):
 
 
 def _text_overflow(widget) -> int:
-    """How much taller the text browser in ``widget`` must be to show all of its text
+    """How much taller the Equation panel ``widget`` must be to show all of its text
     (negative: it has room to spare)."""
-    from PySide6 import QtWidgets
-
-    browser = widget.findChild(QtWidgets.QTextBrowser)
-    if browser is None:
+    page = widget.page() if hasattr(widget, "page") else None
+    if page is None:
         return 0
-    document = browser.document()
-    document.setTextWidth(browser.viewport().width())
-    return int(np.ceil(document.size().height())) + 4 - browser.viewport().height()
+    document = page.document()
+    document.setTextWidth(page.text_width())
+    return int(np.ceil(document.size().height())) + 4 - page.viewport().height()

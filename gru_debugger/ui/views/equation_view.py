@@ -11,6 +11,7 @@ import logging
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..widgets import theme
+from ..widgets.page_view import PageView
 from ..widgets.subscribe import subscribe
 from ..widgets.view_state import ViewState
 from .equation_format import Page, esc, fmt  # noqa: F401 (fmt: the format tests compare with)
@@ -54,10 +55,9 @@ class EquationView(QtWidgets.QWidget):
         self._b_label.setBuddy(self._b_spin)
         self._j_label.setBuddy(self._j_spin)
 
-        self._browser = QtWidgets.QTextBrowser(self)
-        self._browser.setOpenLinks(False)
-        self._browser.setOpenExternalLinks(False)
-        layout.addWidget(self._browser, 1)
+        self._page = PageView(self)
+        self._page.setAccessibleName("Equations")
+        layout.addWidget(self._page, 1)
         # The next step's page, parsed and laid out in idle time: (html, document) or None.
         self._ahead: tuple[str, QtGui.QTextDocument] | None = None
         self._ahead_timer = QtCore.QTimer(self)
@@ -75,7 +75,11 @@ class EquationView(QtWidgets.QWidget):
     # ------------------------------------------------------------ public
     def plain_text(self) -> str:
         """The shown equations and explanation as plain text."""
-        return self._browser.toPlainText()
+        return self._page.toPlainText()
+
+    def page(self) -> PageView:
+        """The widget that shows the page (for pictures of the panel)."""
+        return self._page
 
     def html(self) -> str:
         return self._html
@@ -144,7 +148,7 @@ class EquationView(QtWidgets.QWidget):
         same_step = snap.cursor == self._shown_cursor
         self._shown_cursor = snap.cursor
         self._html = html_text
-        bar = self._browser.verticalScrollBar()
+        bar = self._page.verticalScrollBar()
         keep = bar.value()
         self._show_html(self._html)
         if same_step:
@@ -159,9 +163,9 @@ class EquationView(QtWidgets.QWidget):
         if ahead is None or ahead[0] != html_text:
             if ahead is not None:
                 ahead[1].deleteLater()
-            self._browser.setHtml(html_text)
+            self._page.setHtml(html_text)
             return
-        self._browser.setDocument(ahead[1])  # the browser deletes its previous document (its child)
+        self._page.set_document(ahead[1])  # laid out at the page's width already: shown as it is
 
     def _prepare_ahead(self) -> None:
         """In idle time: the page Step would show next, parsed and laid out at the browser's width."""
@@ -179,25 +183,22 @@ class EquationView(QtWidgets.QWidget):
                 self._ahead = None
             if html_text == self._html:
                 return
-            document = self._browser.document().clone(self._browser)
-            document.setHtml(html_text)
-            document.setTextWidth(self._browser.viewport().width())
-            document.documentLayout().documentSize()  # lays it out now, not on the next click
-            self._ahead = (html_text, document)
+            self._ahead = (html_text, self._page.make_document(html_text))  # laid out now, not on the click
         except Exception:  # never raise out of a slot; the next click parses the page itself
             log.exception("EquationView could not prepare the next page")
 
     def current_line_rect(self) -> QtCore.QRect | None:
         """The current line's (▶) rectangle in viewport coordinates; None if no line is current."""
-        cursor = self._browser.document().find(CURRENT_MARK)
+        document = self._page.document()
+        cursor = document.find(CURRENT_MARK)
         if cursor.isNull():
             return None
         block = cursor.block()
-        layout = self._browser.document().documentLayout()
+        layout = document.documentLayout()
         # The ▶ sits in the row's first cell: the row is as tall as its tallest cell (the equation).
         rect = layout.blockBoundingRect(block)
-        mark = self._browser.cursorRect(cursor)
-        top = int(rect.top()) - self._browser.verticalScrollBar().value()
+        mark = self._page.cursorRect(cursor)
+        top = int(rect.top()) - self._page.verticalScrollBar().value()
         table = cursor.currentTable()
         height = int(rect.height())
         if table is not None:
@@ -213,15 +214,15 @@ class EquationView(QtWidgets.QWidget):
         rect = self.current_line_rect()
         if rect is None:
             return
-        viewport = self._browser.viewport().rect()
+        viewport = self._page.viewport().rect()
         if viewport.top() <= rect.top() and rect.bottom() <= viewport.bottom():
             return
-        bar = self._browser.verticalScrollBar()
+        bar = self._page.verticalScrollBar()
         bar.setValue(bar.value() + rect.top() - max(0, (viewport.height() - rect.height()) // 3))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
-        if self._browser.verticalScrollBar().value() == 0:  # laid out again: the current line may have moved
+        if self._page.verticalScrollBar().value() == 0:  # laid out again: the current line may have moved
             self._scroll_to_current()
 
 
