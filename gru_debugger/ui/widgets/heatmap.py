@@ -492,7 +492,7 @@ class Heatmap(QtCore.QObject):
         self._set_roundoff(spec.roundoff, spec.valid, data.shape)
         self._set_marker(spec.highlight, data.shape)
         self._set_emphasis(spec.emphasis)
-        self._set_ticks(spec, data.shape)
+        self._set_ticks(spec, data.shape, relayout=False)  # laid out below, once
         self._set_cell_texts(data, spec.valid, levels)
         self._set_marks(spec)
         self._relayout()
@@ -675,11 +675,12 @@ class Heatmap(QtCore.QObject):
         self.marker.show()
         self.halo.show()
 
-    def _set_ticks(self, spec: HeatmapData, shape: tuple[int, ...]) -> None:
+    def _set_ticks(self, spec: HeatmapData, shape: tuple[int, ...], relayout: bool = True) -> None:
         rows = _axis_labels(tuple(spec.row_labels)) if spec.row_labels is not None else None
         cols = _axis_labels(tuple(spec.col_labels)) if spec.col_labels is not None else None
         self._labels = (rows or [str(i) for i in range(shape[0])], cols or [str(i) for i in range(shape[1])])
-        self._relayout()
+        if relayout:
+            self._relayout()
 
     def _cell_pixels(self) -> tuple[float, float]:
         """On-screen size of one cell (depends on the widget size and zoom)."""
