@@ -18,7 +18,7 @@ def test_bench_reports_every_key(tmp_path, monkeypatch):
     source.write_text(text * 20, encoding="utf-8")
     result = bench.run(clicks=2, edits=2, notebook=TINY, large=TINY, large_text=text,
                        bpe={"num_merges": 20, "path": str(source), "size": 20_000}, startup_runs=1,
-                       screenshot_phases=["tokenize"], report=lambda line: None)
+                       screenshot_phases=["tokenize"], screenshot_runs=2, report=lambda line: None)
     expected = {"step_ms.notebook.median", "step_ms.notebook.p95", "step_ms.large.median", "step_ms.large.p95",
                 "edit_ms.notebook", "edit_ms.large", "bpe_s", "bpe_merges_match", "startup_s", "import_floor_s",
                 "screenshots_s", "peak_rss_mb"}
@@ -29,6 +29,8 @@ def test_bench_reports_every_key(tmp_path, monkeypatch):
     assert result["bpe_merges_match"] is True
     assert all(result[k] > 0 for k in expected - {"bpe_merges_match"})
     assert "error.large" not in result and "error.notebook" not in result
+    runs = result["detail.screenshots_runs_s"]
+    assert len(runs) == 2 and min(runs) <= result["screenshots_s"] <= max(runs)  # their median
     # the timed part of a click holds its painting: paints inside it, none after it
     assert result["detail.notebook.paint_check.paints_timed"] > 0
     assert result["detail.notebook.paint_check.late_paints"] == 0
