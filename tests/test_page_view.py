@@ -142,3 +142,29 @@ def test_a_long_page_gets_its_scroll_bar_at_once_and_a_short_one_none(qtbot):
     assert page.viewport().rect().contains(page.cursorRect(last))
     page.setHtml("<p>short again</p>")
     assert not bar.isVisibleTo(page) and page.document().textWidth() == page.viewport().width() == wide
+
+
+def test_the_page_painted_ahead_is_the_page_the_step_paints_and_scrolled_the_same(qtbot):
+    ctl = Controller(Config())
+    view = EquationView(ctl, ViewState())
+    qtbot.addWidget(view)
+    view.resize(420, 260)  # short: a timestep's page scrolls to its last line, the current one
+    view.show()
+    qtbot.waitExposed(view)
+    ctl.run_to("cell", 1)
+    page, scrolled = view.page(), 0
+    for _ in range(5):
+        view._prepare_ahead()  # as idle time does
+        used = page.pictures_used
+        ctl.step()
+        shown = page.viewport().grab().toImage()
+        assert page.pictures_used == used + 1  # copied, not drawn
+        bar = page.verticalScrollBar()
+        value = bar.value()
+        scrolled += value > 0
+        page._picture = None  # drawn afresh: the same pixels
+        assert page.viewport().grab().toImage() == shown
+        bar.setValue(0)  # found afresh: the same place
+        view._scroll_to_current()
+        assert bar.value() == value
+    assert scrolled >= 3

@@ -58,8 +58,8 @@ class EquationView(QtWidgets.QWidget):
         self._page = PageView(self)
         self._page.setAccessibleName("Equations")
         layout.addWidget(self._page, 1)
-        # The next step's page, parsed and laid out in idle time: (html, document) or None.
-        self._ahead: tuple[str, QtGui.QTextDocument] | None = None
+        # The next step's page, parsed, laid out and painted in idle time, or None.
+        self._ahead: tuple[str, QtGui.QTextDocument, int, QtCore.QSize] | None = None  # + scroll, viewport size
         self._ahead_timer = QtCore.QTimer(self)
         self._ahead_timer.setSingleShot(True)
         self._ahead_timer.setInterval(AHEAD_MS)
@@ -150,22 +150,27 @@ class EquationView(QtWidgets.QWidget):
         self._html = html_text
         bar = self._page.verticalScrollBar()
         keep = bar.value()
-        self._show_html(self._html)
+        scroll = self._show_html(self._html)
         if same_step:
             bar.setValue(keep)
+        elif scroll is not None:  # where the page made ahead is to be read, found then
+            bar.setValue(scroll)
         else:
             bar.setValue(0)
             self._scroll_to_current()
 
-    def _show_html(self, html_text: str) -> None:
-        """Show ``html_text``: the document prepared ahead if it is that page, else parsed now."""
+    def _show_html(self, html_text: str) -> int | None:
+        """Show ``html_text``: the document prepared ahead if it is that page, else parsed now.
+        Returns the scroll position found for the page made ahead (None: find it now)."""
         ahead, self._ahead = self._ahead, None
         if ahead is None or ahead[0] != html_text:
             if ahead is not None:
                 ahead[1].deleteLater()
             self._page.setHtml(html_text)
-            return
-        self._page.set_document(ahead[1])  # laid out at the page's width already: shown as it is
+            return None
+        html_text, document, scroll, size = ahead
+        self._page.set_document(document)  # laid out for the page already: shown as it is
+        return scroll if self._page.viewport().size() == size else None
 
     def _prepare_ahead(self) -> None:
         """In idle time: the page Step would show next, parsed and laid out at the browser's width."""
@@ -183,13 +188,19 @@ class EquationView(QtWidgets.QWidget):
                 self._ahead = None
             if html_text == self._html:
                 return
-            self._ahead = (html_text, self._page.make_document(html_text))  # laid out now, not on the click
+            document = self._page.make_document(html_text)  # laid out now, not on the click
+            scroll = min(max(0, self._scroll_for(document, 0) or 0), self._page.scroll_range(document))
+            self._page.prepare_picture(document, scroll)
+            self._ahead = (html_text, document, scroll, self._page.shown_size(document))
         except Exception:  # never raise out of a slot; the next click parses the page itself
             log.exception("EquationView could not prepare the next page")
 
     def current_line_rect(self) -> QtCore.QRect | None:
         """The current line's (▶) rectangle in viewport coordinates; None if no line is current."""
-        document = self._page.document()
+        return self._line_rect(self._page.document(), self._page.verticalScrollBar().value())
+
+    def _line_rect(self, document: QtGui.QTextDocument, scroll: int) -> QtCore.QRect | None:
+        """The current line's rectangle in ``document`` (laid out for the page) scrolled to ``scroll``."""
         cursor = document.find(CURRENT_MARK)
         if cursor.isNull():
             return None
@@ -197,8 +208,8 @@ class EquationView(QtWidgets.QWidget):
         layout = document.documentLayout()
         # The ▶ sits in the row's first cell: the row is as tall as its tallest cell (the equation).
         rect = layout.blockBoundingRect(block)
-        mark = self._page.cursorRect(cursor)
-        top = int(rect.top()) - self._page.verticalScrollBar().value()
+        mark = self._page.cursorRect(cursor, scroll)
+        top = int(rect.top()) - scroll
         table = cursor.currentTable()
         height = int(rect.height())
         if table is not None:
@@ -209,16 +220,23 @@ class EquationView(QtWidgets.QWidget):
                 height = max(height, int(layout.blockBoundingRect(other).bottom() - rect.top()))
         return QtCore.QRect(mark.left(), top, max(mark.width(), 1), max(height, 1))
 
-    def _scroll_to_current(self) -> None:
-        """Bring the current line (▶) into view, a little below the top when there is room."""
-        rect = self.current_line_rect()
+    def _scroll_for(self, document: QtGui.QTextDocument, scroll: int) -> int | None:
+        """Where to scroll ``document`` (at ``scroll`` now) to bring its current line (▶) into view, a
+        little below the top when there is room; None when it is in view or there is no current line."""
+        rect = self._line_rect(document, scroll)
         if rect is None:
-            return
+            return None
         viewport = self._page.viewport().rect()
         if viewport.top() <= rect.top() and rect.bottom() <= viewport.bottom():
-            return
+            return None
+        return scroll + rect.top() - max(0, (viewport.height() - rect.height()) // 3)
+
+    def _scroll_to_current(self) -> None:
+        """Bring the current line (▶) into view."""
         bar = self._page.verticalScrollBar()
-        bar.setValue(bar.value() + rect.top() - max(0, (viewport.height() - rect.height()) // 3))
+        target = self._scroll_for(self._page.document(), bar.value())
+        if target is not None:
+            bar.setValue(target)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)

@@ -10,6 +10,10 @@ scroll bar's width when it is taller than the view: the view shows the bar at
 once, not on a later pass of the event loop, so the page never reflows after
 it is shown) and is then shown without another layout.
 
+:meth:`PageView.prepare_picture` goes one step further: it paints, in idle
+time, what the view will show of a document at a given scroll position, and
+the view copies that image when it gets there.
+
 It keeps what a reader does with such a page: scrolling (wheel, keys, bar),
 selecting text with the mouse (double-click: a word), Select All and Copy
 (keys and context menu). It holds the documents it shows and deletes the one
@@ -37,6 +41,8 @@ class PageView(QtWidgets.QAbstractScrollArea):
         self.verticalScrollBar().setSingleStep(SCROLL_STEP)
         self.verticalScrollBar().valueChanged.connect(lambda _: self.viewport().update())
         self._document = self.make_document()
+        self._picture: tuple | None = None  # (document, key, image): see prepare_picture
+        self.pictures_used = 0              # paints that copied a prepared picture (for tests)
         self._anchor: int | None = None  # the selection: anchor and position (characters)
         self._position = 0
         self._dragging = False
@@ -118,15 +124,21 @@ class PageView(QtWidgets.QAbstractScrollArea):
         super().resizeEvent(event)
         self._show_fitted()
 
-    def block_rect(self, block: QtGui.QTextBlock) -> QtCore.QRectF:
-        """A block's rectangle in viewport coordinates."""
-        rect = self._document.documentLayout().blockBoundingRect(block)
-        return rect.translated(0, -self.verticalScrollBar().value())
+    def scroll_range(self, document: QtGui.QTextDocument) -> int:
+        """How far the view can scroll ``document`` (laid out for this view)."""
+        return max(0, int(round(document.size().height())) - self.maximumViewportSize().height())
 
-    def cursorRect(self, cursor: QtGui.QTextCursor) -> QtCore.QRect:  # noqa: N802 (the QTextEdit name)
-        """The rectangle of the text cursor ``cursor`` in viewport coordinates (as QTextEdit's)."""
+    def block_rect(self, block: QtGui.QTextBlock, scroll: int | None = None) -> QtCore.QRectF:
+        """A block's rectangle in viewport coordinates, its document scrolled to ``scroll``
+        (default: where the view is)."""
+        rect = block.document().documentLayout().blockBoundingRect(block)
+        return rect.translated(0, -(self.verticalScrollBar().value() if scroll is None else scroll))
+
+    def cursorRect(self, cursor: QtGui.QTextCursor, scroll: int | None = None) -> QtCore.QRect:  # noqa: N802
+        """The rectangle of the text cursor ``cursor`` in viewport coordinates (as QTextEdit's
+        ``cursorRect``), its document scrolled to ``scroll`` (default: where the view is)."""
         block = cursor.block()
-        corner = self.block_rect(block).topLeft()
+        corner = self.block_rect(block, scroll).topLeft()
         layout = block.layout()
         offset = cursor.position() - block.position()
         line = layout.lineForTextPosition(offset) if layout is not None else QtGui.QTextLine()
@@ -135,22 +147,57 @@ class PageView(QtWidgets.QAbstractScrollArea):
         return QtCore.QRectF(corner.x() + line.cursorToX(offset)[0], corner.y() + line.y(), 1, line.height()).toRect()
 
     # ------------------------------------------------------------ painting
+    def shown_size(self, document: QtGui.QTextDocument) -> QtCore.QSize:
+        """The viewport's size while ``document`` (made by :meth:`make_document`) is shown."""
+        return QtCore.QSize(int(document.textWidth()), self.maximumViewportSize().height())
+
+    def _picture_key(self, document: QtGui.QTextDocument, scroll: int, size: QtCore.QSize) -> tuple:
+        """Everything a picture of the view depends on besides the document itself."""
+        return (scroll, size.width(), size.height(), self.viewport().devicePixelRatioF(), document.textWidth(),
+                document.revision(), self.palette().cacheKey())
+
+    def prepare_picture(self, document: QtGui.QTextDocument, scroll: int) -> None:
+        """Idle time: paint what the view will show of ``document`` scrolled to ``scroll``, so that
+        showing it there copies one image (drawn as :meth:`paintEvent` draws, a test compares them)."""
+        size = self.shown_size(document)
+        ratio = self.viewport().devicePixelRatioF()
+        image = QtGui.QImage(max(1, round(size.width() * ratio)), max(1, round(size.height() * ratio)),
+                             QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(self.palette().color(QtGui.QPalette.ColorRole.Base))
+        painter = QtGui.QPainter(image)
+        try:
+            self._draw(painter, document, scroll, QtCore.QRect(QtCore.QPoint(0, 0), size), None)
+        finally:
+            painter.end()
+        self._picture = (document, self._picture_key(document, scroll, size), image)
+
+    def _draw(self, painter: QtGui.QPainter, document: QtGui.QTextDocument, scroll: int, rect: QtCore.QRect,
+              selection: QtGui.QTextCursor | None) -> None:
+        painter.translate(0, -scroll)
+        context = QtGui.QAbstractTextDocumentLayout.PaintContext()
+        context.clip = QtCore.QRectF(rect.translated(0, scroll))
+        context.palette = self.palette()
+        if selection is not None and selection.hasSelection():
+            chosen = QtGui.QAbstractTextDocumentLayout.Selection()
+            chosen.cursor = selection
+            chosen.format.setBackground(self.palette().brush(QtGui.QPalette.ColorRole.Highlight))
+            chosen.format.setForeground(self.palette().brush(QtGui.QPalette.ColorRole.HighlightedText))
+            context.selections = [chosen]
+        document.documentLayout().draw(painter, context)
+
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt name)
         painter = QtGui.QPainter(self.viewport())
         try:
-            offset = self.verticalScrollBar().value()
-            painter.translate(0, -offset)
-            context = QtGui.QAbstractTextDocumentLayout.PaintContext()
-            context.clip = QtCore.QRectF(event.rect().translated(0, offset))
-            context.palette = self.palette()
-            cursor = self.selection()
-            if cursor.hasSelection():
-                chosen = QtGui.QAbstractTextDocumentLayout.Selection()
-                chosen.cursor = cursor
-                chosen.format.setBackground(self.palette().brush(QtGui.QPalette.ColorRole.Highlight))
-                chosen.format.setForeground(self.palette().brush(QtGui.QPalette.ColorRole.HighlightedText))
-                context.selections = [chosen]
-            self._document.documentLayout().draw(painter, context)
+            scroll = self.verticalScrollBar().value()
+            selection = self.selection()
+            picture = self._picture
+            if (picture is not None and picture[0] is self._document and not selection.hasSelection()
+                    and picture[1] == self._picture_key(self._document, scroll, self.viewport().size())):
+                painter.drawImage(QtCore.QPoint(0, 0), picture[2])
+                self.pictures_used += 1
+            else:
+                self._draw(painter, self._document, scroll, event.rect(), selection)
         finally:
             painter.end()
 
