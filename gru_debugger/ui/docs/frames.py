@@ -63,7 +63,6 @@ def written_heatmaps(panel) -> list:
 
 def heatmap_points(panel) -> list[tuple[float, float, str]]:
     """The top-left corner of each written heatmap's outline, in the panel's own pixels, with its title."""
-
     points = []
     for heatmap in written_heatmaps(panel):
         view = heatmap.plot.getViewBox().sceneBoundingRect()

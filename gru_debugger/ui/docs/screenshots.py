@@ -775,6 +775,4 @@ def _text_overflow(widget) -> int:
     page = widget.page() if hasattr(widget, "page") else None
     if page is None:
         return 0
-    document = page.document()
-    document.setTextWidth(page.text_width())
-    return int(np.ceil(document.size().height())) + 4 - page.viewport().height()
+    return int(np.ceil(page.document().size().height())) + 4 - page.viewport().height()  # laid out for the page

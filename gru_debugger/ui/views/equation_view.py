@@ -168,12 +168,13 @@ class EquationView(QtWidgets.QWidget):
                 ahead[1].deleteLater()
             self._page.setHtml(html_text)
             return None
-        html_text, document, scroll, size = ahead
+        _, document, scroll, size = ahead
         self._page.set_document(document)  # laid out for the page already: shown as it is
         return scroll if self._page.viewport().size() == size else None
 
     def _prepare_ahead(self) -> None:
-        """In idle time: the page Step would show next, parsed and laid out at the browser's width."""
+        """In idle time: the page Step would show next, parsed, laid out for the page view and painted
+        where it will be scrolled to."""
         try:
             snap = self._snapshot
             following = snap.ahead() if snap is not None else None

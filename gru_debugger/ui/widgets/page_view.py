@@ -116,9 +116,8 @@ class PageView(QtWidgets.QAbstractScrollArea):
     # ------------------------------------------------------------ geometry
     def _sync_scroll_bar(self) -> None:
         bar = self.verticalScrollBar()
-        height = self.viewport().height()
-        bar.setPageStep(height)
-        bar.setRange(0, max(0, int(round(self._document.size().height())) - height))
+        bar.setPageStep(self.viewport().height())
+        bar.setRange(0, self.scroll_range(self._document))
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
