@@ -15,6 +15,7 @@ import gc
 import sys
 
 _paused = False
+_gui_thread_collects = False  # the window collects from a timer of its own (see ui/app.py)
 
 
 def pause() -> bool:
@@ -34,7 +35,15 @@ def resume() -> None:
         return
     _paused = False
     gc.freeze()
-    gc.enable()
+    if not _gui_thread_collects:
+        gc.enable()
+
+
+def collect_from_gui_thread() -> None:
+    """From now on the window's timer collects (automatic collection stays off): :func:`resume`
+    leaves the collector off."""
+    global _gui_thread_collects
+    _gui_thread_collects = True
 
 
 def paused() -> bool:

@@ -3,7 +3,27 @@ import os
 # Qt tests draw offscreen: no display needed, in CI or anywhere else.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc  # noqa: E402
+
 import pytest  # noqa: E402 (after the platform is chosen)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_on_the_main_thread():
+    """As the window does (ui/app.py, collect_on_the_gui_thread): no automatic collection, which
+    could run in a worker thread and delete Qt objects of a closed window there; the tests
+    collect on the main thread after each test instead (_collect_after_each)."""
+    gc.disable()
+    gc.freeze()  # what the test modules imported lives to the end: not scanned again after each test
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each():
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -22,8 +22,14 @@ def test_paused_on_a_cold_start_then_frozen_and_resumed():
 
 def test_not_paused_once_torch_is_loaded():
     assert "torch" in sys.modules
-    assert startup_gc.pause() is False
-    assert gc.isenabled()
+    was = gc.isenabled()
+    gc.enable()  # (the test session collects by hand: see conftest.py)
+    try:
+        assert startup_gc.pause() is False
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
 
 
 def test_the_window_command_pauses_it_and_every_way_out_resumes_it():
@@ -55,7 +61,9 @@ def test_the_window_collects_as_usual_before_it_makes_the_controller(monkeypatch
         raise OSError(2, "stop here", "x.json")
 
     monkeypatch.setattr(startup_gc, "_paused", True)
+    monkeypatch.setattr(startup_gc, "_gui_thread_collects", False)  # no window has taken the collecting over
     monkeypatch.setattr(app, "Controller", controller)
+    was = gc.isenabled()
     gc.disable()
     try:
         with pytest.raises(OSError):
@@ -63,4 +71,33 @@ def test_the_window_collects_as_usual_before_it_makes_the_controller(monkeypatch
         assert seen == [(True, False)] and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
-        gc.enable()
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
+
+
+def test_the_window_collects_cyclic_garbage_on_its_own_thread_only():
+    """No automatic collection (a worker thread could run it and delete Qt objects there): a timer
+    of the GUI thread collects, by the usual thresholds, within a second or two."""
+    code = ("import gc, os, threading, time\n"
+            "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "from gru_debugger.ui.app import make_application\n"
+            "from gru_debugger import startup_gc\n"
+            "app = make_application()\n"
+            "print('automatic', gc.isenabled())\n"
+            "startup_gc._paused = True; startup_gc.resume(); print('after resume', gc.isenabled())\n"
+            "where = []\n"
+            "class Cycle:\n"
+            "    def __init__(self): self.me = self\n"
+            "    def __del__(self): where.append(threading.current_thread() is threading.main_thread())\n"
+            "def worker():\n"
+            "    for _ in range(3000): Cycle()\n"  # past the threshold, made on a worker thread
+            "t = threading.Thread(target=worker); t.start(); t.join()\n"
+            "print('collected by the worker', len(where))\n"
+            "end = time.monotonic() + 2.5\n"
+            "while time.monotonic() < end and len(where) < 3000:\n"
+            "    app.processEvents(); time.sleep(0.01)\n"
+            "print('collected', len(where), 'all on the main thread', all(where))\n")
+    assert run(code).splitlines() == ["automatic False", "after resume False", "collected by the worker 0",
+                                      "collected 3000 all on the main thread True"]

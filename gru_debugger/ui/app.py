@@ -29,9 +29,27 @@ def fills_on_the_gui_thread() -> None:
         os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 
+def collect_on_the_gui_thread(app: QtWidgets.QApplication) -> None:
+    """Cyclic garbage is collected by a timer on the GUI thread, never by a worker thread.
+
+    Python's collector runs in whichever thread allocates past its threshold: a worker (a
+    backward job, the round-off check) could then delete Qt objects of a closed window, whose
+    disconnection takes Qt's lock and waits for the interpreter lock that the GUI thread holds
+    while it waits for Qt's lock (seen as a hang in the test suite). pyqtgraph's
+    ``GarbageCollector`` turns automatic collection off and collects, by the same thresholds,
+    once a second from a timer of the GUI thread."""
+    if getattr(app, "_gui_thread_collector", None) is not None:
+        return
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    startup_gc.collect_from_gui_thread()
+    app._gui_thread_collector = GarbageCollector(interval=1.0)  # type: ignore[attr-defined]
+
+
 def make_application(argv: list[str] | None = None, dark: bool | None = None) -> QtWidgets.QApplication:
     fills_on_the_gui_thread()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
+    collect_on_the_gui_thread(app)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setStyle("Fusion")

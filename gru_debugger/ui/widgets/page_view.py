@@ -39,7 +39,7 @@ class PageView(QtWidgets.QAbstractScrollArea):
         viewport.setAutoFillBackground(True)
         viewport.setCursor(QtCore.Qt.CursorShape.IBeamCursor)
         self.verticalScrollBar().setSingleStep(SCROLL_STEP)
-        self.verticalScrollBar().valueChanged.connect(lambda _: self.viewport().update())
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)  # a method: no reference cycle
         self._document = self.make_document()
         self._picture: tuple | None = None  # (document, key, image): see prepare_picture
         self.pictures_used = 0              # paints that copied a prepared picture (for tests)
@@ -122,6 +122,9 @@ class PageView(QtWidgets.QAbstractScrollArea):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
         self._show_fitted()
+
+    def _on_scrolled(self, _value: int) -> None:
+        self.viewport().update()
 
     def scroll_range(self, document: QtGui.QTextDocument) -> int:
         """How far the view can scroll ``document`` (laid out for this view)."""
