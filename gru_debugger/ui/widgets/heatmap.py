@@ -42,7 +42,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
 from .cell_texts import CellTexts
-from .static_axis import StaticAxis, set_title_keeping_room
+from .static_axis import StaticAxis, set_bar_levels, set_title_keeping_room
 from .hatch import Hatch
 from .prepared_image import PreparedImage
 
@@ -404,7 +404,7 @@ class Heatmap(QtCore.QObject):
         bar.setImageItem([])
         live = [m for m in members if m.has_numbers()]
         if live:
-            bar.setLevels(live[0]._levels, update_items=False)
+            set_bar_levels(bar, live[0]._levels)
         kind = members[-1]._colour_kind       # one kind in a group (see scale_key)
         if kind != bar.kind:
             bar.kind = kind
@@ -811,7 +811,7 @@ def update_colour_bar(members: Sequence[Heatmap]) -> None:
         return
     levels = live[0]._levels
     if tuple(bar.levels()) != levels:
-        bar.setLevels(levels, update_items=False)   # the images have them already
+        set_bar_levels(bar, levels)   # the images have them already
     kind = live[0]._colour_kind
     if kind != bar.kind:
         bar.kind = kind

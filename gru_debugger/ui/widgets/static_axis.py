@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 PICTURES_KEPT = 4
+UNSEEN_MOVE_PX = 0.01   # a colour bar's ends moving less than this (px) leave its axis's drawing as it is
 
 
 class StaticAxis(pg.AxisItem):
@@ -63,6 +64,37 @@ class StaticAxis(pg.AxisItem):
             pictures[key] = self.picture
             while len(pictures) > PICTURES_KEPT:
                 pictures.popitem(last=False)
+
+
+def set_bar_levels(bar: pg.ColorBarItem, levels: tuple[float, float]) -> None:
+    """``bar.setLevels(levels, update_items=False)``, but the bar's axis keeps its picture when no
+    tick would move by UNSEEN_MOVE_PX on screen.
+
+    A parameter's colour range covers its weights before and after the update. An edit recomputes
+    the update on a worker thread, so the range falls back to the starting weights and widens
+    again when the update arrives, often by a few float32 steps; pyqtgraph regenerates every tick
+    of the axis in Python on each range change (about 0.7 ms a bar). When neither end moves by
+    UNSEEN_MOVE_PX, the bar takes the levels (``bar.levels()`` stays exact) and its axis keeps its
+    range and the picture drawn for it. Every tick and label is then within UNSEEN_MOVE_PX of its
+    exact place; a redraw could only put a line lying exactly on a pixel boundary one row over, or
+    add or drop a tick lying within UNSEEN_MOVE_PX of an end.
+    """
+    axis = bar.axis
+    low, high = float(levels[0]), float(levels[1])
+    if axis.picture is not None and _unseen_move(axis, (float(axis.range[0]), float(axis.range[1])), (low, high)):
+        bar.values = bar.lo_prv, bar.hi_prv = (low, high)
+        return
+    bar.setLevels((low, high), update_items=False)
+
+
+def _unseen_move(axis: pg.AxisItem, drawn: tuple[float, float], levels: tuple[float, float]) -> bool:
+    span = drawn[1] - drawn[0]
+    if not span > 0 or not levels[1] > levels[0]:
+        return False
+    size = axis.size()
+    length = size.height() if axis.orientation in ("left", "right") else size.width()
+    move = max(abs(levels[0] - drawn[0]), abs(levels[1] - drawn[1]))
+    return move * length / span < UNSEEN_MOVE_PX
 
 
 def set_title_keeping_room(plot: pg.PlotItem, title: str, size: str = "9pt") -> None:
