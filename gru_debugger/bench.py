@@ -14,9 +14,9 @@ What is timed (milliseconds unless a key ends in ``_s`` or ``_mb``):
   ``paint_check`` proves
   the timing holds the painting: ``paints_timed`` > 0 and ``late_paints`` 0
   (paint events after the timed part ended).
-- ``edit_ms.<config>``: a weight edit (``controller.set_param``) until repainted
-  (with the same pause before each; ``back_to_back_edit_ms``: edits one after
-  the other, as when a value is dragged).
+- ``edit_ms.<config>``: a weight edit (``controller.set_param``) until repainted, the
+  median of 7 (``detail.<config>.edits``), with the same pause before each
+  (``back_to_back_edit_ms``: edits one after the other, as when a value is dragged).
 - ``bpe_s``, ``bpe_merges_match``: :func:`gru_debugger.bench_bpe.bpe_benchmark`.
 - ``startup_s``: process start to the first painted main window;
   ``import_floor_s``: a process that only imports torch, PySide6.QtWidgets and
@@ -234,7 +234,7 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
         "median": statistics.median(times), "p95": _percentile(times, 95), "max": max(times),
         "within_phase_median": statistics.median([t for t, s in zip(times, switches) if not s] or times),
         "panel_switch_median": statistics.median([t for t, s in zip(times, switches) if s] or [math.nan]),
-        "panel_switches": sum(switches), "edit_ms": statistics.median(edit_times),
+        "panel_switches": sum(switches), "edit_ms": statistics.median(edit_times), "edits": len(edit_times),
         "back_to_back_median": statistics.median(quick), "back_to_back_p95": _percentile(quick, 95),
         "back_to_back_edit_ms": statistics.median(quick_edits),
         "paint_check": {"paints_timed": timed, "late_paints": late},
@@ -348,7 +348,7 @@ def run(clicks: int = 60, edits: int = 7, quick: bool = False, notebook: Mapping
         out[f"step_ms.{name}.median"] = r["median"]
         out[f"step_ms.{name}.p95"] = r["p95"]
         out[f"edit_ms.{name}"] = r["edit_ms"]
-        for key in ("max", "within_phase_median", "panel_switch_median", "panel_switches", "clicks", "build_s",
+        for key in ("max", "within_phase_median", "panel_switch_median", "panel_switches", "clicks", "edits", "build_s",
                     "back_to_back_median", "back_to_back_p95", "back_to_back_edit_ms"):
             out[f"detail.{name}.{key}"] = r[key]
         out[f"detail.{name}.paint_check.paints_timed"] = r["paint_check"]["paints_timed"]
