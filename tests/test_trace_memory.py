@@ -3,9 +3,14 @@ trace is freed (no reference left behind by the round-off check or the completio
 trace budget also holds while the next trace is computed, and arrays share no memory with
 anything that could still change."""
 import gc
+import platform
+import subprocess
+import sys
+import threading
 import weakref
 
 import numpy as np
+import pytest
 import torch
 
 from gru_debugger.core import controller as controller_module
@@ -70,3 +75,55 @@ def test_arrays_are_read_only_and_copies_of_views():
     whole[1, 0] = 99.0  # the tensor a view was cut from changes later: the array does not
     assert part[0, 0] == 4.0 and shared[1, 0] == 8.0
     assert not shared.flags.writeable and not part.flags.writeable
+
+
+def test_freed_heap_pages_go_back_to_the_system_once_an_edit_is_computed(monkeypatch):
+    """When the background part of an edit is announced, the worker hands glibc's free pages
+    back (traces dropped while a value was dragged leave them in the heap), once per trace."""
+    calls = []
+
+    def release():
+        calls.append(threading.current_thread() is threading.main_thread())
+        return True
+
+    monkeypatch.setattr(controller_module, "release_free_memory", release)
+    ctl = Controller(config())
+    for k in range(3):
+        ctl.set_param("h2g.weight", (0, 0), 0.1 * k, merge_key="drag")
+    while ctl.poll():
+        ctl.snapshot().trace.wait()
+    assert not ctl.poll()          # announced already: no second release
+    _background().submit(lambda: None).result()
+    assert calls == [False]        # once, on the worker thread
+
+
+FRAGMENTED_HEAP = """
+import numpy as np
+from gru_debugger.core.memory import limit_heap_fragmentation, release_free_memory
+
+def rss_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+assert limit_heap_fragmentation()   # the program's setting: blocks under 4 MB come from the heap
+kept, freed = [], []
+for _ in range(300):                # 300 MB in 1 MB blocks, each followed by a small one that stays
+    freed.append(np.ones(1 << 18, np.float32))
+    kept.append(np.ones(2048, np.float32))   # 8 KB, from the heap too
+before = rss_kb()
+freed.clear()
+after_free = rss_kb()
+assert release_free_memory()
+print(before, after_free, rss_kb(), len(kept))
+"""
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"),
+                    reason="malloc_trim is glibc's")
+def test_release_free_memory_shrinks_a_fragmented_heap():
+    """Blocks under the mmap threshold, freed between blocks still in use, stay with the process
+    until they are released."""
+    out = subprocess.run([sys.executable, "-c", FRAGMENTED_HEAP], capture_output=True, text=True, check=True)
+    before, after_free, after_release, kept = map(int, out.stdout.split())
+    assert after_free - after_release > 250 * 1024     # freeing kept them; releasing gave them back
+    assert before - after_release > 250 * 1024

@@ -34,6 +34,7 @@ from .edits import (check_trace_size, trace_array_bytes, fresh_state, next_itera
                     with_reinit, with_seed)
 from .data import tokenize
 from .held_jobs import HeldJobs
+from .memory import release_free_memory
 from .engine import ModelState, Trace, compute_trace, start_trace
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, step_target
 from .snapshot import Snapshot
@@ -781,4 +782,7 @@ class Controller:
         if self._announced() is not self._trace:
             self._announced = weakref.ref(self._trace)
             self._emit("computed")
+            # Traces dropped while this one was computed (a value edited again and again) leave
+            # freed heap pages with the process: hand them back, on the worker.
+            _background().submit(release_free_memory)
         return False
