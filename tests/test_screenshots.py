@@ -1,6 +1,7 @@
 """The screenshot generator: files in order, real pictures, reproducible, index.md, errors."""
 import hashlib
 import re
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from gru_debugger.ui.docs import screenshots
 from gru_debugger.ui.docs.screenshots import MANIFEST, PANELS, PARTIAL_MARKER, plan_walk
 
 NOTEBOOK = "resources/notebook_config.json"
-PHASE_SUBSET = ["embed", "cell", "loss"]
+PHASE_SUBSET = ["embed", "dropout_in", "cell", "loss"]  # dropout_in: the next Step raises the cell panel
 PANEL_FILES = [f"{p.shot.stem}.png" for p in PANELS]
 
 
@@ -44,12 +45,25 @@ def leftovers(folder):
 
 @pytest.fixture(scope="module")
 def subset(qapp, tmp_path_factory):
-    """Two runs with the same arguments (reused by several tests: each run takes a few seconds)."""
+    """Two runs with the same arguments (reused by several tests: each run takes a few seconds).
+    The second runs as on a slow machine: the event loop idles before each stop settles, so every
+    idle-time timer of the window fires (the same pictures are expected)."""
     root = tmp_path_factory.mktemp("shots")
     outs = []
+    settle = screenshots._Camera.settle
+
+    def slow_settle(camera, panels=()):
+        end = time.perf_counter() + 0.06
+        while time.perf_counter() < end:
+            camera.app.processEvents()
+            time.sleep(0.005)
+        settle(camera, panels)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(screenshots, "TRAINING_ITERATIONS", 5)  # the full walk below trains the real 30
         for name in ("first", "second"):
+            if name == "second":
+                patch.setattr(screenshots._Camera, "settle", slow_settle)
             out = root / name
             code = cli.main(["screenshots", "--out", str(out), "--config", NOTEBOOK, "--phases", *PHASE_SUBSET])
             assert code == 0
@@ -77,7 +91,8 @@ def test_expected_files_in_order(subset):
     out = subset[0]
     walk = [f"{s.name}.png" for s in plan_walk(8, PHASE_SUBSET)]
     timesteps = [f"{5 + t:02d}-gru-t{t:02d}.png" for t in range(8)]
-    assert walk == ["03-embed.png"] + timesteps[:3] + ["07-gru-t02-z.png"] + timesteps[3:] + ["16-loss.png"]
+    assert walk == (["03-embed.png", "04-dropout-in.png"] + timesteps[:3] + ["07-gru-t02-z.png"] + timesteps[3:]
+                    + ["16-loss.png"])
     frames = frames_of(walk)
     assert sorted(p.name for p in out.iterdir()) == sorted(walk + frames + PANEL_FILES + ["index.md", MANIFEST])
     assert sorted(screenshots.read_manifest(out)) == sorted(walk + frames + PANEL_FILES + ["index.md"])

@@ -392,6 +392,9 @@ class _Camera:
         self.frames_only = frames_only    # the composed frames only, no whole-window images
         self.writer = PngWriter()  # PNGs are encoded and written beside the walk
         self.window = MainWindow(controller, settings=None)
+        # The same pictures on a fast or a slow machine: no idle-time work that changes what a
+        # later stop shows (see PanelAhead.set_enabled).
+        self.window.panel_ahead.set_enabled(False)
         self.window.resize(*size)
         self.window.show()
         if self.window.size().toTuple() != tuple(size):

@@ -48,14 +48,24 @@ class PanelAhead(QtCore.QObject):
         self._snapshot: Snapshot | None = None
         self.painted: list[str] = []   # keys of the last panels painted ahead (for tests)
         self.prepared: list[str] = []  # keys of the last panels whose heatmaps prepared the next step
+        self.enabled = True
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(AHEAD_MS)
         self._timer.timeout.connect(self._paint_next)
 
+    def set_enabled(self, enabled: bool) -> None:
+        """Off: nothing is prepared or painted ahead (the screenshot generator: a hidden panel
+        painted with the next step's numbers keeps the room its titles and axes needed, and
+        whether the idle timer fires between two stops depends on the machine's speed)."""
+        self.enabled = bool(enabled)
+        if not self.enabled:
+            self._timer.stop()
+
     def on_changed(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        self._timer.start()
+        if self.enabled:
+            self._timer.start()
 
     def next_panel(self, snapshot: Snapshot) -> "tuple[TensorPanel, Snapshot, TensorPanel | None] | None":
         """The panel that will show the next Step (the one in front, or the hidden one that Step
