@@ -127,3 +127,22 @@ def test_release_free_memory_shrinks_a_fragmented_heap():
     before, after_free, after_release, kept = map(int, out.stdout.split())
     assert after_free - after_release > 250 * 1024     # freeing kept them; releasing gave them back
     assert before - after_release > 250 * 1024
+
+
+def test_a_script_that_never_polls_keeps_no_trace_alive_through_held_jobs():
+    """Without a window nothing calls poll(), so an edit's back-propagation stays held until a
+    reader computes it. A job a reader has taken over holds nothing: traces that leave the cache
+    are freed (a 500-iteration training soak with an edit every 50 grew by a trace per edit)."""
+    ctl = Controller(config(), trace_budget=2 * one_trace_bytes())
+    dropped = []
+    for k in range(4):
+        ctl.set_param("h2g.weight", (0, 0), 0.1 * (k + 1))   # its back-propagation is held
+        trace = ctl.snapshot().trace
+        trace["grad/h2g.weight"]                             # read here: the held job is cancelled
+        assert trace.complete
+        dropped.append(weakref.ref(trace))
+        ctl.next_iteration()
+        del trace
+    assert ctl._jobs.held == 1          # only the current iteration's, which nobody has read
+    gc.collect()
+    assert [ref() is None for ref in dropped[:2]] == [True, True]   # out of the cache: freed

@@ -9,10 +9,16 @@ A :class:`HeldJobs` front takes the jobs and keeps them until :meth:`release`
 the window calls on a timer once it has painted). A job not let go yet can be
 cancelled; whoever reads its arrays first then computes them on the reading
 thread (``engine.PendingArrays``), so nothing ever waits for a release.
+
+A cancelled job is let go of at once: it holds its trace's arrays, and a script
+that drives the controller without a window may never call ``poll``.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from concurrent.futures import Future
+from functools import partial
 from typing import Any, Callable
 
 
@@ -22,26 +28,38 @@ class HeldJobs:
     def __init__(self, executor):
         self._executor = executor
         self._held: list[tuple[Future, Callable[..., Any], tuple, dict]] = []
+        self._lock = threading.Lock()   # a reader on the worker thread may cancel a job
 
     def submit(self, fn: Callable[..., Any], *args, **kwargs) -> Future:
         future: Future = Future()
-        self._held.append((future, fn, args, kwargs))
+        with self._lock:
+            self._held.append((future, fn, args, kwargs))
+        future.add_done_callback(partial(_forget, weakref.ref(self)))  # cancelled: hold nothing of it
         return future
 
     @property
     def held(self) -> int:
-        """Jobs waiting to be let go (cancelled ones included until the next release)."""
+        """Jobs waiting to be let go."""
         return len(self._held)
 
     def release(self) -> int:
         """Hand every held job that was not cancelled to the executor; returns how many."""
-        held, self._held = self._held, []
+        with self._lock:
+            held, self._held = self._held, []
         released = 0
         for future, fn, args, kwargs in held:
             if not future.cancelled():
                 self._executor.submit(_run, future, fn, args, kwargs)
                 released += 1
         return released
+
+
+def _forget(jobs: "weakref.ref[HeldJobs]", future: Future) -> None:
+    """A job is done or cancelled: if it is still held, let go of it (and of what it holds)."""
+    owner = jobs()
+    if owner is not None:
+        with owner._lock:
+            owner._held = [job for job in owner._held if job[0] is not future]
 
 
 def _run(future: Future, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
