@@ -1,4 +1,5 @@
-"""A colour bar takes new levels exactly; its axis is drawn again only when that changes pixels."""
+"""A colour bar takes new levels exactly; its axis is drawn again only when a tick would move by
+UNSEEN_MOVE_PX or more on screen."""
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -20,13 +21,13 @@ def bar_heatmap(qtbot):
     return widget, heatmap
 
 
-def show(widget, heatmap, peak: float) -> QtGui.QImage:
-    """Set a 4x4 matrix whose largest magnitude is ``peak`` (float32) and paint; the window's pixels."""
+def show(widget, heatmap, peak: float) -> None:
+    """Set a 4x4 matrix whose largest magnitude is ``peak`` (float32) and paint the window."""
     data = np.linspace(-0.3, 0.3, 16, dtype=np.float32).reshape(4, 4)
     data[0, 0] = np.float32(peak)
     heatmap.set_data(HeatmapData(data, "w"))
     QtCore.QCoreApplication.processEvents()
-    return widget.grab().toImage()
+    widget.grab()
 
 
 def draw_specs(axis: pg.AxisItem, levels: tuple[float, float]) -> tuple[list, list]:

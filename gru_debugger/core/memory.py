@@ -49,9 +49,9 @@ def release_free_memory() -> bool:
     Arrays under the mmap threshold (a large trace's per-timestep slices, its 2 MB arrays at
     B=32, T=64, H=256) come from the heap. When traces are dropped one after another (a weight
     edited again and again, each edit a new iteration), their freed pages stay with the process:
-    measured at that size, 30 edits in a row left 1.19 GB after the back-propagation had
-    finished, 0.77 GB after this call (which took 15-25 ms; ctypes lets go of the interpreter
-    lock meanwhile). False where that does not apply (not Linux, not glibc)."""
+    measured at that size in the window, 30 edits in a row left 1.13 GB resident once the
+    back-propagation had finished, 0.78 GB with this call (which took 15-25 ms; ctypes lets go
+    of the interpreter lock meanwhile). False where that does not apply (not Linux, not glibc)."""
     libc = _glibc()
     if libc is None:
         return False
