@@ -44,3 +44,20 @@ def shown_window(qtbot):
         return ctl, win
 
     return make
+
+
+@pytest.fixture
+def plot_canvas(qtbot):
+    """``plot_canvas(width, height)``: a shown pyqtgraph GraphicsLayoutWidget of that size, for
+    heatmaps placed in its layout (``Heatmap(canvas.ci, ...)``)."""
+    import pyqtgraph as pg
+
+    def make(width: int, height: int):
+        widget = pg.GraphicsLayoutWidget()
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return make

@@ -11,12 +11,8 @@ from gru_debugger.ui.widgets.static_axis import UNSEEN_MOVE_PX
 
 
 @pytest.fixture
-def bar_heatmap(qtbot):
-    widget = pg.GraphicsLayoutWidget()
-    qtbot.addWidget(widget)
-    widget.resize(420, 330)
-    widget.show()
-    qtbot.waitExposed(widget)
+def bar_heatmap(plot_canvas):
+    widget = plot_canvas(420, 330)
     heatmap = Heatmap(widget.ci, theme.SIGNED, "w", 0, 0, parent=widget)
     return widget, heatmap
 

@@ -216,13 +216,8 @@ def test_printed_values_never_use_e_notation_and_read_back(values):
 
 
 @pytest.fixture
-def canvas(qtbot):
-    widget = pg.GraphicsLayoutWidget()
-    qtbot.addWidget(widget)
-    widget.resize(500, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def canvas(plot_canvas):
+    return plot_canvas(500, 400)
 
 
 def test_title_cells_and_colour_bar_share_the_power_of_ten(canvas):

@@ -11,12 +11,8 @@ from gru_debugger.ui.widgets.heatmap import Heatmap, HeatmapData
 
 
 @pytest.fixture
-def canvas(qtbot):
-    widget = pg.GraphicsLayoutWidget()
-    qtbot.addWidget(widget)
-    widget.resize(400, 300)
-    widget.show()
-    return widget
+def canvas(plot_canvas):
+    return plot_canvas(400, 300)
 
 
 def test_shows_data_and_reports_exact_values(canvas):
