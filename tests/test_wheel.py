@@ -76,14 +76,17 @@ def _see_this_environment(python: Path) -> None:
 
     ``--system-site-packages`` shows only the base interpreter's packages; when
     the tests run inside a virtual environment (as the README sets up) its
-    packages are listed in a ``.pth`` file too. They come after the venv's own
-    site-packages, so the installed wheel wins; nothing under the source tree
-    is listed.
+    packages are listed in a ``.pth`` file too, wherever that environment
+    lives: the README puts it inside the checkout (``.venv``). They come after
+    the venv's own site-packages, so the installed wheel wins. A directory
+    listed by a ``.pth`` line is only put on the path (its own ``.pth`` files,
+    such as an editable install's finder, are not run), and the source tree
+    itself is never listed, so the checkout's package cannot be imported.
     """
     site_dir = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                          cwd=python.parent).strip())
     ours = [p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()
-            and not Path(p).resolve().is_relative_to(ROOT)]
+            and Path(p).resolve() != ROOT and not (Path(p) / "gru_debugger" / "__init__.py").is_file()]
     (site_dir / "_outer_environment.pth").write_text("".join(f"{p}\n" for p in ours), encoding="utf-8")
 
 
