@@ -12,17 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from venv_helpers import ROOT, bin_path as _bin, run as _run, see_this_environment as _see_this_environment, child_env as _env
 
-ROOT = Path(__file__).resolve().parents[1]
 # What a build reads; copied to a temporary folder so the build leaves nothing here.
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "gru_debugger", "resources")
 DEFAULT_LOSS = "loss 3.5835"  # ln(36): the notebook's example with its constant initialisation
-
-
-def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 180) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
 
 
 def _setuptools_builds_wheels() -> bool:
@@ -33,10 +27,6 @@ def _setuptools_builds_wheels() -> bool:
 
     major, minor = (int(x) for x in setuptools.__version__.split(".")[:2])
     return (major, minor) >= (70, 1)  # bdist_wheel is built in from 70.1
-
-
-def _bin(venv: Path, name: str) -> Path:
-    return venv / ("Scripts" if os.name == "nt" else "bin") / (name + (".exe" if os.name == "nt" else ""))
 
 
 @pytest.fixture(scope="module")
@@ -69,31 +59,6 @@ def installed(tmp_path_factory):
     work = tmp / "work"
     work.mkdir()
     return python, venv, wheels[0], work
-
-
-def _see_this_environment(python: Path) -> None:
-    """Let the new venv import what this environment has (torch, PySide6, ...).
-
-    ``--system-site-packages`` shows only the base interpreter's packages; when
-    the tests run inside a virtual environment (as the README sets up) its
-    packages are listed in a ``.pth`` file too, wherever that environment
-    lives: the README puts it inside the checkout (``.venv``). They come after
-    the venv's own site-packages, so the installed wheel wins. A directory
-    listed by a ``.pth`` line is only put on the path (its own ``.pth`` files,
-    such as an editable install's finder, are not run), and the source tree
-    itself is never listed, so the checkout's package cannot be imported.
-    """
-    site_dir = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         cwd=python.parent).strip())
-    ours = [p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()
-            and Path(p).resolve() != ROOT and not (Path(p) / "gru_debugger" / "__init__.py").is_file()]
-    (site_dir / "_outer_environment.pth").write_text("".join(f"{p}\n" for p in ours), encoding="utf-8")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    return env
 
 
 def test_the_wheel_ships_the_whole_resources_folder(installed):
