@@ -50,6 +50,9 @@ TARGETS = {  # (key, limit): medians on the project's 2-core machine
     "step_ms.notebook.p95": 40.0, "step_ms.large.p95": 40.0,
     "edit_ms.notebook": 15.0, "edit_ms.large": 150.0,
     "bpe_s": 5.0, "screenshots_s": 6.0, "peak_rss_mb": 1500.0,
+    # the timed part of a click holds its painting: a view painted after it would make the
+    # step times too short (a measurement, so a target here: a loaded machine may paint late)
+    "detail.notebook.paint_check.late_paints": 0.0,
 }
 NOTEBOOK: dict[str, Any] = {}  # the notebook's example: Config defaults
 LARGE: dict[str, Any] = {"batch_size": 32, "context_length": 64, "n_embd": 64, "hidden_size": 256,
