@@ -461,11 +461,15 @@ def gradient_check_parts(controller, name: str, index: tuple[int, ...]) -> tuple
                    f"down to {check.step:.3g} and never gave {converge}, so there is no reliable number to "
                    "compare autograd with; it may be right or wrong. The estimates per ε are listed above: "
                    "if they grow as ε shrinks, the loss's rounding (or noise), divided by ε, swamps the difference.")
-    notes = [verdict,
-             f"Relative error = |fd − autograd| / max(|fd|, |autograd|, {gc.DENOM_FLOOR:g}).",
-             f"Both in float64, at the weights this iteration starts from, with the same batch and dropout masks: "
-             f"central differences D(ε) from ε = {check.steps[0]:.3g}, halving ε each time; the extrapolated "
-             f"estimate (64·D(ε) − 20·D(2ε) + D(4ε)) / 45 (Richardson's, twice) cancels their ε² and ε⁴ errors."]
+    notes = [verdict]
+    floor = gc.REL_TOL * gc.DENOM_FLOOR
+    if check.verdict == gc.AGREES and max(abs(fd), abs(ag)) < floor:
+        notes.append(f"Both are below {floor:g}, the smallest difference this check resolves: they agree that "
+                     "the gradient is about 0, and their digits are not signal.")
+    notes += [f"Relative error = |fd − autograd| / max(|fd|, |autograd|, {gc.DENOM_FLOOR:g}).",
+              f"Both in float64, at the weights this iteration starts from, with the same batch and dropout masks: "
+              f"central differences D(ε) from ε = {check.steps[0]:.3g}, halving ε each time; the extrapolated "
+              f"estimate (64·D(ε) − 20·D(2ε) + D(4ε)) / 45 (Richardson's, twice) cancels their ε² and ε⁴ errors."]
     snap = controller.snapshot()
     key = f"grad/{name}"
     recorded = float(np.asarray(snap.final(key))[index])
