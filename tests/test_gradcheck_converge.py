@@ -190,3 +190,12 @@ def test_the_box_shows_the_verdict_and_draws_readably(qtbot, noisy_loss, tmp_pat
     assert "the 3 estimates that agreed" in box.text()
     assert "Both are below 1e-08, the smallest difference this check resolves" in box.informativeText()  # ≈ 0
     box.close()
+
+
+def test_a_loss_that_is_nan_did_not_converge_and_the_report_is_strict_json():
+    state = fresh_state(load_config(NOTEBOOK))
+    state.params["h2g.weight"][0, 0] = float("nan")
+    report = gradient_check(state, samples=3)
+    assert report["counts"] == {AGREES: 0, DISAGREES: 0, NOT_CONVERGED: 18} and report["loss"] is None
+    json.dumps(report, allow_nan=False)  # NaN is written as null
+    assert "—" in gradcheck.format_table(report)

@@ -100,9 +100,12 @@ class ElementCheck:
         return self.steps[-1]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": list(self.index), "verdict": self.verdict, "finite_difference": self.estimate,
-                "autograd": self.autograd, "rel_error": self.rel_error, "steps": list(self.steps),
-                "differences": list(self.differences), "estimates": list(self.estimates)}
+        """For JSON: a number that is not finite (a loss that overflowed) becomes None."""
+        def num(x: float | None) -> float | None:
+            return x if x is not None and math.isfinite(x) else None
+        return {"index": list(self.index), "verdict": self.verdict, "finite_difference": num(self.estimate),
+                "autograd": num(self.autograd), "rel_error": num(self.rel_error), "steps": list(self.steps),
+                "differences": [num(d) for d in self.differences], "estimates": [num(e) for e in self.estimates]}
 
 
 def richardson(d: np.ndarray, d2: np.ndarray, d4: np.ndarray) -> np.ndarray:
@@ -323,7 +326,9 @@ def _gradient_check(state: ModelState, samples: int, seed: int) -> dict[str, Any
     loss = _Loss(state)
     report: dict[str, Any] = {"rel_tol": REL_TOL, "denominator_floor": DENOM_FLOOR, "samples": samples,
                               "seed": seed, "converge_tol": CONVERGE_TOL, "first_step": STEP, "max_levels": MAX_LEVELS,
-                              "agreeing": AGREEING, "loss": loss(loss.params), "parameters": {}}
+                              "agreeing": AGREEING, "parameters": {}}
+    value = loss(loss.params)
+    report["loss"] = value if math.isfinite(value) else None  # JSON has no NaN
     for name in PARAM_NAMES:
         shape = tuple(loss.params[name].shape)
         size = int(np.prod(shape))
@@ -364,7 +369,7 @@ def ladder_table(steps: Sequence[float], differences: Sequence[float], estimates
     """The estimates per ε as text rows (the command line and the window's box)."""
     rows = [f"{indent}{'ε':>9}  {'central difference':>18}  {'extrapolated':>18}"]
     for h, d, e in zip(steps, differences, estimates):
-        rows.append(f"{indent}{h:>9.3g}  {_number(d, '>18.10g')}  {_number(e, '>18.10g'):>18}")
+        rows.append(f"{indent}{h:>9.3g}  {_number(d, '.10g'):>18}  {_number(e, '.10g'):>18}")
     return rows
 
 
@@ -387,7 +392,7 @@ def format_table(report: dict[str, Any], listed: int = 5) -> str:
                                  f"ε = {e['steps'][-1]:.3g}), autograd {e['autograd']:.10g}, relative error "
                                  f"{e['rel_error']:.3g}")
                 else:
-                    lines.append(f"{at} did not converge; autograd {e['autograd']:.10g}; estimates per ε:")
+                    lines.append(f"{at} did not converge; autograd {_number(e['autograd'], '.10g')}; estimates per ε:")
                     lines.extend(ladder_table(e["steps"], e["differences"], e["estimates"], indent="    "))
             if len(elements) > listed:
                 what = "disagree" if verdict == DISAGREES else verdict
