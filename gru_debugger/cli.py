@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 USAGE_ERROR = 2
+NOT_CONVERGED_EXIT = 3  # gradcheck: nothing disagrees, but some finite differences did not converge
 WEIGHTS_HELP = ("start from these weights: .safetensors, or .pt/.pth/.bin (tensors only), with this program's "
                 "names or a plain PyTorch model's (see README)")
 
@@ -80,7 +81,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
             tmp.unlink(missing_ok=True)
             raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
         print(f"wrote {out}")
-    return 0 if report["ok"] else 1
+    return 0 if report["ok"] else 1 if report["counts"]["disagrees"] else NOT_CONVERGED_EXIT
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -185,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--session", help="a saved session (.grus): export its current iteration")
     exp.add_argument("--out", required=True, help="the .npz file to write")
     exp.set_defaults(func=_export)
-    check = sub.add_parser("gradcheck", help="compare every gradient with float64 finite differences "
-                                               "(exit 0 if all agree, 1 if not)")
+    check = sub.add_parser("gradcheck", help="compare every gradient with float64 finite differences, ε shrunk "
+                                               "until they converge (exit 0 if all agree, 1 if some disagree, "
+                                               "3 if none disagrees but some did not converge)")
     check.add_argument("--config", help="JSON config file")
     check.add_argument("--json", help="also write the report to this JSON file")
     check.add_argument("--samples", type=int, default=200,

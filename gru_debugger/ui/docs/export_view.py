@@ -423,20 +423,53 @@ def add_gradient_check(menu: QtWidgets.QMenu, panel: "TensorPanel", heatmap: "He
 def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[str, str]:
     """What the gradient-check box says about one element: (the numbers, what they mean).
     Raises ValueError for an index outside the parameter."""
-    from ...core.gradcheck import DENOM_FLOOR, REL_TOL, check_one, relative_error
-    fd, ag, h = check_one(controller.state, name, index)
-    rel = relative_error(fd, ag)
+    return gradient_check_parts(controller, name, index)[:2]
+
+
+def gradient_check_parts(controller, name: str, index: tuple[int, ...]) -> tuple[str, str, str]:
+    """The numbers, what they mean, and the verdict: one of the check's three,
+    agrees, disagrees, did not converge."""
+    from ...core import gradcheck as gc
+    check = gc.check_element(controller.state, name, index)
     at = f"{name}[{', '.join(map(str, index))}]"
-    numbers = "\n".join([f"dL/d {at}",
-                         f"finite difference:  {fd:.10g}",
-                         f"autograd:           {ag:.10g}",
-                         f"difference:         {abs(fd - ag):.3g}",
-                         f"relative error:     {rel:.3g}"])
-    notes = [f"They agree: the relative error is at most {REL_TOL:g}." if rel <= REL_TOL
-             else f"They do NOT agree: the relative error is above {REL_TOL:g}.",
-             f"Relative error = |fd − autograd| / max(|fd|, |autograd|, {DENOM_FLOOR:g}).",
-             f"Both in float64, at the weights this iteration starts from, with the same batch and dropout masks: "
-             f"central differences with step ε = {h:.3g} (and ε/2, combined by Richardson extrapolation)."]
+    fd, ag = check.estimate, check.autograd
+    if fd is None:
+        lines = [f"dL/d {at}", "finite difference:  did not converge", f"autograd:           {ag:.10g}",
+                 "", "estimates per ε:"]
+        lines += gc.ladder_table(check.steps, check.differences, check.estimates)
+    else:
+        lines = [f"dL/d {at}",
+                 f"finite difference:  {fd:.10g}",
+                 f"autograd:           {ag:.10g}",
+                 f"difference:         {abs(fd - ag):.3g}",
+                 f"relative error:     {check.rel_error:.3g}",
+                 "", f"the {gc.AGREEING} estimates that agreed (of {len(check.steps)} steps):"]
+        lines += gc.ladder_table(check.steps[-gc.AGREEING:], check.differences[-gc.AGREEING:],
+                                 check.estimates[-gc.AGREEING:])
+    numbers = "\n".join(lines)
+    converge = (f"{gc.AGREEING} successive extrapolated estimates within a relative {gc.CONVERGE_TOL:g} "
+                f"of each other")
+    if check.verdict == gc.AGREES:
+        verdict = (f"They agree: the finite difference converged ({converge}, at ε = {check.step:.3g}) "
+                   f"and autograd is within a relative error of {gc.REL_TOL:g} of it.")
+    elif check.verdict == gc.DISAGREES:
+        verdict = (f"They do NOT agree: the finite difference converged ({converge}, at ε = {check.step:.3g}) "
+                   f"and autograd differs from it by a relative error of {check.rel_error:.3g}, "
+                   f"above {gc.REL_TOL:g}.")
+    else:
+        verdict = (f"Not judged: the finite difference did not converge. ε went from {check.steps[0]:.3g} "
+                   f"down to {check.step:.3g} and never gave {converge}, so there is no reliable number to "
+                   "compare autograd with; it may be right or wrong. The estimates per ε are listed above: "
+                   "if they grow as ε shrinks, the loss's rounding (or noise), divided by ε, swamps the difference.")
+    notes = [verdict]
+    floor = gc.REL_TOL * gc.DENOM_FLOOR
+    if check.verdict == gc.AGREES and max(abs(fd), abs(ag)) < floor:
+        notes.append(f"Both are below {floor:g}, the smallest difference this check resolves: they agree that "
+                     "the gradient is about 0, and their digits are not signal.")
+    notes += [f"Relative error = |fd − autograd| / max(|fd|, |autograd|, {gc.DENOM_FLOOR:g}).",
+              f"Both in float64, at the weights this iteration starts from, with the same batch and dropout masks: "
+              f"central differences D(ε) from ε = {check.steps[0]:.3g}, halving ε each time; the extrapolated "
+              f"estimate (64·D(ε) − 20·D(2ε) + D(4ε)) / 45 (Richardson's, twice) cancels their ε² and ε⁴ errors."]
     snap = controller.snapshot()
     key = f"grad/{name}"
     recorded = float(np.asarray(snap.final(key))[index])
@@ -449,15 +482,15 @@ def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[
             notes.append(f"The {snap.config.dtype} gradient recorded here: {recorded:.7g}.")
     if not snap.phase_complete("backward"):
         notes.append("This is the complete gradient; during backward the heatmaps show the sum so far.")
-    return numbers, "\n".join(notes)
+    return numbers, "\n".join(notes), check.verdict
 
 
 def show_gradient_check(panel: "TensorPanel", name: str, index: tuple[int, ...]) -> QtWidgets.QMessageBox:
     """Run the check (a wait cursor meanwhile) and show its result in a small, non-blocking box."""
     QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
     try:
-        (text, notes), icon = gradient_check_text(panel.controller, name, index), \
-            QtWidgets.QMessageBox.Icon.Information
+        text, notes, verdict = gradient_check_parts(panel.controller, name, index)
+        icon = QtWidgets.QMessageBox.Icon.Information if verdict == "agrees" else QtWidgets.QMessageBox.Icon.Warning
     except (ValueError, RuntimeError, MemoryError) as exc:
         text, notes, icon = f"Could not check dL/d {name}[{', '.join(map(str, index))}]", str(exc), \
             QtWidgets.QMessageBox.Icon.Warning
