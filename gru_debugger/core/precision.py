@@ -60,9 +60,8 @@ class Unresolved:
     @property
     def short(self) -> str:
         """The status bar's words."""
-        at = f" at t={self.t}" if self.t is not None else ""
-        return (f"⚠ float32 cannot resolve this example: {self.key}{at} is off by {self.error:.1e} "
-                "from float64 — switch Precision to float64")
+        at = f", t={self.t}" if self.t is not None else ""
+        return f"⚠ float32 cannot resolve this example ({self.key}{at}): use float64"
 
 
 _cache: "weakref.WeakKeyDictionary[Trace, Unresolved | None]" = weakref.WeakKeyDictionary()
