@@ -258,3 +258,20 @@ def test_status_bar_says_nothing_for_the_notebook(qtbot, shown_window):
     ctl, win = shown_window()
     label = _wait_for_notice(qtbot, win)
     assert not label.isVisible() and label.text() == ""
+
+
+def test_step_delta_of_the_update_hatches_what_only_round_off_moved(shown_window):
+    ctl, win = shown_window()
+    ctl.run_to("zero_grad")
+    ctl.run_to("backward", 0)
+    win.step_delta_action.trigger()
+    ctl.run_to("update")                      # Δ since last step: the update's change of each weight
+    for name in ("x2g.weight", "x2g.bias", "lm_head.weight"):
+        spec = _shown(win, "params", f"param/{name}").shown
+        assert spec.diff is not None and spec.title.startswith("Δ "), name
+        moved = ctl.snapshot().change_roundoff_mask(name)
+        if name == "lm_head.weight":
+            assert moved is None and spec.roundoff is None     # a real step: not hatched
+        else:                                  # 0.5 + 3e-7 − 0.5 is round-off as much as 0 + 3e-7 − 0
+            assert spec.roundoff is not None and np.array_equal(spec.roundoff, moved.reshape(spec.roundoff.shape)), name
+            assert spec.roundoff_base is None     # the Δ's exact value is 0, not the weight before

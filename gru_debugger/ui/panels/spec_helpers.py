@@ -161,22 +161,19 @@ def preactivation_levels(snap: Snapshot) -> tuple[float, float]:
 
 def parameter_levels(snap: Snapshot, name: str) -> tuple[float, float]:
     """One range for a parameter over the whole iteration, before and after the update (the
-    starting weights alone until the update is computed: just after an edit it is computed
-    on a worker thread, and the range may then widen). A weight the update moved only by
-    round-off counts with its value before (a bias of zeros stays ±1, not ±its noise), once the
-    round-off check has run."""
+    starting weights alone until the update and its round-off check are computed: just after an
+    edit they are computed on a worker thread, and the range may then widen). A weight the update
+    moved only by round-off counts with the value it keeps (a bias of zeros stays ±1, not ±its
+    noise)."""
     updated = snap.final_if_ready(f"updated/{name}")
-    if updated is None:
-        return family_levels(snap.starting_param(name))
-    if snap.phase_done("update") or _roundoff.known(snap.trace):  # never computed here ahead of the update
-        try:
-            moved = _roundoff.change_roundoff_mask(snap.trace, name)
-        except KeyError:
-            moved = None
-        if moved is not None:  # weights that only round-off moved count with the value they keep
-            return snap.once(("parameter exact", name), lambda: family_levels(
-                snap.starting_param(name), np.where(moved, snap.starting_param(name), updated)))
-    return snap.once(("parameter", name), lambda: family_levels(snap.starting_param(name), updated))
+    if updated is None or not (snap.phase_done("update") or _roundoff.known(snap.trace)):
+        return family_levels(snap.starting_param(name))   # the check is never made to run here ahead
+
+    def levels() -> tuple[float, float]:
+        before = snap.starting_param(name)
+        moved = _roundoff.change_roundoff_mask(snap.trace, name)
+        return family_levels(before, updated if moved is None else np.where(moved, before, updated))
+    return snap.once(("parameter", name), levels)
 
 
 # ---------------------------------------------------------------- what the current step writes
