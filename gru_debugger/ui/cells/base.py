@@ -114,8 +114,10 @@ class CellUI:
         g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
         terms = g_gh * np.asarray(s.param("h2g.weight"), np.float64)[:, j]
         via = float(terms.sum())
-        marked = [self.roundoff(s, "grad/gh", b, t + 1, g) or g_gh[g] == 0 for g in range(g_gh.size)]
-        return via != 0.0 and (all(marked) or within_rounding(via, terms, self.eps(s)))
+        check = getattr(s, "roundoff_mask", None)
+        mask = check("grad/gh") if check is not None else None
+        marked = (mask is not None and bool((mask[b, t + 1] | (g_gh == 0)).all()))   # one lookup, not one per g
+        return via != 0.0 and (marked or within_rounding(via, terms, self.eps(s)))
 
     @staticmethod
     def head_roundoff(s: Any, b: int, j: int, t: int) -> bool:
