@@ -46,6 +46,9 @@ def _export(args: argparse.Namespace) -> int:
     write_npz(out, trace_arrays(controller.snapshot().trace))
     print(f"wrote {out} (loss {float(controller.snapshot().trace['loss']):.4f} -> "
           f"{float(controller.snapshot().trace['loss_after']):.4f})")
+    unresolved = controller.snapshot().precision
+    if unresolved is not None:
+        print(f"note: {unresolved.message}", file=sys.stderr)
     return 0
 
 

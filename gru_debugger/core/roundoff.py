@@ -151,12 +151,21 @@ def _result(trace: Trace) -> _Result:
 
 
 def prepare(trace_ref: "weakref.ref[Trace]") -> None:
-    """Compute the round-off masks of the trace ``trace_ref`` points to, if it still exists (for a
-    worker thread, ahead of the first backward step that shows them; at the large sizes the float64
-    recomputation takes more than a second)."""
+    """Compute the round-off masks (and the precision check) of the trace ``trace_ref`` points to,
+    if it still exists (for a worker thread, ahead of the first backward step that shows them; at
+    the large sizes the float64 recomputation takes more than a second)."""
     trace = trace_ref()
     if trace is not None:
         _result(trace)
+        from .precision import unresolved
+        unresolved(trace)   # the same float64 question about the forward pass (core/precision)
+
+
+def known(trace: Trace) -> bool:
+    """Whether the masks of ``trace`` are computed (asking then costs nothing): for views that
+    only look ahead, and must not make the window's thread pay for the float64 recomputation."""
+    with _lock:
+        return trace in _cache
 
 
 def roundoff_mask(trace: Trace, key: str) -> np.ndarray | None:
@@ -178,6 +187,24 @@ def is_roundoff(trace: Trace, key: str) -> bool:
 def roundoff_keys(trace: Trace) -> tuple[str, ...]:
     """Every recorded array that :func:`is_roundoff`, in name order."""
     return tuple(sorted(k for k, m in _result(trace).masks.items() if m is not None and is_roundoff(trace, k)))
+
+
+def change_roundoff_mask(trace: Trace, name: str) -> np.ndarray | None:
+    """Bool array shaped like ``trace["updated/<name>"]``: True where the update moved the weight
+    only by round-off (its step ``update/<name>`` is round-off and the float32 sum did change the
+    weight; a step too small to change it leaves nothing to mark). In exact arithmetic that weight
+    keeps its value from before the update. None when no weight is."""
+    key, step_key, before_key = f"updated/{name}", f"update/{name}", f"param/{name}"
+    if key not in trace or step_key not in trace or before_key not in trace:
+        raise KeyError(f"no parameter named {name!r}")
+    step = roundoff_mask(trace, step_key)
+    if step is None:
+        return None
+    mask = step & (trace[key] != trace[before_key])
+    if not mask.any():
+        return None
+    mask.flags.writeable = False
+    return mask
 
 
 def gradient_scale(trace: Trace) -> float:

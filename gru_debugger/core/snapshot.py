@@ -276,6 +276,23 @@ class Snapshot:
         value = self.get(key)  # during backward, a partial sum: only its non-zero elements count
         return mask & (value != 0) if value is not None and value.shape == mask.shape else mask
 
+    def change_roundoff_mask(self, name: str) -> np.ndarray | None:
+        """Where the update moved parameter ``name`` only by round-off (in exact arithmetic it keeps
+        its value), as a bool mask shaped like ``get("updated/<name>")``; None before the update or
+        where no weight is (see core/roundoff)."""
+        from .roundoff import change_roundoff_mask
+        if not self.phase_done("update"):
+            return None
+        return change_roundoff_mask(self.trace, name)
+
+    @property
+    def precision(self):
+        """Whether float32 resolves this iteration's forward pass: a precision.Unresolved naming the
+        first value that differs from its float64 value by more than the tolerance, or None
+        (float64 runs, and float32 runs it resolves). Computed once per iteration (see core/precision)."""
+        from .precision import unresolved
+        return unresolved(self.trace)
+
     def is_roundoff(self, key: str) -> bool:
         """True when the whole (full) array ``key`` is rounding noise."""
         from .roundoff import is_roundoff

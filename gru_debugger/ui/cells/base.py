@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...core.cells import Cell, get_cell
-from ..views.equation_format import Line, factor, fmt, signed, sub
+from ..views.equation_format import Line, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import SIGNED, TANH, UNIT
 
 
@@ -53,7 +53,12 @@ class CellUI:
         """What reaches h_t from timestep t + 1 (text with numbers, value). Cells
         without a direct path only have h2g: h_t feeds gh_{t+1} alone."""
         via = self.via_h2g(s, b, j, t)
-        return f"Σ<sub>g</sub> ∂L/∂gh<sub>t+1</sub>[g]·h2g.weight[g, {j}] = {fmt(via)}", via
+        return (f"Σ<sub>g</sub> ∂L/∂gh<sub>t+1</sub>[g]·h2g.weight[g, {j}] = "
+                f"{fmt(via, self.via_roundoff(s, b, j, t))}", via)
+
+    def future_roundoff(self, s: Any, b: int, j: int, t: int) -> bool:
+        """Is what :meth:`from_future` gives round-off (0 in exact arithmetic)?"""
+        return self.via_roundoff(s, b, j, t)
 
     # ------------------------------------------------------------ captions
     def timestep_caption(self, t: int, T: int) -> str:
@@ -88,6 +93,40 @@ class CellUI:
                     current)
 
     @staticmethod
+    def roundoff(s: Any, key: str, *index: int) -> bool:
+        """Is element ``index`` of ``key`` at the cursor round-off (core/roundoff marks it)?"""
+        check = getattr(s, "roundoff_mask", None)
+        if check is None:
+            return False
+        try:
+            mask = check(key)
+        except KeyError:
+            return False
+        return mask is not None and bool(mask[index])
+
+    @staticmethod
+    def eps(s: Any) -> float:
+        """The unit round-off of the run's numbers."""
+        return float(np.finfo(s.config.dtype).eps)
+
+    def via_roundoff(self, s: Any, b: int, j: int, t: int) -> bool:
+        """Is :meth:`via_h2g` round-off: every gradient it sums is, or the sum is within their rounding?"""
+        g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
+        terms = g_gh * np.asarray(s.param("h2g.weight"), np.float64)[:, j]
+        via = float(terms.sum())
+        check = getattr(s, "roundoff_mask", None)
+        mask = check("grad/gh") if check is not None else None
+        marked = (mask is not None and bool((mask[b, t + 1] | (g_gh == 0)).all()))   # one lookup, not one per g
+        return via != 0.0 and (marked or within_rounding(via, terms, self.eps(s)))
+
+    @staticmethod
+    def head_roundoff(s: Any, b: int, j: int, t: int) -> bool:
+        """Is the head's part of ∂L/∂h_t (:meth:`head_part`) within the rounding of the sum it is?
+        (With every row of lm_head.weight equal it is 0 in exact arithmetic: Σ_v (p_v − y_v) = 0.)"""
+        terms = s.get("grad/logits")[b, t].astype(np.float64) * np.asarray(s.param("lm_head.weight")[:, j], np.float64)
+        return within_rounding(float(terms.sum()), terms, CellUI.eps(s))
+
+    @staticmethod
     def via_h2g(s: Any, b: int, j: int, t: int) -> float:
         """Σ_g ∂L/∂gh_{t+1}[g] · h2g.weight[g, j]: what reaches h_t through h2g at t + 1."""
         g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
@@ -101,10 +140,11 @@ class CellUI:
         m_out = float(s.get("dropout_out_mask")[b, t, j])
         head_sum = float(np.dot(g_logits[b, t].astype(np.float64), np.asarray(W_head[:, j], np.float64)))
         direct = m_out * head_sum
+        noise = CellUI.head_roundoff(s, b, j, t)
         dh = "∂L/∂" + sub("h", "t")
         cfg = s.config
         line = Line("head", f"{dh} (from the head) = m<sub>out</sub> · Σ<sub>v</sub> ∂L/∂logit<sub>v</sub>·"
-                            f"lm_head.weight[v, {j}] = {fmt(m_out)}·{factor(head_sum)} = {fmt(direct)}"
+                            f"lm_head.weight[v, {j}] = {fmt(m_out)}·{factor(head_sum, noise)} = {fmt(direct, noise)}"
                             f"&nbsp;&nbsp;(∂L/∂logit<sub>v</sub> = (p<sub>v</sub> − [v = y]) / (B·T), "
                             f"B·T = {cfg.batch_size * cfg.context_length})")
         return line, direct

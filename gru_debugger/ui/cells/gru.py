@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..views.equation_format import Line, factor, fmt, signed, sub
+from ..views.equation_format import Line, bold, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import TANH, UNIT
 from .base import CellUI
 
@@ -68,20 +68,25 @@ class GRUView(CellUI):
         h_prev = self.prev(s, "h", b, t, j)
         gn, gz, gr = (self.value(s, k, b, t, j) for k in ("grad/n", "grad/z", "grad/r"))
         gx, gh = s.get("grad/gx")[b, t], s.get("grad/gh")[b, t]
+        ro = {k: self.roundoff(s, f"grad/{k}", b, t, j) for k in ("h", "n", "z", "r")}   # round-off: grey ≈0
+        rx = {row: self.roundoff(s, "grad/gx", b, t, row) for row in (j, H + j, 2 * H + j)}
+        rh_n = self.roundoff(s, "grad/gh", b, t, 2 * H + j)
         dh = "∂L/∂" + sub("h", "t")
         lines = []
-        lines.append(Line("dn", f"∂L/∂n = {dh} ⊙ (1 − z) = {factor(gh_t)}·(1 − {fmt(z)}) = <b>{fmt(gn)}</b>"))
-        lines.append(Line("dz", f"∂L/∂z = {dh} ⊙ ({sub('h', 't−1')} − n) = {factor(gh_t)}·({fmt(h_prev)}"
-                                f"{signed(-n)}) = <b>{fmt(gz)}</b>"))
-        lines.append(Line("dn·", f"∂L/∂(nx + r⊙nh) = ∂L/∂n ⊙ (1 − n²) = {factor(gn)}·(1 − {factor(n)}²) = "
-                                 f"<b>{fmt(gx[2 * H + j])}</b> = ∂L/∂nx"))
-        lines.append(Line("dnh", f"∂L/∂nh = ∂L/∂nx ⊙ r = {factor(gx[2 * H + j])}·{fmt(r)} = <b>{fmt(gh[2 * H + j])}</b>"
-                                 f"&nbsp;&nbsp;(h2g's n rows, block 3, get this)"))
-        lines.append(Line("dr", f"∂L/∂r = ∂L/∂nx ⊙ nh = {factor(gx[2 * H + j])}·{factor(nh)} = <b>{fmt(gr)}</b>"))
-        lines.append(Line("dz·", f"∂L/∂zx = ∂L/∂zh = ∂L/∂z ⊙ z(1 − z) = {factor(gz)}·{fmt(z * (1 - z))} = "
-                                 f"<b>{fmt(gx[j])}</b>&nbsp;&nbsp;(h2g's z rows, block 1)"))
-        lines.append(Line("dr·", f"∂L/∂rx = ∂L/∂rh = ∂L/∂r ⊙ r(1 − r) = {factor(gr)}·{fmt(r * (1 - r))} = "
-                                 f"<b>{fmt(gx[H + j])}</b>&nbsp;&nbsp;(h2g's r rows, block 2)"))
+        lines.append(Line("dn", f"∂L/∂n = {dh} ⊙ (1 − z) = {factor(gh_t, ro['h'])}·(1 − {fmt(z)}) = "
+                                f"{bold(gn, ro['n'])}"))
+        lines.append(Line("dz", f"∂L/∂z = {dh} ⊙ ({sub('h', 't−1')} − n) = {factor(gh_t, ro['h'])}·({fmt(h_prev)}"
+                                f"{signed(-n)}) = {bold(gz, ro['z'])}"))
+        lines.append(Line("dn·", f"∂L/∂(nx + r⊙nh) = ∂L/∂n ⊙ (1 − n²) = {factor(gn, ro['n'])}·(1 − {factor(n)}²) = "
+                                 f"{bold(gx[2 * H + j], rx[2 * H + j])} = ∂L/∂nx"))
+        lines.append(Line("dnh", f"∂L/∂nh = ∂L/∂nx ⊙ r = {factor(gx[2 * H + j], rx[2 * H + j])}·{fmt(r)} = "
+                                 f"{bold(gh[2 * H + j], rh_n)}&nbsp;&nbsp;(h2g's n rows, block 3, get this)"))
+        lines.append(Line("dr", f"∂L/∂r = ∂L/∂nx ⊙ nh = {factor(gx[2 * H + j], rx[2 * H + j])}·{factor(nh)} = "
+                                f"{bold(gr, ro['r'])}"))
+        lines.append(Line("dz·", f"∂L/∂zx = ∂L/∂zh = ∂L/∂z ⊙ z(1 − z) = {factor(gz, ro['z'])}·{fmt(z * (1 - z))} = "
+                                 f"{bold(gx[j], rx[j])}&nbsp;&nbsp;(h2g's z rows, block 1)"))
+        lines.append(Line("dr·", f"∂L/∂rx = ∂L/∂rh = ∂L/∂r ⊙ r(1 − r) = {factor(gr, ro['r'])}·{fmt(r * (1 - r))} = "
+                                 f"{bold(gx[H + j], rx[H + j])}&nbsp;&nbsp;(h2g's r rows, block 2)"))
         return lines
 
     def from_future(self, s: Any, b: int, j: int, t: int) -> tuple[str, float]:
@@ -90,8 +95,17 @@ class GRUView(CellUI):
         via = self.via_h2g(s, b, j, t)
         total = g_next * z_next + via
         text = (f"∂L/∂{sub('h', 't+1')}·{sub('z', 't+1')} + Σ<sub>g</sub> ∂L/∂gh<sub>t+1</sub>[g]·h2g.weight[g, {j}] "
-                f"= {factor(g_next)}·{fmt(z_next)}{signed(via)}")
+                f"= {factor(g_next, self.roundoff(s, 'grad/h', b, t + 1, j))}·{fmt(z_next)}"
+                f"{signed(via, self.via_roundoff(s, b, j, t))}")
         return text, total
+
+    def future_roundoff(self, s: Any, b: int, j: int, t: int) -> bool:
+        g_next, z_next = self.value(s, "grad/h", b, t + 1, j), self.value(s, "z", b, t + 1, j)
+        via = self.via_h2g(s, b, j, t)
+        total = g_next * z_next + via
+        parts_noise = ((g_next == 0 or self.roundoff(s, "grad/h", b, t + 1, j))
+                       and (via == 0 or self.via_roundoff(s, b, j, t)))
+        return total != 0 and (parts_noise or within_rounding(total, [g_next * z_next, via], self.eps(s)))
 
     def timestep_caption(self, t: int, T: int) -> str:
         prev = f"h_{t - 1}, the hidden state the previous timestep produced" if t > 0 else \

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..views.equation_format import Line, factor, fmt, sub
+from ..views.equation_format import Line, bold, factor, fmt, sub
 from ..widgets.kinds import SIGNED, TANH, UNIT
 from .base import CellUI
 
@@ -69,28 +69,33 @@ class LSTMView(CellUI):
         dc = self.value(s, "grad/c", b, t, j)
         th = math.tanh(c)
         local = dh * o * (1 - th * th)
+        ro_h, ro_c = self.roundoff(s, "grad/h", b, t, j), self.roundoff(s, "grad/c", b, t, j)   # grey ≈0
         if t == T - 1:
-            dc_line = (f"∂L/∂{sub('c', 't')} = ∂L/∂{sub('h', 't')} ⊙ o ⊙ (1 − tanh²c) = {factor(dh)}·{fmt(o)}·"
-                       f"{fmt(1 - th * th)} = <b>{fmt(dc)}</b>")
+            dc_line = (f"∂L/∂{sub('c', 't')} = ∂L/∂{sub('h', 't')} ⊙ o ⊙ (1 − tanh²c) = {factor(dh, ro_h)}·{fmt(o)}·"
+                       f"{fmt(1 - th * th)} = {bold(dc, ro_c)}")
         else:
             dc_next, f_next = self.value(s, "grad/c", b, t + 1, j), self.value(s, "f", b, t + 1, j)
             dc_line = (f"∂L/∂{sub('c', 't')} = ∂L/∂{sub('h', 't')} ⊙ o ⊙ (1 − tanh²c) + ∂L/∂{sub('c', 't+1')} ⊙ "
-                       f"{sub('f', 't+1')} = {fmt(local)} + {factor(dc_next)}·{fmt(f_next)} = <b>{fmt(dc)}</b>")
+                       f"{sub('f', 't+1')} = {fmt(local, ro_h)} + "
+                       f"{factor(dc_next, self.roundoff(s, 'grad/c', b, t + 1, j))}·{fmt(f_next)} = {bold(dc, ro_c)}")
         gx = s.get("grad/gx")[b, t]
         lines = [Line("dc", dc_line, True)]
-        for gate, rule, value in (("o", f"∂L/∂{sub('h', 't')} ⊙ tanh(c) = {factor(dh)}·{fmt(th)}",
+        for gate, rule, value in (("o", f"∂L/∂{sub('h', 't')} ⊙ tanh(c) = {factor(dh, ro_h)}·{fmt(th)}",
                                    self.value(s, "grad/o", b, t, j)),
-                                  ("i", f"∂L/∂c ⊙ g = {factor(dc)}·{factor(g)}", self.value(s, "grad/i", b, t, j)),
-                                  ("f", f"∂L/∂c ⊙ {sub('c', 't−1')} = {factor(dc)}·{factor(c_prev)}",
+                                  ("i", f"∂L/∂c ⊙ g = {factor(dc, ro_c)}·{factor(g)}", self.value(s, "grad/i", b, t, j)),
+                                  ("f", f"∂L/∂c ⊙ {sub('c', 't−1')} = {factor(dc, ro_c)}·{factor(c_prev)}",
                                    self.value(s, "grad/f", b, t, j)),
-                                  ("g", f"∂L/∂c ⊙ i = {factor(dc)}·{fmt(i)}", self.value(s, "grad/g", b, t, j))):
-            lines.append(Line(f"d{gate}", f"∂L/∂{gate} = {rule} = <b>{fmt(value)}</b>"))
+                                  ("g", f"∂L/∂c ⊙ i = {factor(dc, ro_c)}·{fmt(i)}", self.value(s, "grad/g", b, t, j))):
+            lines.append(Line(f"d{gate}", f"∂L/∂{gate} = {rule} = "
+                                          f"{bold(value, self.roundoff(s, 'grad/' + gate, b, t, j))}"))
         for k, gate in enumerate(("i", "f", "g", "o")):
             v = {"i": i, "f": f, "g": g, "o": o}[gate]
             deriv, rule = (1 - v * v, "1 − g²") if gate == "g" else (v * (1 - v), f"{gate}(1 − {gate})")
+            grad = self.value(s, 'grad/' + gate, b, t, j)
             lines.append(Line(f"d{gate}·", f"∂L/∂{gate}x = ∂L/∂{gate}h = ∂L/∂{gate} ⊙ {rule} = "
-                                           f"{factor(self.value(s, 'grad/' + gate, b, t, j))}·{fmt(deriv)} = "
-                                           f"<b>{fmt(gx[k * H + j])}</b>&nbsp;&nbsp;(block {k + 1} of x2g, h2g)"))
+                                           f"{factor(grad, self.roundoff(s, 'grad/' + gate, b, t, j))}·{fmt(deriv)} = "
+                                           f"{bold(gx[k * H + j], self.roundoff(s, 'grad/gx', b, t, k * H + j))}"
+                                           f"&nbsp;&nbsp;(block {k + 1} of x2g, h2g)"))
         return lines
 
     def timestep_caption(self, t: int, T: int) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..views.equation_format import Line, factor, fmt, signed, sub
+from ..views.equation_format import Line, bold, factor, fmt, signed, sub
 from ..widgets.kinds import TANH
 from .base import CellUI
 
@@ -41,8 +41,9 @@ class RNNView(CellUI):
     def backward_lines(self, s: Any, b: int, j: int, t: int) -> list[Line]:
         dh, h = self.value(s, "grad/h", b, t, j), self.value(s, "h", b, t, j)
         g = float(s.get("grad/gx")[b, t, j])
-        return [Line("dpre", f"∂L/∂hx = ∂L/∂hh = ∂L/∂{sub('h', 't')} ⊙ (1 − {sub('h', 't')}²) = {factor(dh)}·"
-                             f"(1 − {factor(h)}²) = <b>{fmt(g)}</b>")]
+        return [Line("dpre", f"∂L/∂hx = ∂L/∂hh = ∂L/∂{sub('h', 't')} ⊙ (1 − {sub('h', 't')}²) = "
+                             f"{factor(dh, self.roundoff(s, 'grad/h', b, t, j))}·"
+                             f"(1 − {factor(h)}²) = {bold(g, self.roundoff(s, 'grad/gx', b, t, j))}")]
 
     def timestep_caption(self, t: int, T: int) -> str:
         prev = f"h_{t - 1}, the hidden state the previous timestep produced" if t > 0 else \

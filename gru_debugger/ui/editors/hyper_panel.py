@@ -17,6 +17,7 @@ from ...core.controller import Controller
 from ...core.snapshot import Snapshot
 from ...core.config import DTYPES, FLOAT32_MAX
 from .edit_support import scrolling_body, ErrorLine, ExplainToggle
+from ..views.equation_format import noise
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 
@@ -102,6 +103,7 @@ class HyperPanel(QtWidgets.QWidget):
         lr_layout.addLayout(lr_row)
         self.preview = QtWidgets.QLabel(lr_box)
         self.preview.setObjectName("hyper-preview")
+        self.preview.setTextFormat(QtCore.Qt.TextFormat.RichText)   # round-off in grey (equation_format.noise)
         self.preview.setWordWrap(True)
         self.preview.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         lr_layout.addWidget(self.preview)
@@ -206,12 +208,15 @@ class HyperPanel(QtWidgets.QWidget):
         if grad is None:
             return f"update preview for {where}: gradients appear after backward"
         lr, g = snapshot.config.learning_rate, float(grad[PREVIEW_INDEX])
-        text = f"update preview: −lr·grad for {where}\n= −{factor(lr)} × {factor(g)} = {num(-lr * g)}"
+        mask = snapshot.roundoff_mask(f"grad/{PREVIEW_PARAM}")
+        noisy = mask is not None and bool(mask[PREVIEW_INDEX])
+        # a round-off gradient and its step print as the heatmaps and the Equation pages print them
+        gradient, step = (noise(), noise()) if noisy else (factor(g), num(-lr * g))
+        text = f"update preview: −lr·grad for {where}<br>= −{factor(lr)} × {gradient} = {step}"
         if not snapshot.phase_complete("backward"):
             text += " (gradient so far)"
-        mask = snapshot.roundoff_mask(f"grad/{PREVIEW_PARAM}")
-        if mask is not None and mask[PREVIEW_INDEX]:
-            text += "\nround-off: this gradient is 0 in exact arithmetic; the step is rounding noise"
+        if noisy:
+            text += "<br>round-off: this gradient is 0 in exact arithmetic; the step is rounding noise"
         return text
 
     # ------------------------------------------------------------ building

@@ -88,6 +88,28 @@ def roundoff_of(snap: Snapshot, key: str) -> np.ndarray | None:
         return None
 
 
+def change_roundoff(snap: Snapshot, name: str) -> np.ndarray | None:
+    """Where the weights at the cursor moved only by round-off in the update (None before it)."""
+    check = getattr(snap, "change_roundoff_mask", None)
+    if check is None:
+        return None
+    try:
+        return check(name)
+    except KeyError:
+        return None
+
+
+def mark_changes(spec: HeatmapData, snap: Snapshot, name: str) -> HeatmapData:
+    """Hatch the weights of ``spec`` (the weights after the update) that only round-off moved; their
+    hover gives the value they keep in exact arithmetic (the weight before the update)."""
+    mask = change_roundoff(snap, name)
+    if mask is not None and spec.data is not None:
+        mark_roundoff(spec, mask)
+        before = snap.starting_param(name)
+        spec.roundoff_base = before if before.ndim == 2 else before[None, :]
+    return spec
+
+
 def full_roundoff(snap: Snapshot, key: str) -> np.ndarray | None:
     """Where the whole recorded array ``key`` (not a partial sum) is round-off, or None."""
     return snap.final_roundoff_mask(key)
@@ -139,12 +161,19 @@ def preactivation_levels(snap: Snapshot) -> tuple[float, float]:
 
 def parameter_levels(snap: Snapshot, name: str) -> tuple[float, float]:
     """One range for a parameter over the whole iteration, before and after the update (the
-    starting weights alone until the update is computed: just after an edit it is computed
-    on a worker thread, and the range may then widen)."""
+    starting weights alone until the update and its round-off check are computed: just after an
+    edit they are computed on a worker thread, and the range may then widen). A weight the update
+    moved only by round-off counts with the value it keeps (a bias of zeros stays ±1, not ±its
+    noise)."""
     updated = snap.final_if_ready(f"updated/{name}")
-    if updated is None:
-        return family_levels(snap.starting_param(name))
-    return snap.once(("parameter", name), lambda: family_levels(snap.starting_param(name), updated))
+    if updated is None or not (snap.phase_done("update") or _roundoff.known(snap.trace)):
+        return family_levels(snap.starting_param(name))   # the check is never made to run here ahead
+
+    def levels() -> tuple[float, float]:
+        before = snap.starting_param(name)
+        moved = _roundoff.change_roundoff_mask(snap.trace, name)
+        return family_levels(before, updated if moved is None else np.where(moved, before, updated))
+    return snap.once(("parameter", name), levels)
 
 
 # ---------------------------------------------------------------- what the current step writes
@@ -317,7 +346,9 @@ def param_view(snap: Snapshot, name: str, source: str = "param", title: str | No
         describe=lambda r, c, name=name, rows=rows, cols=cols, vec=arr.ndim == 1:
             f"{name}[{c}]  ({cols[c]})" if vec else f"{name}[{r}, {c}]  ({rows[r]}, {cols[c]})",
     )
-    return mark_roundoff(spec, roundoff) if source != "param" else spec
+    if source == "param":
+        return mark_changes(spec, snap, name) if snap.phase_done("update") else spec
+    return mark_roundoff(spec, roundoff)
 
 
 def param_placeholder(snap: Snapshot, name: str) -> tuple[tuple[int, int], list[str], list[str]]:

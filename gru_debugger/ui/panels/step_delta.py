@@ -109,24 +109,26 @@ def step_view(now: HeatmapData, before: StepBefore) -> HeatmapData:
     if (_valid(now, delta.shape) & ~_valid(old, delta.shape)).any():   # cells written for the first time
         return replace(now, title=now.title + NEW_SUFFIX)
     return replace(now, data=delta, diff=(now64, base64), diff_label=BEFORE_LABEL, levels=None,
-                   roundoff=_roundoff(now, old, delta), title=f"Δ {now.title}{DELTA_SUFFIX}")
+                   roundoff=_roundoff(now, old, delta), roundoff_base=None, title=f"Δ {now.title}{DELTA_SUFFIX}")
 
 
-def _zero_exactly(spec: HeatmapData, values: np.ndarray) -> np.ndarray:
-    """Cells that are 0 in exact arithmetic: marked round-off, or exactly 0."""
-    mask = values == 0
-    if spec.roundoff is not None:
-        mask = mask | np.asarray(spec.roundoff, dtype=bool).reshape(values.shape)
-    return mask
+def _exact(spec: HeatmapData, values: np.ndarray) -> np.ndarray:
+    """The values as exact arithmetic has them: a round-off cell is 0 (or its ``roundoff_base``,
+    a weight that only round-off moved keeps its value from before the update)."""
+    if spec.roundoff is None:
+        return values
+    mask = np.asarray(spec.roundoff, dtype=bool).reshape(values.shape)
+    base = 0.0 if spec.roundoff_base is None else np.asarray(spec.roundoff_base).reshape(values.shape)
+    return np.where(mask, base, values)
 
 
 def _roundoff(now: HeatmapData, old: HeatmapData, delta: np.ndarray) -> np.ndarray | None:
-    """A difference of two values that are both 0 in exact arithmetic is round-off too (hatched);
-    any other difference is not."""
+    """A difference of two values that are equal in exact arithmetic (both 0, or a weight and what
+    only round-off made of it) is round-off too (hatched); any other difference is not."""
     if now.roundoff is None and old.roundoff is None:
         return None
     now_values, old_values = np.asarray(now.data).reshape(delta.shape), np.asarray(old.data).reshape(delta.shape)
-    mask = _zero_exactly(now, now_values) & _zero_exactly(old, old_values) & (delta != 0)
+    mask = (_exact(now, now_values) == _exact(old, old_values)) & (delta != 0)
     return mask if mask.any() else None
 
 

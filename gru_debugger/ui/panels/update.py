@@ -7,7 +7,7 @@ from ...core.config import PARAM_NAMES
 from ...core.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
-from .spec_helpers import (family_levels, full_roundoff, gradient_scale, honest, mark_roundoff, missing,
+from .spec_helpers import (change_roundoff, family_levels, full_roundoff, gradient_scale, honest, mark_roundoff, missing,
                            parameter_levels, param_placeholder, param_view, roundoff_of, writes)
 from .tensor_panel import Spec
 from ..widgets.view_state import ViewState
@@ -25,6 +25,7 @@ def _update_view(which: str):
         if which == "before":
             data = param_view(snap, name, title=f"{name} before")
             data.data = before if before.ndim == 2 else before[None, :]
+            data.roundoff = data.roundoff_base = None   # param_view marks the weights after the update
         elif which == "grad":
             data = param_view(snap, name, source="grad", title=f"dL/d {name}")
         elif which == "step":
@@ -52,7 +53,7 @@ def _update_view(which: str):
                 return missing(f"{name} after", "after the update", *param_placeholder(snap, name),
                                levels=parameter_levels(snap, name))
             data = param_view(snap, name, title=f"{name} after")
-            data.data = after if after.ndim == 2 else after[None, :]
+            data.data = after if after.ndim == 2 else after[None, :]   # hatched by param_view (mark_changes)
         if data.data is not None and which in ("before", "after"):
             data.levels = parameter_levels(snap, name)
         return data
@@ -67,8 +68,12 @@ def notice(snap: Snapshot):
     keys = [f"grad/{n}" for n in PARAM_NAMES] + [f"update/{n}" for n in PARAM_NAMES]
     if all(roundoff_of(snap, key) is None for key in keys):
         return None
-    return (f"Hatched cells are round-off: 0 in exact arithmetic, non-zero in {snap.config.dtype} only through "
-            "rounding (hover one for its value). A step of −lr times such a gradient is round-off too.", None)
+    text = (f"Hatched cells are round-off: 0 in exact arithmetic, non-zero in {snap.config.dtype} only through "
+            "rounding (hover one for its value). A step of −lr times such a gradient is round-off too")
+    if any(change_roundoff(snap, n) is not None for n in PARAM_NAMES):
+        text += (", and a hatched weight after the update moved only by that round-off: in exact arithmetic "
+                 "it keeps its value from before")
+    return (text + ".", None)
 
 
 UPDATE_SPECS = [

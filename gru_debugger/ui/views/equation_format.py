@@ -21,10 +21,23 @@ MAX_LINES = 12       # per-timestep lines before the rest are elided
 
 
 
-def fmt(value: float) -> str:
+# A number that is only round-off (0 in exact arithmetic: core/roundoff) reads as the heatmaps
+# print it, "≈0", said to be round-off and greyed: never as a bold live number.
+ROUNDOFF_TEXT = "≈0 (round-off)"
+ROUNDOFF_COLOUR = "#8c8c8c"   # mid grey: reads on the light and the dark theme
+
+
+def noise() -> str:
+    """The rich text of a round-off number."""
+    return f'<span style="color:{ROUNDOFF_COLOUR}; font-weight:normal;">{ROUNDOFF_TEXT}</span>'
+
+
+def fmt(value: float, roundoff: bool = False) -> str:
     """A number as the equations show it: 4 decimals, scientific when tiny or huge,
-    a proper minus sign."""
+    a proper minus sign; a non-zero ``roundoff`` value as :func:`noise`."""
     v = float(value)
+    if roundoff and v != 0.0 and math.isfinite(v):
+        return noise()
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):
@@ -35,16 +48,30 @@ def fmt(value: float) -> str:
     return text.replace("-", MINUS)
 
 
-def factor(value: float) -> str:
+def factor(value: float, roundoff: bool = False) -> str:
     """A number inside a product: negative ones in parentheses."""
-    text = fmt(value)
+    text = fmt(value, roundoff)
     return f"({text})" if text.startswith(MINUS) else text
 
 
-def signed(value: float) -> str:
+def signed(value: float, roundoff: bool = False) -> str:
     """' + 0.1234' or ' − 0.1234', to continue a sum."""
-    text = fmt(value)
+    text = fmt(value, roundoff)
     return f" {MINUS} {text[1:]}" if text.startswith(MINUS) else f" + {text}"
+
+
+def bold(value: float, roundoff: bool = False) -> str:
+    """The result of an equation: bold, unless it is round-off (grey, as :func:`noise`)."""
+    text = fmt(value, roundoff)
+    return text if text == noise() else f"<b>{text}</b>"
+
+
+def within_rounding(value: float, terms: Sequence[float] | np.ndarray, eps: float) -> bool:
+    """Is ``value``, a sum of ``terms`` that the page adds up itself, no larger than the rounding
+    error the terms carry (n · eps · Σ|terms|, the worst case of n roundings of unit ``eps``)? Such
+    a sum cannot be told from 0: the equations print it as round-off (a non-zero value only)."""
+    parts = np.abs(np.asarray(terms, dtype=np.float64).ravel())
+    return float(value) != 0.0 and abs(float(value)) <= parts.size * eps * float(parts.sum())
 
 
 def vector(values: Sequence[float] | np.ndarray) -> str:

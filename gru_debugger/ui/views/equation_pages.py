@@ -11,8 +11,8 @@ import numpy as np
 
 from ...core.config import PARAM_NAMES
 from ..cells import cell_view
-from .equation_format import (MAX_LINES, MAX_VECTOR, MINUS, Line, Page, dot_terms, elide, esc, factor, fmt, signed,
-                              sub, tok, vector, visible)
+from .equation_format import (MAX_LINES, MAX_VECTOR, MINUS, ROUNDOFF_TEXT, Line, Page, bold, dot_terms, elide, esc,
+                              factor, fmt, noise, signed, sub, tok, vector, visible)
 
 
 def build_page(s, b: int, j: int) -> Page:
@@ -186,20 +186,22 @@ def _backward_page(s, step, b, j) -> Page:
     gh_t = float(s.get("grad/h")[b, t, j])
     dh = "∂L/∂" + sub("h", "t")
     head_line, direct = view.head_part(s, b, j, t)
+    noise = view.head_roundoff(s, b, j, t)      # round-off prints as a grey ≈0 (equation_format.noise)
     lines = [head_line]
     if t == T - 1:
         lines.append(Line("later", f"{dh} (from {sub('h', 't+1')}) = 0 (t = T − 1 is the last timestep)"))
-        total = f"{fmt(direct)} + 0"
+        total = f"{fmt(direct, noise)} + 0"
     else:
         text, from_next = view.from_future(s, b, j, t)
-        lines.append(Line("later", f"{dh} (from {sub('h', 't+1')}) = {text} = {fmt(from_next)}"))
-        total = f"{fmt(direct)}{signed(from_next)}"
-    lines.append(Line(sub("dh", "t"), f"{dh} = {total} = <b>{fmt(gh_t)}</b>", True))
+        later = view.future_roundoff(s, b, j, t)
+        lines.append(Line("later", f"{dh} (from {sub('h', 't+1')}) = {text} = {fmt(from_next, later)}"))
+        total = f"{fmt(direct, noise)}{signed(from_next, later)}"
+    lines.append(Line(sub("dh", "t"), f"{dh} = {total} = {bold(gh_t, view.roundoff(s, 'grad/h', b, t, j))}", True))
     lines += view.backward_lines(s, b, j, t)
     g_w = s.get("grad/h2g.weight")
     if g_w is not None:
         lines.append(Line("sum", f"∂L/∂h2g.weight[{j}, 0] summed over timesteps {t} … {T - 1} so far = "
-                                 f"{fmt(g_w[j, 0])}"))
+                                 f"{fmt(g_w[j, 0], view.roundoff(s, 'grad/h2g.weight', j, 0))}"))
     note = ""
     if _is_roundoff(s, "grad/h"):
         why = _diagnosis_text(s)
@@ -303,14 +305,29 @@ def _update_page(s, step, b, j) -> Page:
              ("lm_head.weight", (tgt, j), f"lm_head.weight[{tgt}, {j}] (y = {tok(s, tgt)})"),
              ("wte.weight", (src, 0), f"wte.weight[{src}, 0] (x = {tok(s, src)})")]
     lines = [Line("rule", f"p ← p − lr · ∂L/∂p,&nbsp;&nbsp; lr = {lr:g}")]
+    view = cell_view(cfg.cell)
     for name, index, label in cells:
         before = float(s.get(f"param/{name}")[index])
         grad = float(s.get(f"grad/{name}")[index])
         after = float(s.get(f"updated/{name}")[index])
-        lines.append(Line(name.split(".")[0], f"{label}: {fmt(before)} − {lr:g}·{factor(grad)} = <b>{fmt(after)}</b>"))
+        lines.append(Line(name.split(".")[0], f"{label}: {fmt(before)} − {lr:g}·"
+                                              f"{factor(grad, view.roundoff(s, f'grad/{name}', *index))} = "
+                                              f"{_after(s, name, index, before, after)}"))
     return Page("Update (SGD)", lines,
                 "Every weight moves against its gradient, scaled by the learning rate. Weights whose gradient "
                 "is zero (for example rows of tokens that did not occur) do not move.", True)
+
+
+def _after(s, name: str, index: tuple[int, ...], before: float, after: float) -> str:
+    """A weight after the update; one that only round-off moved keeps its value in exact arithmetic:
+    that value, marked, or (from 0) the grey ≈0 of round-off."""
+    check = getattr(s, "change_roundoff_mask", None)
+    moved = check(name) if check is not None else None
+    if moved is None or not moved[index]:
+        return bold(after)
+    if before == 0.0:
+        return bold(after, True)
+    return f"<b>{fmt(before)}</b> {noise().replace(ROUNDOFF_TEXT, '(+ round-off)')}"
 
 
 def _forward_after_page(s, step, b, j) -> Page:

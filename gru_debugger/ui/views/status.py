@@ -1,4 +1,5 @@
-"""Status bar: where the cursor is, the batch, the loss, and any NaN/Inf.
+"""Status bar: where the cursor is, the batch, the loss, any NaN/Inf, and whether float32
+resolves the example (core/precision).
 
 While the current iteration's back-propagation and second pass are computed
 on the controller's worker thread (after an edit, the forward pass is shown
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from ...core import precision
 from ...core.controller import Controller
 from ...core.phases import phase_title
 from ...core.snapshot import Snapshot
@@ -32,6 +34,8 @@ def bad_values(snapshot: Snapshot) -> list[str]:
 
 POLL_MS = 30
 BUSY_TEXT = "computing back-propagation…"
+PRECISION_POLL_MS = 200   # how often to look for the answer of the float32/float64 check (core/precision)
+PRECISION_STYLE = "color: #b25e00; font-weight: bold;"
 
 
 class StatusLine(QtWidgets.QStatusBar):
@@ -43,7 +47,11 @@ class StatusLine(QtWidgets.QStatusBar):
         self.loss = QtWidgets.QLabel(self)
         self.bad = QtWidgets.QLabel(self)
         self.bad.setStyleSheet("color: #d0342c; font-weight: bold;")
-        for label in (self.where, self.batch, self.loss, self.bad):
+        self.precision = QtWidgets.QLabel(self)   # float32 cannot resolve this example (core/precision)
+        self.precision.setObjectName("status-precision")
+        self.precision.setStyleSheet(PRECISION_STYLE)
+        self.precision.hide()
+        for label in (self.where, self.batch, self.loss, self.bad, self.precision):
             self.addPermanentWidget(label)
         for label in (self.where, self.batch, self.loss):  # the room a label keeps is on its left
             label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
@@ -55,6 +63,9 @@ class StatusLine(QtWidgets.QStatusBar):
         self._poll = QtCore.QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_poll)
+        self._precision_poll = QtCore.QTimer(self)
+        self._precision_poll.setInterval(PRECISION_POLL_MS)
+        self._precision_poll.timeout.connect(self._show_precision)
         subscribe(controller.changed, self, self.update_from)
         self.update_from(controller.snapshot())
 
@@ -90,6 +101,24 @@ class StatusLine(QtWidgets.QStatusBar):
         self.bad.setToolTip(f"This iteration's {snapshot.fault.message}; the timeline marks the step."
                             if snapshot.fault is not None else "")
         self.bad.setVisible(bool(parts))
+        self._show_precision()
+
+    def _show_precision(self) -> None:
+        """The notice that float32 cannot resolve this iteration, once the check has an answer. The
+        check runs on a worker (the controller's round-off job, or started here once the iteration's
+        back-propagation is done): this only reads its answer, and looks again until there is one."""
+        trace = self.controller.snapshot().trace
+        done, found = precision.known(trace)
+        if not done and self.controller.config.dtype == "float32":
+            if not self.controller.computing:
+                precision.start(trace)
+            if not self._precision_poll.isActive():
+                self._precision_poll.start()
+        else:
+            self._precision_poll.stop()
+        self.precision.setText(found.short if found is not None else "")
+        self.precision.setToolTip(found.message if found is not None else "")
+        self.precision.setVisible(found is not None)
 
     def show_hover(self, text: str) -> None:
         self.showMessage(text, 10000)

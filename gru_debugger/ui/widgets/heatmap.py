@@ -78,6 +78,9 @@ class HeatmapData:
     diff: tuple[np.ndarray, np.ndarray] | None = None
     diff_label: str = "baseline"              # what the second value of ``diff`` is, in the hover text
     roundoff: np.ndarray | None = None        # bool, same shape: True = round-off (0 in exact arithmetic), hatched
+    # With ``roundoff``: what a round-off cell is in exact arithmetic when that is not 0 (a weight after the
+    # update that only round-off moved keeps its value before), same shape; None = 0.
+    roundoff_base: np.ndarray | None = None
     # What the current step does with it: "main" (its main result), "written" (also written: outlined
     # by ``highlight``), "read" (only read: the title is muted), "" (neither).
     emphasis: str = ""
@@ -776,6 +779,11 @@ class Heatmap(QtCore.QObject):
                     f"Δ {float(data[r, c]):+.7g}")
         roundoff = spec.roundoff
         if roundoff is not None and np.asarray(roundoff).reshape(data.shape)[r, c]:
+            if spec.roundoff_base is not None:
+                base = float(np.asarray(spec.roundoff_base).reshape(data.shape)[r, c])
+                value = float(data[r, c])
+                return (f"{where} = {value:.7g}: moved by round-off only ({value - base:+.1e}); "
+                        f"in exact arithmetic it keeps {base:.7g}")
             return (f"{where}: round-off: exactly 0 in exact arithmetic "
                     f"({np.asarray(data).dtype.name} value {float(data[r, c]):.1e})")
         return f"{where} = {float(data[r, c]):.7g}"
