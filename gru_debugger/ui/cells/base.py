@@ -28,6 +28,9 @@ class CellUI:
     substep_text: dict[str, str] = {}      # explanation under the equations of each sub-step
     backward_text = ""                     # explanation under the backward equations
     variant_note = ""                      # which variant of the cell this is (start page, README)
+    # Block parts whose plain name ("gx") is taken by something else (the LSTM's candidate block
+    # vs the whole x2g output gx): block + source -> (letter, subscript)
+    part_renames: dict[str, tuple[str, str]] = {}
 
     @property
     def cell(self) -> Cell:
@@ -36,6 +39,15 @@ class CellUI:
     @property
     def title(self) -> str:
         return self.cell.title
+
+    def part(self, block: str, src: str, rich: bool = True) -> str:
+        """How the texts name block ``block`` of x2g's (src "x") or h2g's (src "h") output: "zx",
+        or for a renamed part "g<sub>x</sub>" (rich) / "g_x" (plain)."""
+        found = self.part_renames.get(f"{block}{src}")
+        if found is None:
+            return f"{block}{src}"
+        letter, index = found
+        return f"{letter}<sub>{index}</sub>" if rich else f"{letter}_{index}"
 
     def kind(self, gate: str) -> str:
         return self.gate_kinds.get(gate, SIGNED)
@@ -80,12 +92,13 @@ class CellUI:
 
     def sigmoid_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
         gx, gh, v = self.pre(s, gate, "x", b, t, j), self.pre(s, gate, "h", b, t, j), self.value(s, gate, b, t, j)
-        return Line(gate, f"{gate} = σ({gate}x + {gate}h) = σ({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>", current)
+        return Line(gate, f"{gate} = σ({self.part(gate, 'x')} + {self.part(gate, 'h')}) = σ({fmt(gx)}{signed(gh)}) = "
+                          f"<b>{fmt(v)}</b>", current)
 
     def tanh_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
         gx, gh, v = self.pre(s, gate, "x", b, t, j), self.pre(s, gate, "h", b, t, j), self.value(s, gate, b, t, j)
-        return Line(gate, f"{gate} = tanh({gate}x + {gate}h) = tanh({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>",
-                    current)
+        return Line(gate, f"{gate} = tanh({self.part(gate, 'x')} + {self.part(gate, 'h')}) = "
+                          f"tanh({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>", current)
 
     @staticmethod
     def via_h2g(s: Any, b: int, j: int, t: int) -> float:

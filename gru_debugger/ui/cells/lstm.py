@@ -13,14 +13,17 @@ class LSTMView(CellUI):
     name = "lstm"
     gate_names = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
                   "c": "cell state", "h": "hidden state"}
-    gate_titles = {"i": "i = σ(ix + ih)", "f": "f = σ(fx + fh)", "g": "g = tanh(gx + gh)", "o": "o = σ(ox + oh)",
+    gate_titles = {"i": "i = σ(ix + ih)", "f": "f = σ(fx + fh)", "g": "g = tanh(g_x + g_h)", "o": "o = σ(ox + oh)",
                    "c": "c = f⊙c(t−1) + i⊙g", "h": "h = o⊙tanh(c)"}
     gate_kinds = {"i": UNIT, "f": UNIT, "g": TANH, "o": UNIT, "c": SIGNED, "h": TANH}
     over_time = ("h", "c", "f", "i", "g", "o")
     diagram_rows = (("x2g", "h2g"), ("i", "f", "g", "o"), ("c",), ("h",))
     block_help = ("LSTM cell, one timestep at a time: x2g and h2g feed the input gate i, the forget gate f, the "
                   "candidate g and the output gate o; c_t = f ⊙ c_{t−1} + i ⊙ g carries the memory and "
-                  "h_t = o ⊙ tanh(c_t) is what the head and the next timestep see.")
+                  "h_t = o ⊙ tanh(c_t) is what the head sees. The next timestep gets both: h_t through h2g, "
+                  "c_t through its forget gate.")
+    # The candidate's blocks of x2g(x) and h2g(h): "gx" and "gh" already name those whole outputs.
+    part_renames = {"gx": ("g", "x"), "gh": ("g", "h")}
     panel_intro = ("One timestep for every batch row: pre-activations from the input (left) and from h(t−1) "
                    "(middle) give the gates i, f, o and the candidate g (right); below them the cell state c and "
                    "the new h.")
@@ -28,7 +31,9 @@ class LSTMView(CellUI):
                     "b<sub>ih</sub> and b<sub>hh</sub> that simply add up).")
     substep_text = {
         "x2g": "The input x<sub>t</sub> (the embedding after its dropout mask) goes through x2g once, giving four "
-               "pre-activations: for the input gate i, the forget gate f, the candidate g and the output gate o.",
+               "pre-activations: for the input gate i, the forget gate f, the candidate g and the output gate o. "
+               "The candidate's block is written g<sub>x</sub> (and h2g's g<sub>h</sub>): gx and gh name the "
+               "whole outputs of x2g and h2g.",
         "h2g": "The previous hidden state goes through h2g, giving the same four pre-activations from memory. At "
                "t = 0 the previous state is zero, so only the bias is left.",
         "i": "The input gate i (between 0 and 1) decides how much of the candidate g enters the cell state.",
@@ -37,8 +42,9 @@ class LSTMView(CellUI):
         "o": "The output gate o (between 0 and 1) decides how much of the cell state shows in h<sub>t</sub>.",
         "c": "The cell state adds the gated candidate to the gated old state. It is not squashed, so it can grow "
              "past 1; with f ≈ 1 it carries information (and gradient) over many timesteps.",
-        "h": "The hidden state is the squashed cell state, scaled by the output gate; the head and the next "
-             "timestep see h<sub>t</sub>, not c<sub>t</sub>.",
+        "h": "The hidden state is the squashed cell state, scaled by the output gate. The head sees "
+             "h<sub>t</sub> only; the next timestep gets h<sub>t</sub> (through h2g, into every gate) and "
+             "c<sub>t</sub> (through its forget gate: c<sub>t+1</sub> = f ⊙ c<sub>t</sub> + i ⊙ g).",
     }
     backward_text = (
         "Back-propagation walks from the last timestep to the first. The gradient reaching h<sub>t</sub> comes "
@@ -88,7 +94,8 @@ class LSTMView(CellUI):
         for k, gate in enumerate(("i", "f", "g", "o")):
             v = {"i": i, "f": f, "g": g, "o": o}[gate]
             deriv, rule = (1 - v * v, "1 − g²") if gate == "g" else (v * (1 - v), f"{gate}(1 − {gate})")
-            lines.append(Line(f"d{gate}·", f"∂L/∂{gate}x = ∂L/∂{gate}h = ∂L/∂{gate} ⊙ {rule} = "
+            lines.append(Line(f"d{gate}·", f"∂L/∂{self.part(gate, 'x')} = ∂L/∂{self.part(gate, 'h')} = "
+                                           f"∂L/∂{gate} ⊙ {rule} = "
                                            f"{factor(self.value(s, 'grad/' + gate, b, t, j))}·{fmt(deriv)} = "
                                            f"<b>{fmt(gx[k * H + j])}</b>&nbsp;&nbsp;(block {k + 1} of x2g, h2g)"))
         return lines
