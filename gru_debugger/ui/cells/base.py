@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...core.cells import Cell, get_cell
+from . import step_facts
 from ..views.equation_format import Line, factor, fmt, signed, sub
 from ..widgets.kinds import SIGNED, TANH, UNIT
 
@@ -67,12 +68,62 @@ class CellUI:
         via = self.via_h2g(s, b, j, t)
         return f"Σ<sub>g</sub> ∂L/∂gh<sub>t+1</sub>[g]·h2g.weight[g, {j}] = {fmt(via)}", via
 
-    # ------------------------------------------------------------ captions
-    def timestep_caption(self, t: int, T: int) -> str:
+    # ------------------------------------------------------------ what this step did, in numbers
+    def timestep_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        """What timestep t did with its numbers, for row b, unit j (and which unit moved most): rich text,
+        the part of the caption and the step help that no other timestep shares."""
         raise NotImplementedError
 
-    def backward_caption(self, t: int, T: int) -> str:
+    def backward_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        """How large ∂L/∂h_t is and how much of it came from the future (rich text)."""
+        return step_facts.gradient_split(s, b, j, t)
+
+    def substep_facts(self, s: Any, b: int, j: int, t: int, name: str) -> str:
+        """The numbers one Step Into stop computed: the range over the batch and row b, unit j's value."""
+        if name in ("x2g", "h2g"):
+            src = "x" if name == "x2g" else "h"
+            H = s.config.hidden_size
+            parts = [f"{self.part(block, src)} {step_facts.span(s, 'g' + src, t, b, j, slice(k * H, (k + 1) * H))}"
+                     for k, block in enumerate(self.cell.blocks)]
+            same = self._same_input(s, src, t)
+            what = "x<sub>t</sub>" if src == "x" else "h<sub>t−1</sub>"
+            again = "" if same is None else (f" These are the numbers of t = {same} again: {name} sees {what} "
+                                             f"alone, and the whole batch's {what} was the same then.")
+            return f"At t = {t}, {name} gave " + "; ".join(parts) + "." + again
+        return f"At t = {t}, {name} ranges {step_facts.span(s, name, t, b, j)}."
+
+    @staticmethod
+    def _same_input(s: Any, src: str, t: int) -> int | None:
+        """The first earlier timestep whose input to x2g (src "x": x_in) or h2g ("h": h_{t−1}) was the
+        same for the whole batch, bit for bit, or None."""
+        if src == "x":
+            arr = s.get("x_in")
+            return next((k for k in range(t) if np.array_equal(arr[:, k], arr[:, t])), None)
+        if t == 0:
+            return None
+        arr = s.get("h")
+        return next((k for k in range(1, t) if np.array_equal(arr[:, k - 1], arr[:, t - 1])), None)
+
+    # ------------------------------------------------------------ captions (plain-ish text, see ui/docs)
+    def timestep_caption(self, s: Any, b: int, j: int) -> str:
+        """The walk-through caption of the timestep ``s`` stands at: what runs, then what it did."""
+        t, T = s.step.t, s.config.context_length
+        last = " After this timestep every hidden state of the sequence exists." if t == T - 1 else ""
+        return f"{self.caption_intro(t, T)} {self.timestep_facts(s, b, j, t)}{last}"
+
+    def backward_caption(self, s: Any, b: int, j: int) -> str:
+        """The walk-through caption of the backward timestep ``s`` stands at."""
+        t, T = s.step.t, s.config.context_length
+        done = " With t = 0 done, every gradient is complete." if t == 0 else ""
+        return f"{self.backward_intro(t, T)} {self.backward_facts(s, b, j, t)}{done}"
+
+    def caption_intro(self, t: int, T: int) -> str:
+        """What timestep t of T reads and computes (the first timestep says more)."""
         raise NotImplementedError
+
+    def backward_intro(self, t: int, T: int) -> str:
+        return (f"Backward through the {self.title}, timestep t = {t} (time runs backwards, from t = {T - 1} down "
+                f"to 0).")
 
     # ------------------------------------------------------------ helpers for subclasses
     @staticmethod

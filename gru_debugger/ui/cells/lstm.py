@@ -4,8 +4,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..views.equation_format import Line, factor, fmt, sub
 from ..widgets.kinds import SIGNED, TANH, UNIT
+from . import step_facts
 from .base import CellUI
 
 
@@ -100,23 +103,55 @@ class LSTMView(CellUI):
                                            f"<b>{fmt(gx[k * H + j])}</b>&nbsp;&nbsp;(block {k + 1} of x2g, h2g)"))
         return lines
 
-    def timestep_caption(self, t: int, T: int) -> str:
-        prev = f"h_{t - 1} and c_{t - 1} from the previous timestep" if t > 0 else \
-            "the initial states h_(−1) = c_(−1) = 0, so the h2g terms are just h2g's bias"
-        last = " After this timestep every hidden state of the sequence exists." if t == T - 1 else ""
-        return (f"LSTM, timestep t = {t} of 0…{T - 1}. The cell reads x_{t}, the input at this position after its "
-                f"dropout mask, and {prev}. x2g and h2g each give four pre-activations (rows i, f, g and o); "
-                f"i, f and o are sigmoid gates, g = tanh(…) the candidate, c_{t} = f ⊙ c_(t−1) + i ⊙ g the cell "
-                f"state and h_{t} = o ⊙ tanh(c_{t}) the hidden state.{last}")
+    def caption_intro(self, t: int, T: int) -> str:
+        if t == 0:
+            return (f"LSTM, timestep t = 0 of 0…{T - 1}. The cell reads x_0, the input at this position after its "
+                    "dropout mask, and the initial states h_(−1) = c_(−1) = 0, so the h2g terms are just h2g's "
+                    "bias. x2g and h2g each give four pre-activations (rows i, f, g and o); i, f and o are sigmoid "
+                    "gates, g = tanh(g_x + g_h) the candidate, c_0 = f ⊙ c_(−1) + i ⊙ g the cell state and "
+                    "h_0 = o ⊙ tanh(c_0) the hidden state.")
+        return (f"LSTM, timestep t = {t} of 0…{T - 1}: from x_{t}, h_{t - 1} and c_{t - 1}, the gates i, f, o and "
+                f"the candidate g give c_{t} = f ⊙ c_{t - 1} + i ⊙ g and h_{t} = o ⊙ tanh(c_{t}).")
 
-    def backward_caption(self, t: int, T: int) -> str:
-        future = "; at the last timestep nothing comes from the future" if t == T - 1 else \
-            f"; from the future, h_{t} gets what flows back through h2g at t = {t + 1} and c_{t} what flows back " \
-            f"through f_{t + 1}"
-        done = " With t = 0 done, every gradient is complete." if t == 0 else ""
-        return (f"Backward through the LSTM, timestep t = {t} (from t = {T - 1} down to 0). The gradient reaching "
-                f"h_{t} comes from this position's prediction{future}. It splits into the gates i, f, g, o and "
-                f"their pre-activations, and from those into the weights.{done}")
+    def timestep_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        i, f, g, o, c, h = (self.value(s, k, b, t, j) for k in ("i", "f", "g", "o", "c", "h"))
+        c_prev, h_prev = self.prev(s, "c", b, t, j), self.prev(s, "h", b, t, j)
+        cp, ct = step_facts.index("c", t - 1), step_facts.index("c", t)
+        hp, ht = step_facts.index("h", t - 1), step_facts.index("h", t)
+        return (f"For row {b}, unit {j} (the Equation panel's): the forget gate f = {fmt(f)} keeps that share of "
+                f"{cp} = {fmt(c_prev)} and the input gate i = {fmt(i)} lets in that share of the candidate "
+                f"g = {fmt(g)}, so {ct} = {fmt(c)}: c moved by |{ct} − {cp}| = {step_facts.change(s, c, c_prev)}. "
+                f"The output gate o = {fmt(o)} gives {ht} = {fmt(h)}, and h moved by |{ht} − {hp}| = "
+                f"{step_facts.change(s, h, h_prev)}.{step_facts.most_moved(s, 'c', b, t)}")
+
+    def backward_intro(self, t: int, T: int) -> str:
+        if t == T - 1:
+            return (f"Backward through the LSTM, timestep t = {t} (from t = {T - 1} down to 0). At the last timestep "
+                    f"the gradient reaches h_{t} from this position's prediction alone, and c_{t} from h_{t}.")
+        return (f"Backward through the LSTM, timestep t = {t} (from t = {T - 1} down to 0). The gradient reaches "
+                f"h_{t} from this position's prediction and through h2g at t = {t + 1}, and c_{t} from h_{t} and "
+                f"through the forget gate f_{t + 1}.")
+
+    def backward_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        text = step_facts.gradient_split(s, b, j, t)
+        T = s.config.context_length
+        mask = s.roundoff_mask("grad/c")
+        ct = step_facts.index("c", t)
+        dc = np.asarray(s.get("grad/c")[:, t], dtype=np.float64)
+        ro = None if mask is None else np.asarray(mask[:, t], dtype=bool)
+        if ro is not None and ro.any() and bool(np.array_equal(ro, dc != 0)):
+            return f"{text} Every ∂L/∂{ct} is round-off as well."
+        later = np.zeros_like(dc)
+        if t < T - 1:
+            later = np.asarray(s.get("grad/c")[:, t + 1], dtype=np.float64) * \
+                np.asarray(s.get("f")[:, t + 1], dtype=np.float64)
+        here = dc - later
+        where = (f"all of it from {step_facts.index('h', t)} (nothing comes later)" if t == T - 1 else
+                 f"of which the part from {step_facts.index('h', t)} has norm {step_facts.norm_text(here, ro)} and "
+                 f"the part from {step_facts.index('c', t + 1)} (through {step_facts.index('f', t + 1)}) "
+                 f"{step_facts.norm_text(later, ro)}")
+        row = "" if ro is not None and ro[b, j] else f" (row {b}, unit {j}: {fmt(dc[b, j])})"
+        return f"{text} Over the batch ‖∂L/∂{ct}‖ = {step_facts.norm_text(dc, ro)}{row}, {where}."
 
 
 VIEW = LSTMView()

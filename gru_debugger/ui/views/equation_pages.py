@@ -176,8 +176,11 @@ def _cell_page(s, step, b, j) -> Page:
     if subname != "h":
         title += f" · {subname}" + (f" ({view.gate_names[subname]})" if subname in view.gate_names else "")
     text = view.substep_text[subname]
-    if subname == "h":
-        text = "All the equations of this timestep, in the order they run. " + text
+    if subname == "h":  # what this timestep did with its numbers first: the part no other timestep shares
+        text = (f"<b>This timestep:</b> {view.timestep_facts(s, b, j, t)}<br>All the equations of this timestep, "
+                f"in the order they run. {text}")
+    else:
+        text = f"{text} {view.substep_facts(s, b, j, t, subname)}"
     return Page(title, lines, text, True)
 
 
@@ -208,7 +211,8 @@ def _backward_page(s, step, b, j) -> Page:
         note = (" <i>In exact arithmetic every gradient on this page is zero" + (f": {why}" if why else "")
                 + " The numbers shown are float32 round-off (marked in the panels), so their last digits need "
                   "not add up.</i>")
-    return Page(f"Backward · timestep t = {t}", lines, view.backward_text + note, True)
+    facts = f"<b>This timestep:</b> {view.backward_facts(s, b, j, t)}<br>"
+    return Page(f"Backward · timestep t = {t}", lines, facts + view.backward_text + note, True)
 
 
 def _is_roundoff(s, key: str) -> bool:
