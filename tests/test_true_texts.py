@@ -393,3 +393,16 @@ def test_the_training_curve_after_the_update_keeps_the_dropout_masks(qtbot):
     fresh = [p.loss_after for p in panel.points]
     assert not np.allclose(ys, fresh)  # with dropout the two differ: the curve is not the fresh-mask one
     assert "same dropout masks" in panel.status.text()
+
+
+def test_a_future_part_that_is_zero_in_exact_arithmetic_is_not_quoted_as_a_number():
+    """h2g.weight = 0 in a plain RNN: nothing reaches h_t from the future. The split computed from the
+    float32 trace leaves rounding there; the caption says ≈0 (round-off) instead of quoting it."""
+    config = _config("rnn").with_changes(init={"h2g.weight": {"scheme": "zeros"}})
+    ctl = Controller(config)
+    ctl.run_to("backward", 3)
+    snap = ctl.snapshot()
+    step = [s for s in walk_steps(8, "rnn") if s is not None and (s.phase, s.t) == ("backward", 3)][0]
+    text = stop_caption(step, 8, "rnn", snap, 0, 0)
+    assert "the part from the future ≈0 (round-off)" in text or "the part from the future 0.0000" in text, text
+    assert re.search(r"and (≈0 \(round-off\)|0\.0000) from the future", text), text

@@ -124,8 +124,8 @@ class GRUView(CellUI):
             via = self.via_h2g(s, b, j, t)
             total = direct + via
             z1, h1 = step_facts.index("z", t + 1), step_facts.index("h", t + 1)
-            return (f"Of row {b}, unit {j}'s part from the future, {step_facts._part(s, direct, total)} came "
-                    f"straight through {z1} (∂L/∂{h1}·{z1}) and {step_facts._part(s, via, total)} through h2g.")
+            return (f"Of row {b}, unit {j}'s part from the future, {step_facts.part_of(s, direct, total)} came "
+                    f"straight through {z1} (∂L/∂{h1}·{z1}) and {step_facts.part_of(s, via, total)} through h2g.")
         return step_facts.gradient_split(s, b, j, t, detail)
 
 

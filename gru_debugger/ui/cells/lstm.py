@@ -87,7 +87,7 @@ class LSTMView(CellUI):
                        f"{sub('f', 't+1')} = {fmt(local)} + {factor(dc_next)}·{fmt(f_next)} = <b>{fmt(dc)}</b>")
         gx = s.get("grad/gx")[b, t]
         lines = [Line("dc", dc_line, True)]
-        for gate, rule, value in (("o", f"∂L/∂{sub('h', 't')} ⊙ tanh(c) = {factor(dh)}·{fmt(th)}",
+        for gate, rule, value in (("o", f"∂L/∂{sub('h', 't')} ⊙ tanh(c) = {factor(dh)}·{factor(th)}",
                                    self.value(s, "grad/o", b, t, j)),
                                   ("i", f"∂L/∂c ⊙ g = {factor(dc)}·{factor(g)}", self.value(s, "grad/i", b, t, j)),
                                   ("f", f"∂L/∂c ⊙ {sub('c', 't−1')} = {factor(dc)}·{factor(c_prev)}",
@@ -96,7 +96,7 @@ class LSTMView(CellUI):
             lines.append(Line(f"d{gate}", f"∂L/∂{gate} = {rule} = <b>{fmt(value)}</b>"))
         for k, gate in enumerate(("i", "f", "g", "o")):
             v = {"i": i, "f": f, "g": g, "o": o}[gate]
-            deriv, rule = (1 - v * v, "1 − g²") if gate == "g" else (v * (1 - v), f"{gate}(1 − {gate})")
+            deriv, rule = (1 - v * v, "(1 − g²)") if gate == "g" else (v * (1 - v), f"{gate}(1 − {gate})")
             lines.append(Line(f"d{gate}·", f"∂L/∂{self.part(gate, 'x')} = ∂L/∂{self.part(gate, 'h')} = "
                                            f"∂L/∂{gate} ⊙ {rule} = "
                                            f"{factor(self.value(s, 'grad/' + gate, b, t, j))}·{fmt(deriv)} = "
@@ -146,8 +146,11 @@ class LSTMView(CellUI):
             later = np.asarray(s.get("grad/c")[:, t + 1], dtype=np.float64) * \
                 np.asarray(s.get("f")[:, t + 1], dtype=np.float64)
         here = dc - later
+        noise = step_facts.rounding_mask(s, here, dc, later)
+        if ro is not None:
+            noise |= ro
         where = (f"all of it from {step_facts.index('h', t)} (nothing comes later)" if t == T - 1 else
-                 f"of which the part from {step_facts.index('h', t)} has norm {step_facts.norm_text(here, ro)} and "
+                 f"of which the part from {step_facts.index('h', t)} has norm {step_facts.norm_text(here, noise)} and "
                  f"the part from {step_facts.index('c', t + 1)} (through {step_facts.index('f', t + 1)}) "
                  f"{step_facts.norm_text(later, ro)}")
         row = "" if ro is not None and ro[b, j] else f" (row {b}, unit {j}: {fmt(dc[b, j])})"

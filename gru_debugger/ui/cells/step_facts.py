@@ -80,6 +80,12 @@ def norm_text(values: np.ndarray, roundoff: np.ndarray | None) -> str:
     return fmt(float(np.linalg.norm(v)))
 
 
+def rounding_mask(s: Any, part: np.ndarray, *operands: np.ndarray) -> np.ndarray:
+    """Where ``part`` (a difference of recorded arrays) is no larger than the rounding of its operands."""
+    scale = np.maximum.reduce([np.abs(np.asarray(o, dtype=np.float64)) for o in operands])
+    return np.abs(part) <= ROUNDING_ULPS * eps(s) * scale
+
+
 def head_parts(s: Any, t: int) -> np.ndarray:
     """∂L/∂h_t from each position's own loss (through the output dropout and the head), (B, H) float64."""
     g_logits = np.asarray(s.get("grad/logits")[:, t], dtype=np.float64)           # (B, V)
@@ -116,20 +122,21 @@ def gradient_split(s: Any, b: int, j: int, t: int, detail: Any = None) -> str:
         row = (f"For row {b}, unit {j}, {dh} = {fmt(total[b, j])}, all of it from this position's own loss "
                f"(there is no future).")
     else:
-        row = (f"For row {b}, unit {j}, {dh} = {fmt(total[b, j])}: {_part(s, own[b, j], total[b, j])} from this "
-               f"position's own loss (through the head) and {_part(s, future[b, j], total[b, j])} from the future "
+        row = (f"For row {b}, unit {j}, {dh} = {fmt(total[b, j])}: {part_of(s, own[b, j], total[b, j])} from this "
+               f"position's own loss (through the head) and {part_of(s, future[b, j], total[b, j])} from the future "
                f"(through {index('h', t + 1)}).")
     size = f" Over the batch ‖{dh}‖ = {norm_text(total, ro)}"
     if t == T - 1:
         size += "."
     else:
+        noise = rounding_mask(s, future, total, own) | (ro if ro is not None else False)
         size += (f": the own-loss part has norm {norm_text(own, ro)}, the part from the future "
-                 f"{norm_text(future, ro)}.")
+                 f"{norm_text(future, noise)}.")
     more = detail(t) if detail is not None and t < T - 1 and not (ro is not None and ro[b, j]) else ""
     return row + size + (f" {more}" if more else "") + loss
 
 
-def _part(s: Any, part: float, total: float) -> str:
+def part_of(s: Any, part: float, total: float) -> str:
     """One part of a sum, ≈0 (round-off) when it is no larger than the sum's rounding."""
     if part != 0.0 and is_rounding(s, part, total):
         return ROUNDOFF_TEXT
