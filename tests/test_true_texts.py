@@ -406,3 +406,23 @@ def test_a_future_part_that_is_zero_in_exact_arithmetic_is_not_quoted_as_a_numbe
     text = stop_caption(step, 8, "rnn", snap, 0, 0)
     assert "the part from the future ≈0 (round-off)" in text or "the part from the future 0.0000" in text, text
     assert re.search(r"and (≈0 \(round-off\)|0\.0000) from the future", text), text
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_the_timelines_step_help_says_what_each_timestep_did(qtbot, cell):
+    """The timeline's tooltip over a timestep that has run carries that timestep's numbers (the same as
+    its caption, also when read after the update changed the weights); no two are alike once masked."""
+    from gru_debugger.ui.views.timeline import TimelineView
+
+    ctl = Controller(_config(cell))
+    timeline = TimelineView(ctl, selection=lambda: (1, 0))
+    qtbot.addWidget(timeline)
+    T = ctl.config.context_length
+    pending = timeline.help_text("cell", 3)
+    ctl.run_to("backward", 2)
+    at_step = VIEWS[cell].backward_facts(ctl.snapshot(), 1, 0, 2)
+    ctl.run_to_end()
+    helps = [timeline.help_text(phase, t) for phase in ("cell", "backward") for t in range(T)]
+    assert not duplicates(helps), duplicates(helps)[:2]
+    assert at_step in timeline.help_text("backward", 2)  # the weights backward used, not the updated ones
+    assert "For row 1, unit 0" in helps[3] and "For row 1, unit 0" not in pending  # not before it has run

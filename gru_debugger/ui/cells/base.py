@@ -155,7 +155,8 @@ class CellUI:
     def via_h2g(s: Any, b: int, j: int, t: int) -> float:
         """Σ_g ∂L/∂gh_{t+1}[g] · h2g.weight[g, j]: what reaches h_t through h2g at t + 1."""
         g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
-        return float(np.dot(g_gh, np.asarray(s.param("h2g.weight"), np.float64)[:, j]))
+        # the weights back-propagation used (before the update, also when read after it)
+        return float(np.dot(g_gh, np.asarray(s.starting_param("h2g.weight"), np.float64)[:, j]))
 
     @staticmethod
     def head_part(s: Any, b: int, j: int, t: int) -> tuple[Line, float]:

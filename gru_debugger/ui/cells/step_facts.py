@@ -89,7 +89,7 @@ def rounding_mask(s: Any, part: np.ndarray, *operands: np.ndarray) -> np.ndarray
 def head_parts(s: Any, t: int) -> np.ndarray:
     """∂L/∂h_t from each position's own loss (through the output dropout and the head), (B, H) float64."""
     g_logits = np.asarray(s.get("grad/logits")[:, t], dtype=np.float64)           # (B, V)
-    W = np.asarray(s.param("lm_head.weight"), dtype=np.float64)                   # (V, H)
+    W = np.asarray(s.starting_param("lm_head.weight"), dtype=np.float64)          # (V, H), what backward used
     mask = np.asarray(s.get("dropout_out_mask")[:, t], dtype=np.float64)         # (B, H)
     return mask * (g_logits @ W)
 
