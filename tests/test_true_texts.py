@@ -110,8 +110,8 @@ def widget_texts(window) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
-def test_no_text_of_an_lstm_or_rnn_session_names_another_cell(qtbot, cell):
+@pytest.mark.parametrize("cell", ["lstm", "rnn", "gru"])
+def test_no_text_of_a_session_names_another_cell(qtbot, cell):
     from gru_debugger.ui.main_window import MainWindow
 
     ctl = Controller(load_config(RANDOM_INIT).with_changes(cell=cell))

@@ -87,7 +87,15 @@ def rounding_mask(s: Any, part: np.ndarray, *operands: np.ndarray) -> np.ndarray
 
 
 def head_parts(s: Any, t: int) -> np.ndarray:
-    """∂L/∂h_t from each position's own loss (through the output dropout and the head), (B, H) float64."""
+    """∂L/∂h_t from each position's own loss (through the output dropout and the head), (B, H) float64.
+    Kept with the iteration's numbers: the page made ahead in idle time and the click share it."""
+    once = getattr(s, "once", None)
+    if once is not None:
+        return once(("step_facts.head_parts", t), lambda: _head_parts(s, t))
+    return _head_parts(s, t)
+
+
+def _head_parts(s: Any, t: int) -> np.ndarray:
     g_logits = np.asarray(s.get("grad/logits")[:, t], dtype=np.float64)           # (B, V)
     W = np.asarray(s.starting_param("lm_head.weight"), dtype=np.float64)          # (V, H), what backward used
     mask = np.asarray(s.get("dropout_out_mask")[:, t], dtype=np.float64)         # (B, H)
