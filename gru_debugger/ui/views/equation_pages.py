@@ -140,7 +140,8 @@ def _pre_lines(s, b: int, j: int, t: int, src: str, current: bool) -> list[Line]
     for k, g in enumerate(cell.blocks):
         row = k * H + j
         if src == "h" and t == 0:
-            body = (f"{view.part(g, 'h')} = h2g.weight[{row}]·{sub('h', '−1')} + h2g.bias[{row}] = 0{signed(bias[row])} "
+            body = (f"{view.part(g, 'h')} = h2g.weight[{row}]·{sub('h', '−1')} + h2g.bias[{row}] = "
+                    f"0{signed(bias[row])} "
                     f"= <b>{fmt(values[row])}</b>&nbsp;&nbsp;({sub('h', '−1')} = 0)")
         else:
             body = (f"{view.part(g, src)} = {layer}.weight[{row}]·{name} + {layer}.bias[{row}] = "
