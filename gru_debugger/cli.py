@@ -178,7 +178,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gru-debugger", description="Step through one training "
-                                     "iteration of a tiny GRU language model.")
+                                     "iteration of a tiny recurrent language model (GRU, LSTM or plain RNN).")
     parser.add_argument("--config", help="JSON config (every key optional; defaults: the notebook's example)")
     parser.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     parser.add_argument("--session", help="open a saved session (.grus) instead of a config")

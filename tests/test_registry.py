@@ -59,7 +59,7 @@ def test_every_cell_has_a_complete_ui_module(cell):
     assert [n for row in view.diagram_rows for n in row] == list(c.substeps)
     assert view.block_help and view.panel_intro and view.backward_text and view.variant_note
     for t in (0, 3, 7):
-        assert len(view.timestep_caption(t, 8)) > 80 and len(view.backward_caption(t, 8)) > 80
+        assert len(view.caption_intro(t, 8)) > 80 and len(view.backward_intro(t, 8)) > 60
 
 
 @pytest.mark.parametrize("cell", list(CELLS))
@@ -100,7 +100,7 @@ def test_every_page_and_caption_of_every_cell_builds_and_shows_the_recorded_numb
             assert f"<b>{_fmt(s.get('grad/h')[1, step.t, 1])}</b>" in text
             for key in [f"grad/{g}" for g in CELLS[cell].gates if g != "h"]:
                 assert f"<b>{_fmt(s.get(key)[1, step.t, 1])}</b>" in text, key
-        assert stop_caption(step if step.sub in (None, "h") else None, 8, cell)
+        assert stop_caption(step, 8, cell, s, 1, 1)
 
 
 def _fmt(value):

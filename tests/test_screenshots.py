@@ -359,7 +359,7 @@ def test_lstm_config_renders_the_lstms_walk_with_its_own_captions(qapp, tmp_path
     assert "05-lstm-t00.png" in names and "12-lstm-t07.png" in names and "panel-cell.png" in names
     assert not any("gru" in n for n in names if n != MANIFEST)
     index = (out / "index.md").read_text()
-    assert "## LSTM, t = 3" in index and "c_3 = f ⊙ c_(t−1) + i ⊙ g" in index
+    assert "## LSTM, t = 3" in index and "c_3 = f ⊙ c_2 + i ⊙ g" in index
     assert "Panel: LSTM cell" in index and "update gate" not in index
 
 

@@ -77,7 +77,7 @@ PHASE_FACTS: dict[str, PhaseFacts] = {
         "previous state. The state starts at zero in every batch: nothing is carried from one batch to the "
         "next, so back-propagation through time stops at t = 0 (truncated at the batch's T steps).", "cell"),
     "stack": PhaseFacts(
-        "Stack", "Stack", "Collects h_0 … h_{T−1} into one (B, T, H) tensor.",
+        "Stack", "Stack", "Collects h_0 … h_{{T−1}} into one (B, T, H) tensor.",
         "The hidden states h_0 … h_(T−1) are collected into one (B, T, H) tensor so that the head can score "
         "every position at once; nothing new is computed. The Over time panel shows the state and the gates "
         "for the selected batch row with time running left to right: the best place to see how the state "

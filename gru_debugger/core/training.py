@@ -13,7 +13,9 @@ class TrainingPoint:
     iteration: int
     position: int
     loss: float        # this batch through the weights before the update
-    loss_after: float  # the same batch through the updated weights
+    loss_after: float  # the same batch through the updated weights, fresh dropout masks (as the notebook)
+    # ... and with the first pass's dropout masks: the step's effect alone (NaN when not known)
+    loss_after_same_masks: float = float("nan")
 
 
 class TrainingRun(list):
@@ -48,7 +50,8 @@ def train_iterations(controller: Controller, n: int, merge_key: Any = None) -> T
         for _ in range(n):
             snap, state = controller.snapshot(), controller.state
             points.append(TrainingPoint(state.iteration, state.position, float(snap.trace["loss"]),
-                                        float(snap.trace["loss_after"])))
+                                        float(snap.trace["loss_after"]),
+                                        float(snap.trace["loss_after_same_masks"])))
             fault = snap.fault
             if fault is not None:
                 points.fault = fault

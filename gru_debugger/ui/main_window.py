@@ -184,7 +184,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # Factories of the registry's non-tensor panels (PanelSpec.make).
     def make_timeline(self) -> QtWidgets.QWidget:
-        self.timeline = TimelineView(self.controller, self)
+        self.timeline = TimelineView(self.controller, self,
+                                     selection=lambda: (self.view_state.batch_row, self.view_state.unit))
         self.timeline.message.connect(self.show_error)
         return self.timeline
 

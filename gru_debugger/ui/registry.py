@@ -123,9 +123,10 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("training", "Training", MAIN, make="make_training", shot=Shot(
         "panel-training", "Training",
         "The Training panel after a short run of {n} iterations (each: forward, backward, update, then the next "
-        "batch). The blue curve is each batch's loss before its update, the red one the same batch after it: the "
-        "gap is what one step gains on the batch it saw, and the trend of the blue curve is what carries over to "
-        "new batches.", lambda T: None)),
+        "batch). The blue curve is each batch's loss before its update, the red one the same batch after it, "
+        "with the same dropout masks: the gap is what one step gains on the batch it saw (fresh masks would add "
+        "the change of dropout noise to it), and the trend of the blue curve is what carries over to new "
+        "batches.", lambda T: None)),
     PanelSpec("equations", "Equation", SIDE, make="make_equations", shot=Shot(
         "panel-equation", "Equation",
         "The Equation panel: the equations of the current step with the numbers of one batch row b and one hidden "

@@ -30,10 +30,10 @@ CELL = LSTMCell(
     blocks=("i", "f", "g", "o"), gates=("i", "f", "g", "o", "c", "h"), state=("h", "c"),
     substeps=("x2g", "h2g", "i", "f", "g", "o", "c", "h"), torch_block_order=("i", "f", "g", "o"),
     equations=(
-        "ix, fx, gx, ox = x2g(x_t)    ih, fh, gh, oh = h2g(h_{t-1})",
+        "ix, fx, g_x, ox = x2g(x_t)   ih, fh, g_h, oh = h2g(h_{t-1})",
         "i = σ(ix + ih)               input gate",
         "f = σ(fx + fh)               forget gate",
-        "g = tanh(gx + gh)            candidate",
+        "g = tanh(g_x + g_h)          candidate",
         "o = σ(ox + oh)               output gate",
         "c_t = f ⊙ c_{t−1} + i ⊙ g",
         "h_t = o ⊙ tanh(c_t)",

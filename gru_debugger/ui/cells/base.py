@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...core.cells import Cell, get_cell
+from . import step_facts
 from ..views.equation_format import Line, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import SIGNED, TANH, UNIT
 
@@ -28,6 +29,9 @@ class CellUI:
     substep_text: dict[str, str] = {}      # explanation under the equations of each sub-step
     backward_text = ""                     # explanation under the backward equations
     variant_note = ""                      # which variant of the cell this is (start page, README)
+    # Block parts whose plain name ("gx") is taken by something else (the LSTM's candidate block
+    # vs the whole x2g output gx): block + source -> (letter, subscript)
+    part_renames: dict[str, tuple[str, str]] = {}
 
     @property
     def cell(self) -> Cell:
@@ -36,6 +40,15 @@ class CellUI:
     @property
     def title(self) -> str:
         return self.cell.title
+
+    def part(self, block: str, src: str, rich: bool = True) -> str:
+        """How the texts name block ``block`` of x2g's (src "x") or h2g's (src "h") output: "zx",
+        or for a renamed part "g<sub>x</sub>" (rich) / "g_x" (plain)."""
+        found = self.part_renames.get(f"{block}{src}")
+        if found is None:
+            return f"{block}{src}"
+        letter, index = found
+        return f"{letter}<sub>{index}</sub>" if rich else f"{letter}_{index}"
 
     def kind(self, gate: str) -> str:
         return self.gate_kinds.get(gate, SIGNED)
@@ -60,12 +73,62 @@ class CellUI:
         """Is what :meth:`from_future` gives round-off (0 in exact arithmetic)?"""
         return self.via_roundoff(s, b, j, t)
 
-    # ------------------------------------------------------------ captions
-    def timestep_caption(self, t: int, T: int) -> str:
+    # ------------------------------------------------------------ what this step did, in numbers
+    def timestep_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        """What timestep t did with its numbers, for row b, unit j (and which unit moved most): rich text,
+        the part of the caption and the step help that no other timestep shares."""
         raise NotImplementedError
 
-    def backward_caption(self, t: int, T: int) -> str:
+    def backward_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        """How large ∂L/∂h_t is and how much of it came from the future (rich text)."""
+        return step_facts.gradient_split(s, b, j, t)
+
+    def substep_facts(self, s: Any, b: int, j: int, t: int, name: str) -> str:
+        """The numbers one Step Into stop computed: the range over the batch and row b, unit j's value."""
+        if name in ("x2g", "h2g"):
+            src = "x" if name == "x2g" else "h"
+            H = s.config.hidden_size
+            parts = [f"{self.part(block, src)} {step_facts.span(s, 'g' + src, t, b, j, slice(k * H, (k + 1) * H))}"
+                     for k, block in enumerate(self.cell.blocks)]
+            same = self._same_input(s, src, t)
+            what = "x<sub>t</sub>" if src == "x" else "h<sub>t−1</sub>"
+            again = "" if same is None else (f" These are the numbers of t = {same} again: {name} sees {what} "
+                                             f"alone, and the whole batch's {what} was the same then.")
+            return f"At t = {t}, {name} gave " + "; ".join(parts) + "." + again
+        return f"At t = {t}, {name} ranges {step_facts.span(s, name, t, b, j)}."
+
+    @staticmethod
+    def _same_input(s: Any, src: str, t: int) -> int | None:
+        """The first earlier timestep whose input to x2g (src "x": x_in) or h2g ("h": h_{t−1}) was the
+        same for the whole batch, bit for bit, or None."""
+        if src == "x":
+            arr = s.get("x_in")
+            return next((k for k in range(t) if np.array_equal(arr[:, k], arr[:, t])), None)
+        if t == 0:
+            return None
+        arr = s.get("h")
+        return next((k for k in range(1, t) if np.array_equal(arr[:, k - 1], arr[:, t - 1])), None)
+
+    # ------------------------------------------------------------ captions (plain-ish text, see ui/docs)
+    def timestep_caption(self, s: Any, b: int, j: int) -> str:
+        """The walk-through caption of the timestep ``s`` stands at: what runs, then what it did."""
+        t, T = s.step.t, s.config.context_length
+        last = " After this timestep every hidden state of the sequence exists." if t == T - 1 else ""
+        return f"{self.caption_intro(t, T)} {self.timestep_facts(s, b, j, t)}{last}"
+
+    def backward_caption(self, s: Any, b: int, j: int) -> str:
+        """The walk-through caption of the backward timestep ``s`` stands at."""
+        t, T = s.step.t, s.config.context_length
+        done = " With t = 0 done, every gradient is complete." if t == 0 else ""
+        return f"{self.backward_intro(t, T)} {self.backward_facts(s, b, j, t)}{done}"
+
+    def caption_intro(self, t: int, T: int) -> str:
+        """What timestep t of T reads and computes (the first timestep says more)."""
         raise NotImplementedError
+
+    def backward_intro(self, t: int, T: int) -> str:
+        return (f"Backward through the {self.title}, timestep t = {t} (time runs backwards, from t = {T - 1} down "
+                f"to 0).")
 
     # ------------------------------------------------------------ helpers for subclasses
     @staticmethod
@@ -85,12 +148,13 @@ class CellUI:
 
     def sigmoid_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
         gx, gh, v = self.pre(s, gate, "x", b, t, j), self.pre(s, gate, "h", b, t, j), self.value(s, gate, b, t, j)
-        return Line(gate, f"{gate} = σ({gate}x + {gate}h) = σ({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>", current)
+        return Line(gate, f"{gate} = σ({self.part(gate, 'x')} + {self.part(gate, 'h')}) = σ({fmt(gx)}{signed(gh)}) = "
+                          f"<b>{fmt(v)}</b>", current)
 
     def tanh_line(self, s: Any, b: int, j: int, t: int, gate: str, current: bool) -> Line:
         gx, gh, v = self.pre(s, gate, "x", b, t, j), self.pre(s, gate, "h", b, t, j), self.value(s, gate, b, t, j)
-        return Line(gate, f"{gate} = tanh({gate}x + {gate}h) = tanh({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>",
-                    current)
+        return Line(gate, f"{gate} = tanh({self.part(gate, 'x')} + {self.part(gate, 'h')}) = "
+                          f"tanh({fmt(gx)}{signed(gh)}) = <b>{fmt(v)}</b>", current)
 
     @staticmethod
     def roundoff(s: Any, key: str, *index: int) -> bool:
@@ -112,7 +176,7 @@ class CellUI:
     def via_roundoff(self, s: Any, b: int, j: int, t: int) -> bool:
         """Is :meth:`via_h2g` round-off: every gradient it sums is, or the sum is within their rounding?"""
         g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
-        terms = g_gh * np.asarray(s.param("h2g.weight"), np.float64)[:, j]
+        terms = g_gh * np.asarray(s.starting_param("h2g.weight"), np.float64)[:, j]
         via = float(terms.sum())
         check = getattr(s, "roundoff_mask", None)
         mask = check("grad/gh") if check is not None else None
@@ -130,7 +194,8 @@ class CellUI:
     def via_h2g(s: Any, b: int, j: int, t: int) -> float:
         """Σ_g ∂L/∂gh_{t+1}[g] · h2g.weight[g, j]: what reaches h_t through h2g at t + 1."""
         g_gh = s.get("grad/gh")[b, t + 1].astype(np.float64)
-        return float(np.dot(g_gh, np.asarray(s.param("h2g.weight"), np.float64)[:, j]))
+        # the weights back-propagation used (before the update, also when read after it)
+        return float(np.dot(g_gh, np.asarray(s.starting_param("h2g.weight"), np.float64)[:, j]))
 
     @staticmethod
     def head_part(s: Any, b: int, j: int, t: int) -> tuple[Line, float]:

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..views.equation_format import Line, bold, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import TANH, UNIT
+from . import step_facts
 from .base import CellUI
 
 
@@ -107,26 +108,39 @@ class GRUView(CellUI):
                        and (via == 0 or self.via_roundoff(s, b, j, t)))
         return total != 0 and (parts_noise or within_rounding(total, [g_next * z_next, via], self.eps(s)))
 
-    def timestep_caption(self, t: int, T: int) -> str:
-        prev = f"h_{t - 1}, the hidden state the previous timestep produced" if t > 0 else \
-            "the initial hidden state h_(−1) = 0, so the h2g terms are just h2g's bias"
-        last = " After this timestep every hidden state of the sequence exists." if t == T - 1 else ""
-        first = "" if t else (" This is PyTorch's GRU variant: r scales h2g's candidate block after the matrix "
-                              "product.")
-        return (f"GRU, timestep t = {t} of 0…{T - 1}. The cell reads x_{t}, the input at this position after its "
-                f"dropout mask, and {prev}. x2g and h2g each give three pre-activations (rows z, r and n of their "
-                f"weights); z = σ(zx + zh) is the update gate, r = σ(rx + rh) the reset gate, "
-                f"n = tanh(nx + r ⊙ nh) the candidate, and h_{t} = (1 − z) ⊙ n + z ⊙ h_{t - 1 if t else '(−1)'} "
-                f"keeps a fraction z of the old state.{first}{last}")
+    def caption_intro(self, t: int, T: int) -> str:
+        if t == 0:
+            return (f"GRU, timestep t = 0 of 0…{T - 1}. The cell reads x_0, the input at this position after its "
+                    "dropout mask, and the initial hidden state h_(−1) = 0, so the h2g terms are just h2g's bias. "
+                    "x2g and h2g each give three pre-activations (rows z, r and n of their weights): "
+                    "z = σ(zx + zh) is the update gate, r = σ(rx + rh) the reset gate, n = tanh(nx + r ⊙ nh) the "
+                    "candidate, and h_0 = (1 − z) ⊙ n + z ⊙ h_(−1). This is PyTorch's GRU variant: r scales "
+                    "h2g's candidate block after the matrix product.")
+        return (f"GRU, timestep t = {t} of 0…{T - 1}: from x_{t} and h_{t - 1}, the gates z, r and the candidate "
+                f"n give h_{t} = (1 − z) ⊙ n + z ⊙ h_{t - 1}.")
 
-    def backward_caption(self, t: int, T: int) -> str:
-        future = "; at the last timestep there is no future, so that is all" if t == T - 1 else \
-            f" plus what comes from the future through h_{t + 1} (directly through z, and through h2g)"
-        done = " With t = 0 done, every gradient is complete." if t == 0 else ""
-        return (f"Backward through the GRU, timestep t = {t} (time runs backwards, from t = {T - 1} down to 0). "
-                f"The gradient reaching h_{t} is what comes from this position's prediction through the "
-                f"head{future}. It then splits into the gradients of z, r and n and of the pre-activations, and "
-                f"from those into the weights.{done}")
+    def timestep_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        z, r, n, h = (self.value(s, k, b, t, j) for k in ("z", "r", "n", "h"))
+        h_prev = self.prev(s, "h", b, t, j)
+        hp, ht = step_facts.index("h", t - 1), step_facts.index("h", t)
+        nh = self.pre(s, "n", "h", b, t, j)
+        return (f"For row {b}, unit {j} (the Equation panel's): z = {fmt(z)} keeps that share of {hp} = "
+                f"{fmt(h_prev)} and takes 1 − z = {fmt(1 - z)} of the candidate n = {fmt(n)}, into which the "
+                f"reset gate r = {fmt(r)} let that share of nh = {fmt(nh)}; so {ht} = {fmt(h)}, and h moved by "
+                f"|{ht} − {hp}| = {step_facts.change(s, h, h_prev)}.{step_facts.most_moved(s, 'h', b, t)}")
+
+    def backward_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        def detail(t: int) -> str:
+            mask = s.roundoff_mask("grad/h")
+            if mask is not None and mask[b, t + 1, j]:
+                return ""
+            direct = self.value(s, "grad/h", b, t + 1, j) * self.value(s, "z", b, t + 1, j)
+            via = self.via_h2g(s, b, j, t)
+            total = direct + via
+            z1, h1 = step_facts.index("z", t + 1), step_facts.index("h", t + 1)
+            return (f"Of row {b}, unit {j}'s part from the future, {step_facts.part_of(s, direct, total)} came "
+                    f"straight through {z1} (∂L/∂{h1}·{z1}) and {step_facts.part_of(s, via, total)} through h2g.")
+        return step_facts.gradient_split(s, b, j, t, detail)
 
 
 VIEW = GRUView()

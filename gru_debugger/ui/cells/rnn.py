@@ -5,6 +5,7 @@ from typing import Any
 
 from ..views.equation_format import Line, bold, factor, fmt, signed, sub
 from ..widgets.kinds import TANH
+from . import step_facts
 from .base import CellUI
 
 
@@ -45,21 +46,26 @@ class RNNView(CellUI):
                              f"{factor(dh, self.roundoff(s, 'grad/h', b, t, j))}·"
                              f"(1 − {factor(h)}²) = {bold(g, self.roundoff(s, 'grad/gx', b, t, j))}")]
 
-    def timestep_caption(self, t: int, T: int) -> str:
-        prev = f"h_{t - 1}, the hidden state the previous timestep produced" if t > 0 else \
-            "the initial hidden state h_(−1) = 0, so the h2g term is just h2g's bias"
-        last = " After this timestep every hidden state of the sequence exists." if t == T - 1 else ""
-        return (f"Plain RNN, timestep t = {t} of 0…{T - 1}. The cell reads x_{t}, the input at this position after "
-                f"its dropout mask, and {prev}, and computes h_{t} = tanh(x2g(x_{t}) + h2g(h_(t−1))): no gates, the "
-                f"state is rewritten at every step.{last}")
+    def caption_intro(self, t: int, T: int) -> str:
+        if t == 0:
+            return (f"Plain RNN, timestep t = 0 of 0…{T - 1}. The cell reads x_0, the input at this position after "
+                    "its dropout mask, and the initial hidden state h_(−1) = 0, so the h2g term is just h2g's bias, "
+                    "and computes h_0 = tanh(x2g(x_0) + h2g(h_(−1))): no gates, the state is rewritten at every "
+                    "step.")
+        return (f"Plain RNN, timestep t = {t} of 0…{T - 1}: h_{t} = tanh(x2g(x_{t}) + h2g(h_{t - 1})), no gate "
+                f"keeps any of the old state.")
 
-    def backward_caption(self, t: int, T: int) -> str:
-        future = "; at the last timestep nothing comes from the future" if t == T - 1 else \
-            f" plus what flows back from h_{t + 1} through h2g and tanh's slope"
-        done = " With t = 0 done, every gradient is complete." if t == 0 else ""
-        return (f"Backward through the plain RNN, timestep t = {t} (from t = {T - 1} down to 0). The gradient "
-                f"reaching h_{t} is what comes from this position's prediction{future}. Each step back multiplies "
-                f"by h2g.weightᵀ and (1 − h²): watch grad/h_last shrink or grow.{done}")
+    def timestep_facts(self, s: Any, b: int, j: int, t: int) -> str:
+        hx, hh, h = self.pre(s, "h", "x", b, t, j), self.pre(s, "h", "h", b, t, j), self.value(s, "h", b, t, j)
+        h_prev = self.prev(s, "h", b, t, j)
+        hp, ht = step_facts.index("h", t - 1), step_facts.index("h", t)
+        return (f"For row {b}, unit {j} (the Equation panel's): the input gives hx = {fmt(hx)} and memory "
+                f"hh = {fmt(hh)}, so {ht} = tanh({fmt(hx + hh)}) = {fmt(h)}, and h moved by |{ht} − {hp}| = "
+                f"{step_facts.change(s, h, h_prev)}.{step_facts.most_moved(s, 'h', b, t)}")
+
+    def backward_intro(self, t: int, T: int) -> str:
+        return (f"Backward through the plain RNN, timestep t = {t} (from t = {T - 1} down to 0). Each step back "
+                f"multiplies the gradient from the future by h2g.weightᵀ and tanh's slope (1 − h²).")
 
 
 VIEW = RNNView()

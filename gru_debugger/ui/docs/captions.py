@@ -7,7 +7,9 @@ The screenshot generator writes them into ``index.md``.
 """
 from __future__ import annotations
 
+import html
 import re
+from typing import Any
 
 from ...core.cells import get_cell
 from ...core.phases import PHASES, Step, phase_fact
@@ -42,37 +44,45 @@ def stop_title(step: Step | None, cell: str = "gru") -> str:
 
 
 def plain(text: str) -> str:
-    """Caption text from the equation panel's HTML: x<sub>t</sub> becomes x_t, other tags go."""
-    text = re.sub(r"<sub>(.*?)</sub>", r"_\1", text)
-    return re.sub(r"<[^>]+>", "", text)
+    """Caption text from the equation panel's HTML: x<sub>t</sub> becomes x_t, h<sub>t−1</sub> h_(t−1),
+    other tags go."""
+    text = re.sub(r"<sub>(.*?)</sub>", lambda m: f"_{m[1]}" if len(m[1]) == 1 else f"_({m[1]})", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def substep_caption(step: Step, cell: str = "gru") -> str:
-    """What one Step Into sub-step computes, and where it stands in its timestep."""
+def substep_caption(step: Step, cell: str = "gru", s: Any = None, b: int = 0, j: int = 0) -> str:
+    """What one Step Into sub-step computes, where it stands in its timestep and (with the snapshot ``s``
+    at that stop) the numbers it computed for row b, unit j."""
     view = cell_view(cell)
     subs = get_cell(cell).substeps
     k = subs.index(step.sub)
     done = " and ".join(subs[:k]) if k < 3 else ", ".join(subs[:k - 1]) + f" and {subs[k - 1]}"
     formula = view.gate_titles.get(step.sub, step.sub)
+    numbers = f" {plain(view.substep_facts(s, b, j, step.t, step.sub))}" if s is not None else ""
     return (f"A look inside timestep t = {step.t} with Step Into (F11), which stops after each part of the "
             f"timestep: sub-step {k + 1} of {len(subs)}. {done} have run; this stop computes `{formula}` for every "
             f"batch row and hidden unit, and {', '.join(subs[k + 1:])} are still not computed yet (dashed boxes in "
-            f"the cell panel). {plain(view.substep_text.get(step.sub, ''))}").rstrip()
+            f"the cell panel). {plain(view.substep_text.get(step.sub, ''))}{numbers}").rstrip()
 
 
-def stop_caption(step: Step | None, T: int, cell: str = "gru") -> str:
-    """The caption of the window at a stop of the walk-through."""
+def stop_caption(step: Step | None, T: int, cell: str = "gru", s: Any = None, b: int = 0, j: int = 0) -> str:
+    """The caption of the window at a stop of the walk-through. A timestep's caption says what that
+    timestep did with its numbers: ``s`` is the snapshot at the stop, (b, j) the Equation panel's row
+    and unit."""
     view = cell_view(cell)
     if step is None:
         return START.format(cell=view.title)
     if step.phase not in PHASES:
         raise ValueError(f"unknown phase {step.phase!r}")
+    if step.t is not None and step.sub in (None, "h"):
+        here = None if s is None or s.step is None else (s.step.phase, s.step.t, s.config.cell)
+        if here != (step.phase, step.t, cell):
+            raise ValueError(f"the caption of {step.label} needs the snapshot at that step")
+        if step.phase == "cell":
+            return plain(view.timestep_caption(s, b, j)) + CELL_PANEL_NOTE
+        return plain(view.backward_caption(s, b, j)) + BACKWARD_PANEL_NOTE
     if step.phase == "cell" and step.sub is not None:
-        return substep_caption(step, cell)
-    if step.phase == "cell" and step.t is not None:
-        return view.timestep_caption(step.t, T) + CELL_PANEL_NOTE
-    if step.phase == "backward" and step.t is not None:
-        return view.backward_caption(step.t, T) + BACKWARD_PANEL_NOTE
+        return substep_caption(step, cell, s, b, j)
     return phase_fact(step.phase, "caption", cell)
 
 

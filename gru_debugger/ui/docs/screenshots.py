@@ -449,6 +449,11 @@ class _Camera:
         else:
             ctl.run_to(step.phase, step.t)
 
+    def selection(self) -> tuple[int, int]:
+        """The Equation panel's row b and unit j: the ones the captions quote."""
+        equations = getattr(self.window, "equations", None)
+        return equations.selection() if equations is not None else (0, 0)
+
     def save(self, widget, stem: str, title: str) -> str:
         from .export_view import save_widget, widget_image
 
@@ -484,7 +489,9 @@ def _walk(camera: _Camera, stops: Sequence[Stop], T: int, progress: Callable[[st
         camera.go(stop.step)
         camera.settle()
         cell = camera.controller.config.cell
-        title, caption = captions.stop_title(stop.step, cell), captions.stop_caption(stop.step, T, cell)
+        b, j = camera.selection()
+        title = captions.stop_title(stop.step, cell)
+        caption = captions.stop_caption(stop.step, T, cell, camera.controller.snapshot(), b, j)
         if camera.frames_only:
             if stop.step is None:  # the start has no frame
                 continue

@@ -6,6 +6,7 @@ from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...core.cells import get_cell
 from ...core.controller import Controller, ControllerError
 from ...core.snapshot import Snapshot
 from ..widgets.subscribe import subscribe
@@ -15,8 +16,8 @@ SP = QtWidgets.QStyle.StandardPixmap
 # name, text, shortcut, icon, tip
 ACTIONS: tuple[tuple[str, str, str, SP, str], ...] = (
     ("continue", "&Continue", "F5", SP.SP_MediaPlay, "Run to the next breakpoint or the end of the iteration"),
-    ("step", "&Step", "F10", SP.SP_ArrowRight, "One timestep inside the GRU and backward, one phase elsewhere"),
-    ("step_into", "Step &Into", "F11", SP.SP_ArrowDown, "Into a GRU timestep: x2g, h2g, z, r, n, h one by one"),
+    ("step", "&Step", "F10", SP.SP_ArrowRight, "One timestep inside the {cell} and backward, one phase elsewhere"),
+    ("step_into", "Step &Into", "F11", SP.SP_ArrowDown, "Into one {cell} timestep: {substeps} one by one"),
     ("step_out", "Step &Out", "Shift+F11", SP.SP_ArrowUp, "Finish the current phase"),
     ("step_back", "Step &Back", "Alt+Left", SP.SP_ArrowLeft, "Return exactly to where you were before"),
     ("run_to_end", "Run to &End", "Ctrl+F5", SP.SP_MediaSeekForward, "Run the whole iteration"),
@@ -52,6 +53,13 @@ def tinted_icon(widget: QtWidgets.QWidget, which: SP, size: int = 32) -> QtGui.Q
     return icon
 
 
+def action_tip(tip: str, cell: str) -> str:
+    """A tip with the chosen cell's title and Step Into stops filled in: the tips of an LSTM
+    session name the LSTM and its gates, never the GRU's."""
+    c = get_cell(cell)
+    return tip.format(cell=c.title, substeps=", ".join(c.substeps))
+
+
 # Actions whose controller method has another name than the action.
 CONTROLLER_METHOD = {"continue": "continue_"}
 
@@ -65,13 +73,12 @@ class DebugActions(QtCore.QObject):
         super().__init__(parent)
         self.controller = controller
         self.actions: dict[str, QtGui.QAction] = {}
+        self._tips_cell: str | None = None
         for name, text, shortcut, icon, tip in ACTIONS:
             action = QtGui.QAction(tinted_icon(parent, icon), text, parent)
             action.setObjectName(f"action-{name}")
             action.setShortcut(QtGui.QKeySequence(shortcut))
             action.setShortcutContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
-            action.setToolTip(f"{text.replace('&', '')} ({shortcut}): {tip}")
-            action.setStatusTip(tip)
             if name == "breakpoint":
                 action.triggered.connect(self._do_breakpoint)
             else:
@@ -79,6 +86,7 @@ class DebugActions(QtCore.QObject):
             self.actions[name] = action
         subscribe(controller.changed, self, self._on_changed)
         subscribe(controller.history_changed, self, self._refresh)
+        self._set_tips(controller.config.cell)
         self._refresh()
 
     def __getitem__(self, name: str) -> QtGui.QAction:
@@ -100,7 +108,18 @@ class DebugActions(QtCore.QObject):
         if step is not None:
             self._run(lambda: self.controller.toggle_breakpoint(step.phase))
 
+    def _set_tips(self, cell: str) -> None:
+        """Tool and status tips for ``cell`` (again only when the cell changes)."""
+        if cell == self._tips_cell:
+            return
+        self._tips_cell = cell
+        for name, text, shortcut, _, tip in ACTIONS:
+            filled = action_tip(tip, cell)
+            self.actions[name].setToolTip(f"{text.replace('&', '')} ({shortcut}): {filled}")
+            self.actions[name].setStatusTip(filled)
+
     def _on_changed(self, snapshot: Snapshot) -> None:
+        self._set_tips(snapshot.config.cell)
         self._refresh()
 
     def _refresh(self) -> None:

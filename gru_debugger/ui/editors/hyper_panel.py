@@ -114,7 +114,9 @@ class HyperPanel(QtWidgets.QWidget):
         drop_layout = QtWidgets.QVBoxLayout(drop_box)
         drop_layout.addWidget(explanation(
             "In train mode each embedding and hidden value is zeroed with probability p and the rest are "
-            "divided by 1−p; the masks stay fixed until the seed or a shape changes.", drop_box))
+            "divided by 1−p. The masks follow from the seed, the iteration and the shapes: stepping back and "
+            "forth keeps them, every new iteration draws new ones, and changing the seed, p or a shape changes them.",
+            drop_box))
         drop_form = QtWidgets.QFormLayout()
         drop_form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.dropout = ExactSpinBox(drop_box, 0.0, DROPOUT_MAX)

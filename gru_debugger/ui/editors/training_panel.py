@@ -60,7 +60,10 @@ class TrainingPanel(QtWidgets.QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-8, 8))
         self.before_curve = self.plot.plot([], [], pen=pg.mkPen("#4a90d9", width=2), name="before update")
-        self.after_curve = self.plot.plot([], [], pen=pg.mkPen("#d0342c", width=2), name="after update")
+        # The same masks as the pass before the update: the gap is the step's effect alone (fresh masks
+        # would add the change of dropout noise to it).
+        self.after_curve = self.plot.plot([], [], pen=pg.mkPen("#d0342c", width=2),
+                                          name="after update (same dropout masks)")
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.status)
@@ -68,7 +71,8 @@ class TrainingPanel(QtWidgets.QWidget):
         self._update_buttons()
         subscribe(controller.changed, self, self._on_changed)
 
-    STATUS = "Loss of each batch before and after its update."
+    STATUS = ("Loss of each batch before and after its update; after it with the same dropout masks, so the gap "
+              "is what the step alone gains on that batch.")
 
     def _on_changed(self, snapshot) -> None:
         """After Reset, or an undo back past trained iterations, the curve keeps only the
@@ -180,14 +184,21 @@ class TrainingPanel(QtWidgets.QWidget):
             return
         last = self.points[-1]
         self.status.setStyleSheet("")
-        self.status.setText(f"Iteration {last.iteration}: loss {last.loss:.4f} → {last.loss_after:.4f} after its "
-                            f"update ({len(self.points)} points).")
+        self.status.setText(f"Iteration {last.iteration}: loss {last.loss:.4f} → {_after(last):.4f} after its "
+                            f"update with the same dropout masks ({last.loss_after:.4f} with fresh ones; "
+                            f"{len(self.points)} points).")
 
     def _redraw(self) -> None:
         x = np.array([p.iteration for p in self.points], float)
         self.before_curve.setData(x, np.array([p.loss for p in self.points], float))
-        self.after_curve.setData(x, np.array([p.loss_after for p in self.points], float))
+        self.after_curve.setData(x, np.array([_after(p) for p in self.points], float))
 
     def _update_buttons(self) -> None:
         self.play.setText("Pause" if self.running else ("Resume" if self.remaining > 0 else "Train"))
         self.stop_button.setEnabled(self.running or self.remaining > 0)
+
+
+def _after(point: TrainingPoint) -> float:
+    """The loss after the update with the first pass's masks (fresh masks if that is not known)."""
+    same = point.loss_after_same_masks
+    return point.loss_after if same != same else same

@@ -72,8 +72,11 @@ def cell_specs(cell_name: str) -> tuple[Spec, ...]:
     cell = view.cell
     specs: list[Spec] = []
     for row, block in enumerate(cell.blocks):
-        specs.append(Spec(f"{block}x", kinds.SIGNED, row, 0, _at_t("gx", f"{block}x = x2g(x)[{block}]", "x2g", block, f"{block}x")))
-        specs.append(Spec(f"{block}h", kinds.SIGNED, row, 1, _at_t("gh", f"{block}h = h2g(h)[{block}]", "h2g", block, f"{block}h")))
+        px, ph = view.part(block, "x", rich=False), view.part(block, "h", rich=False)
+        specs.append(Spec(f"{block}x", kinds.SIGNED, row, 0,
+                          _at_t("gx", f"{px} = x2g(x)[{block}]", "x2g", block, f"{block}x")))
+        specs.append(Spec(f"{block}h", kinds.SIGNED, row, 1,
+                          _at_t("gh", f"{ph} = h2g(h)[{block}]", "h2g", block, f"{block}h")))
         if block in cell.gates:
             specs.append(Spec(block, view.kind(block), row, 2, _at_t(block, view.gate_titles[block], block, name=block)))
     row = len(cell.blocks)

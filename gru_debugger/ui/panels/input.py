@@ -1,4 +1,4 @@
-"""The Input panel: embedded tokens, the input dropout mask, the GRU's input and wte."""
+"""The Input panel: embedded tokens, the input dropout mask, the cell's input and wte."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +26,8 @@ def _mask_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
 
 
 def _x_in(snap: Snapshot, vs: ViewState) -> HeatmapData:
-    return time_view(snap, vs, "x_in", "x = embedded ⊙ mask (GRU input)", "", "after dropout", row_prefix="e")
+    return time_view(snap, vs, "x_in", f"x = embedded ⊙ mask ({snap.cell.title} input)", "", "after dropout",
+                     row_prefix="e")
 
 
 def _wte(snap: Snapshot, vs: ViewState) -> HeatmapData:

@@ -96,7 +96,7 @@ def _embed_page(s, step, b, j) -> Page:
                                    f"{vector(emb[b, t])}"))
     return Page("Embed", elide(lines, T),
                 "Each input token id picks one row of the embedding table wte.weight; that row of E numbers is "
-                "what the GRU sees for the token. Tokens with the same id get the same vector.")
+                f"what the {s.cell.title} sees for the token. Tokens with the same id get the same vector.")
 
 
 def _dropout_in_page(s, step, b, j) -> Page:
@@ -114,13 +114,15 @@ def _dropout_in_page(s, step, b, j) -> Page:
                                    f"{vector(x_in[b, t])}" + (f"&nbsp;&nbsp;({dropped} dropped)" if dropped else "")))
     return Page("Dropout (input)", elide(lines, T),
                 "During training each embedding number is zeroed with probability p and the survivors are scaled "
-                "by 1/(1 − p), so the expected value stays the same. Look for the zeros: the GRU never sees those "
+                "by 1/(1 − p), so the expected value stays the same. Look for the zeros: the "
+                f"{s.cell.title} never sees those "
                 "inputs in this iteration.")
 
 
 def _pre_lines(s, b: int, j: int, t: int, src: str, current: bool) -> list[Line]:
     """x2g (src "x") or h2g (src "h") at timestep t: one line per block of the cell."""
     cell = s.cell
+    view = cell_view(s.config.cell)
     H = s.config.hidden_size
     layer = "x2g" if src == "x" else "h2g"
     W, bias = s.param(f"{layer}.weight"), s.param(f"{layer}.bias")
@@ -132,18 +134,19 @@ def _pre_lines(s, b: int, j: int, t: int, src: str, current: bool) -> list[Line]
         name = sub("h", "t−1")
     if not current:
         vals = ", ".join(fmt(values[k * H + j]) for k in range(cell.n_blocks))
-        names = ", ".join(f"{g}{src}" for g in cell.blocks)
+        names = ", ".join(view.part(g, src) for g in cell.blocks)
         return [Line(layer, f"{names} = {layer}({name}) = {vals}")]
     lines = []
     for k, g in enumerate(cell.blocks):
         row = k * H + j
         if src == "h" and t == 0:
-            body = (f"{g}h = h2g.weight[{row}]·{sub('h', '−1')} + h2g.bias[{row}] = 0{signed(bias[row])} "
+            body = (f"{view.part(g, 'h')} = h2g.weight[{row}]·{sub('h', '−1')} + h2g.bias[{row}] = "
+                    f"0{signed(bias[row])} "
                     f"= <b>{fmt(values[row])}</b>&nbsp;&nbsp;({sub('h', '−1')} = 0)")
         else:
-            body = (f"{g}{src} = {layer}.weight[{row}]·{name} + {layer}.bias[{row}] = "
+            body = (f"{view.part(g, src)} = {layer}.weight[{row}]·{name} + {layer}.bias[{row}] = "
                     f"{dot_terms(W[row], inputs)}{signed(bias[row])} = <b>{fmt(values[row])}</b>")
-        lines.append(Line(f"{g}{src}", body, True))
+        lines.append(Line(view.part(g, src), body, True))
     return lines
 
 
@@ -174,8 +177,11 @@ def _cell_page(s, step, b, j) -> Page:
     if subname != "h":
         title += f" · {subname}" + (f" ({view.gate_names[subname]})" if subname in view.gate_names else "")
     text = view.substep_text[subname]
-    if subname == "h":
-        text = "All the equations of this timestep, in the order they run. " + text
+    if subname == "h":  # what this timestep did with its numbers first: the part no other timestep shares
+        text = (f"<b>This timestep:</b> {view.timestep_facts(s, b, j, t)}<br>All the equations of this timestep, "
+                f"in the order they run. {text}")
+    else:
+        text = f"{text} {view.substep_facts(s, b, j, t, subname)}"
     return Page(title, lines, text, True)
 
 
@@ -208,7 +214,8 @@ def _backward_page(s, step, b, j) -> Page:
         note = (" <i>In exact arithmetic every gradient on this page is zero" + (f": {why}" if why else "")
                 + " The numbers shown are float32 round-off (marked in the panels), so their last digits need "
                   "not add up.</i>")
-    return Page(f"Backward · timestep t = {t}", lines, view.backward_text + note, True)
+    facts = f"<b>This timestep:</b> {view.backward_facts(s, b, j, t)}<br>"
+    return Page(f"Backward · timestep t = {t}", lines, facts + view.backward_text + note, True)
 
 
 def _is_roundoff(s, key: str) -> bool:
@@ -301,7 +308,7 @@ def _update_page(s, step, b, j) -> Page:
     y, x = s.get("y"), s.get("x")
     tgt, src = int(y[b, 0]), int(x[b, 0])
     cells = [("h2g.weight", (j, 0), f"h2g.weight[{j}, 0]"),
-             ("x2g.bias", (j,), f"x2g.bias[{j}] (z row)"),
+             ("x2g.bias", (j,), f"x2g.bias[{j}]" + (f" ({s.cell.blocks[0]} row)" if s.cell.n_blocks > 1 else "")),
              ("lm_head.weight", (tgt, j), f"lm_head.weight[{tgt}, {j}] (y = {tok(s, tgt)})"),
              ("wte.weight", (src, 0), f"wte.weight[{src}, 0] (x = {tok(s, src)})")]
     lines = [Line("rule", f"p ← p − lr · ∂L/∂p,&nbsp;&nbsp; lr = {lr:g}")]

@@ -14,19 +14,24 @@ margin, or right-click anywhere on it, to toggle its breakpoint.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.controller import ControllerError
 from ...core.phases import PHASES, TIMESTEP_PHASES, Step, phase_fact
 from ...core.snapshot import Snapshot
+from ..cells import cell_view
 from ..widgets import theme
 from ..widgets.subscribe import subscribe
 from ..widgets.hover import HoverTracking
 from ..widgets.picture_cache import PictureCache
 from ..widgets.theme import contrast_text, mix
 from .timeline_layout import GUTTER, PAD, PREF_CELL, ChipText, chip_widths
+
+log = logging.getLogger(__name__)
 
 CLICK_HELP = "click: run to here; right-click: toggle breakpoint"
 BREAKPOINT_RED = "#e51400"
@@ -72,9 +77,11 @@ class TimelineView(HoverTracking):
 
     message = QtCore.Signal(str)   # a refused request, for the status bar
 
-    def __init__(self, controller, parent: QtWidgets.QWidget | None = None):
+    def __init__(self, controller, parent: QtWidgets.QWidget | None = None,
+                 selection: Callable[[], tuple[int, int]] | None = None):
         super().__init__(parent)
         self._controller = controller
+        self._selection = selection or (lambda: (0, 0))   # the Equation panel's row b and unit j
         self._snap: Snapshot = controller.snapshot()
         self._breakpoints: frozenset[str] = frozenset(controller.breakpoints)
         self._layout_key: tuple | None = None
@@ -528,6 +535,11 @@ class TimelineView(HoverTracking):
         if hit is None:
             return ""
         phase, t, _ = hit
+        return self.help_text(phase, t)
+
+    def help_text(self, phase: str, t: int | None = None) -> str:
+        """The tooltip of a phase or of one of its timesteps: what it does and, once a timestep has run,
+        what it did with its numbers (for the Equation panel's row and unit)."""
         title = self._fact(phase, "title")
         if t is not None:
             state, fraction = self._cell_state(phase, t)
@@ -539,12 +551,31 @@ class TimelineView(HoverTracking):
         if fraction < 1.0 and step is not None and step.sub is not None:
             status += f", at gate sub-step {step.sub}"
         lines = [f"<b>{title}</b> ({status})", self._fact(phase, "help")]
+        if t is not None and fraction == 1.0 and state != "pending":
+            facts = self._facts(phase, t)
+            if facts:
+                lines.append(facts)
         if self.fault_step() == (phase, t if phase in TIMESTEP_PHASES else None) and self._snap.fault is not None:
             lines.append(f"<span style='color:{FAULT_RED}'>⚠ This iteration's {self._snap.fault.message}.</span>")
         if phase in self._breakpoints:
             lines.append("Breakpoint set: Continue stops here.")
         lines.append(f"<i>{CLICK_HELP}</i>")
         return "<br>".join(lines)
+
+    def _facts(self, phase: str, t: int) -> str:
+        """What timestep t of ``phase`` did, in numbers ('' if they cannot be shown)."""
+        snap = self._snap
+        b, j = self._selection()
+        b = min(max(b, 0), snap.config.batch_size - 1)
+        j = min(max(j, 0), snap.config.hidden_size - 1)
+        view = cell_view(snap.config.cell)
+        try:
+            if phase == "cell":
+                return view.timestep_facts(snap, b, j, t)
+            return view.backward_facts(snap, b, j, t)
+        except Exception:  # never raise out of a tooltip
+            log.exception("timeline could not describe %s t=%s", phase, t)
+            return ""
 
     def event(self, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Type.ToolTip:
