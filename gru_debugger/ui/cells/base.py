@@ -187,7 +187,7 @@ class CellUI:
     def head_roundoff(s: Any, b: int, j: int, t: int) -> bool:
         """Is the head's part of ∂L/∂h_t (:meth:`head_part`) within the rounding of the sum it is?
         (With every row of lm_head.weight equal it is 0 in exact arithmetic: Σ_v (p_v − y_v) = 0.)"""
-        terms = s.get("grad/logits")[b, t].astype(np.float64) * np.asarray(s.param("lm_head.weight")[:, j], np.float64)
+        terms = s.get("grad/logits")[b, t].astype(np.float64) * np.asarray(s.starting_param("lm_head.weight")[:, j], np.float64)
         return within_rounding(float(terms.sum()), terms, CellUI.eps(s))
 
     @staticmethod
@@ -200,7 +200,7 @@ class CellUI:
     @staticmethod
     def head_part(s: Any, b: int, j: int, t: int) -> tuple[Line, float]:
         """∂L/∂h_t from this position's prediction through the output dropout and the head."""
-        W_head = s.param("lm_head.weight")
+        W_head = s.starting_param("lm_head.weight")
         g_logits = s.get("grad/logits")
         m_out = float(s.get("dropout_out_mask")[b, t, j])
         head_sum = float(np.dot(g_logits[b, t].astype(np.float64), np.asarray(W_head[:, j], np.float64)))
