@@ -62,4 +62,11 @@ class Cell:
     @property
     def grad_keys(self) -> tuple[str, ...]:
         """Per-timestep gradients recorded during backward."""
-        return tuple(f"grad/{g}" for g in self.gates) + ("grad/gx", "grad/gh", "grad/h_last")
+        return tuple(f"grad/{g}" for g in self.gates) + ("grad/gx", "grad/gh") + self.last_keys
+
+    @property
+    def last_keys(self) -> tuple[str, ...]:
+        """Gradients of the last position's loss alone, per timestep: with respect to what carries
+        memory (h, and the LSTM's c) and to gx (what reaches x2g at t). Their fall back in time is the
+        long-range measure; the total gradients get a fresh term from every position's own loss."""
+        return tuple(f"grad/{s}_last" for s in self.state) + ("grad/gx_last",)
