@@ -10,10 +10,12 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gru_debugger.core.cells import CELLS, get_cell
+from gru_debugger.core.compare import compare_cells, state_for
 from gru_debugger.core.config import Config
 from gru_debugger.core.data import tokenize
 from gru_debugger.core.edits import fresh_state, trace_array_bytes
 from gru_debugger.core.engine import Trace, compute_trace
+from gru_debugger.core.examples import list_examples, load_example
 from gru_debugger.core.export import trace_arrays
 from gru_debugger.core.faults import find_fault
 
@@ -122,3 +124,77 @@ def test_long_range_keys_are_exported_counted_and_searched_for_faults(cell, tmp_
         bad[key][0, 0, 0] = np.nan
         fault = find_fault(Trace(MappingProxyType(bad), trace.corpus, trace.state), cell)
         assert fault is not None and fault.key == key and fault.phase == "backward", key
+
+
+# --- the compare-cells example: every figure its description states, in float64
+
+def _compare_example():
+    example = next(e for e in list_examples() if e.path.name == "compare-cells.json")
+    return example, load_example(example)
+
+
+def _fall(trace, key):
+    norms = np.sqrt((trace[key].astype(np.float64) ** 2).sum(axis=(0, 2)))
+    return float(np.log10(norms[-1] / norms[0]))
+
+
+def test_compare_cells_example_states_only_what_float64_shows():
+    example, config = _compare_example()
+    text = example.description
+    state = fresh_state(config.with_changes(dtype="float64"))
+    traces = {cell: compute_trace(state_for(state, cell)) for cell in CELLS}
+    assert config.cell == "lstm" and "as an LSTM" in text
+    T = config.context_length
+    assert f"over {T - 1} timesteps" in text
+    stated = {  # the description's words -> the float64 figure, rounded as stated
+        "about 1.3 orders of magnitude along the GRU's h": round(_fall(traces["gru"], "grad/h_last"), 1) == 1.3,
+        "1.5 along the LSTM's cell state c": round(_fall(traces["lstm"], "grad/c_last"), 1) == 1.5,
+        "3.1 along its h": round(_fall(traces["lstm"], "grad/h_last"), 1) == 3.1,
+        "6.5 through the plain RNN": round(_fall(traces["rnn"], "grad/h_last"), 1) == 6.5,
+        "update gate z, averaging 0.87": round(float(traces["gru"]["z"].mean()), 2) == 0.87,
+        "forget gate f, averaging 0.86": round(float(traces["lstm"]["f"].mean()), 2) == 0.86,
+    }
+    for words, holds in stated.items():
+        assert words in text, words
+        assert holds, words
+    # the lesson: the gated cells keep their memory's gradient, the LSTM along c; the plain RNN has no gate
+    falls = {"gru": _fall(traces["gru"], "grad/h_last"), "lstm c": _fall(traces["lstm"], "grad/c_last"),
+             "rnn": _fall(traces["rnn"], "grad/h_last")}
+    assert falls["gru"] < 2 and falls["lstm c"] < 2 and falls["rnn"] > 6
+    assert _fall(traces["lstm"], "grad/c_last") < _fall(traces["lstm"], "grad/h_last")
+    # c is not saturated (the old example's +2 on every block drove |c| to 8.7, 1 - tanh² to 5e-4)
+    assert np.abs(traces["lstm"]["c"]).max() < 2.0
+    # +2 on the keep gate's rows only, none for the plain RNN
+    H = config.hidden_size
+    bias = {cell: traces[cell]["param/x2g.bias"] for cell in CELLS}
+    np.testing.assert_array_equal(bias["lstm"], np.r_[np.zeros(H), np.full(H, 2.0), np.zeros(2 * H)])
+    np.testing.assert_array_equal(bias["gru"], np.r_[np.full(H, 2.0), np.zeros(2 * H)])
+    np.testing.assert_array_equal(bias["rnn"], np.zeros(H))
+
+
+def test_compare_cells_example_as_shipped_shows_the_same_in_float32():
+    """The shipped float32 run: the same falls to well within the stated rounding (this forward pass is
+    not chaotic; float32 and float64 differ by far less than 0.05 orders of magnitude)."""
+    _, config = _compare_example()
+    results = compare_cells(fresh_state(config))
+    shadow = compare_cells(fresh_state(config.with_changes(dtype="float64")))
+    for cell, result in results.items():
+        for state, curve in result.long_range.items():
+            exact = shadow[cell].long_range[state]
+            assert not curve.roundoff.any() and curve.signal.all()
+            np.testing.assert_allclose(np.log10(curve.norms), np.log10(exact.norms), atol=0.05)
+
+
+def test_forget_bias_sets_the_keep_gates_rows_and_only_biases_take_it():
+    from gru_debugger.core.errors import ConfigError
+    spec = {"scheme": "forget_bias", "value": 1.5}
+    for cell, rows in (("lstm", slice(3, 6)), ("gru", slice(0, 3)), ("rnn", None)):
+        state = fresh_state(Config(seed=1, cell=cell, hidden_size=3, init={"h2g.bias": spec}))
+        bias = state.params["h2g.bias"].numpy()
+        expected = np.zeros_like(bias)
+        if rows is not None:
+            expected[rows] = 1.5
+        np.testing.assert_array_equal(bias, expected)
+    for name in ("wte.weight", "x2g.weight", "h2g.weight", "lm_head.weight"):
+        with pytest.raises(ConfigError, match="only x2g.bias and h2g.bias"):
+            fresh_state(Config(seed=1, init={name: spec}))

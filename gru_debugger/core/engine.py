@@ -69,7 +69,8 @@ def torch_dtype(cfg: Config) -> torch.dtype:
 def init_param(cfg: Config, name: str, vocab_size: int, base_seed: int) -> torch.Tensor:
     shape = param_shapes(cfg, vocab_size)[name]
     gen = generator(derive_seed(base_seed, "init", name))
-    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name), torch_dtype(cfg))
+    keep = get_cell(cfg.cell).keep_rows(cfg.hidden_size)
+    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name), torch_dtype(cfg), keep)
 
 
 def init_params(cfg: Config, vocab_size: int, base_seed: int) -> dict[str, torch.Tensor]:

@@ -111,7 +111,8 @@ PANELS: tuple[PanelSpec, ...] = (
         "panel-parameters", "Parameters",
         "The Parameters panel: every weight of the model as it stands at the cursor, after the update once that "
         "phase has run. Double-clicking a cell edits that weight.", lambda T: Step("forward_after"))),
-    PanelSpec("compare", "Compare cells", MAIN, _fixed(compare.SPECS), compare.INTRO, compare.caption, shot=Shot(
+    PanelSpec("compare", "Compare cells", MAIN, _fixed(compare.SPECS), compare.INTRO, compare.caption, notice=compare.notice,
+              shot=Shot(
         "panel-compare", "Compare cells",
         "The Compare cells panel: the same batch through the GRU, the LSTM and the plain RNN. The left plot is the "
         "size of the last position's gradient at every earlier timestep: the measure that shows a vanishing or "
