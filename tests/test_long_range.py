@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PySide6 import QtCore
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gru_debugger.core.cells import CELLS, get_cell
@@ -198,3 +199,159 @@ def test_forget_bias_sets_the_keep_gates_rows_and_only_biases_take_it():
     for name in ("wte.weight", "x2g.weight", "h2g.weight", "lm_head.weight"):
         with pytest.raises(ConfigError, match="only x2g.bias and h2g.bias"):
             fresh_state(Config(seed=1, init={name: spec}))
+
+
+# --- round-off per timestep (core/compare)
+
+def test_a_timestep_whose_nonzero_values_are_all_round_off_is_marked(monkeypatch):
+    import gru_debugger.core.compare as compare
+    trace = compute_trace(fresh_state(Config(seed=2, init=RANDOM_INIT, context_length=5)))
+    arr = trace["grad/h_last"]
+    fake = np.zeros(arr.shape, dtype=bool)
+    fake[:, :2] = arr[:, :2] != 0          # t = 0, 1: every non-zero element is "round-off"
+    fake[0, 2, 0] = arr[0, 2, 0] != 0       # t = 2: one element of several: still signal
+    monkeypatch.setattr(compare, "roundoff_mask", lambda tr, key: fake if key == "grad/h_last" else None)
+    curve = compare.curve_of(trace, "grad/h_last")
+    assert curve.roundoff.tolist() == [True, True, False, False, False]
+    assert curve.signal.tolist() == [False, False, True, True, True]
+    np.testing.assert_allclose(curve.norms, np.sqrt((arr.astype(np.float64) ** 2).sum(axis=(0, 2))))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_default_example_every_long_range_curve_is_round_off(dtype):
+    """The notebook's equal head rows: every gradient behind the head is 0 exactly, in every cell."""
+    results = compare_cells(fresh_state(Config(seed=0, dtype=dtype)))
+    for result in results.values():
+        for curve in (*result.long_range.values(), result.total):
+            assert curve.roundoff.all() and not curve.signal.any(), (result.cell, curve.key)
+    assert set(results["lstm"].long_range) == {"h", "c"} and set(results["gru"].long_range) == {"h"}
+
+
+# --- the panels, offscreen
+
+def _window(qtbot, config):
+    from gru_debugger.core.controller import Controller
+    from gru_debugger.ui.main_window import MainWindow
+    win = MainWindow(Controller(config), settings=None)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def _panel(win, key):
+    from PySide6 import QtWidgets
+    win.show_panel(key)
+    QtWidgets.QApplication.processEvents()
+    win.controller.snapshot().trace.wait()
+    panel = win.panels[key]
+    panel.refresh()
+    return panel
+
+
+def _legend(plot) -> list[str]:
+    return [label.text for _, label in plot.legend.items]
+
+
+def test_compare_panel_draws_no_round_off_and_says_so(qtbot):
+    win = _window(qtbot, Config(seed=0))
+    win.controller.run_to_end()
+    panel = _panel(win, "compare")
+    for name in ("compare_last", "compare_total"):
+        plot = panel.heatmaps[name]
+        assert plot.shown.ys == {} and "round-off" in plot.shown.note
+        assert _legend(plot) == [] and not plot.legend.isVisible()
+    assert panel.notice.isVisible()
+    text = panel.notice_text.text()
+    assert "round-off" in text and "0 in exact arithmetic" in text and "no vanishing gradient" in text
+    assert "vanishing gradient" not in panel.caption.text()
+
+
+def test_compare_panel_shows_nothing_from_after_the_update_before_it_ran(qtbot):
+    _, config = _compare_example()
+    win = _window(qtbot, config)
+    ctl = win.controller
+    ctl.run_to("cell", 3)
+    panel = _panel(win, "compare")
+    assert "not computed yet" in panel.caption.text() and "→" not in panel.caption.text()
+    assert all(panel.heatmaps[n].shown.ys == {} for n in ("compare_last", "compare_total"))
+    ctl.run_to("backward", 10)
+    panel = _panel(win, "compare")
+    caption = panel.caption.text()
+    assert "before the update" in caption and "→" not in caption and "once the update has run" in caption
+    results = ctl.snapshot().compare_cells()
+    for result in results.values():
+        assert f"{result.loss:.4f}" in caption and f"{result.loss_after:.4f}" not in caption
+    curve = panel.heatmaps["compare_last"].shown
+    for values in curve.ys.values():       # back-propagation has reached t = 10 … T-1 only
+        assert np.isnan(values[:10]).all() and np.isfinite(values[10:]).all()
+    ctl.run_to("update")
+    assert "→" not in _panel(win, "compare").caption.text()   # the loss after needs the second pass
+    ctl.run_to_end()
+    caption = _panel(win, "compare").caption.text()
+    assert "before → after the update" in caption
+    for result in results.values():
+        assert f"{result.loss:.4f} → {result.loss_after:.4f}" in caption
+
+
+def test_compare_panel_legend_names_each_cells_memory(qtbot):
+    _, config = _compare_example()
+    win = _window(qtbot, config)
+    win.controller.run_to_end()
+    panel = _panel(win, "compare")
+    last, total = panel.heatmaps["compare_last"], panel.heatmaps["compare_total"]
+    names = ["GRU: h", "LSTM (chosen): h", "LSTM (chosen): c", "RNN: h"]
+    assert list(last.shown.ys) == names and _legend(last) == names
+    assert not panel.notice.isVisible()
+    dashed = {name for name, (_, is_dashed) in last.shown.pens.items() if is_dashed}
+    assert dashed == {"LSTM (chosen): c"}
+    colours = {name.split(":")[0]: colour for name, (colour, _) in last.shown.pens.items()}
+    assert len(set(colours.values())) == 3
+    assert {n: c for n, (c, _) in total.shown.pens.items()} == colours   # one colour per cell in both plots
+    assert "dc_t" in last.shown.title and "T · dL/dh_t" in total.shown.title
+    # the plotted values are the float64-checked measure (log10 of the norms)
+    results = win.controller.snapshot().compare_cells()
+    np.testing.assert_allclose(last.shown.ys["LSTM (chosen): c"], np.log10(results["lstm"].long_range["c"].norms))
+    T = config.context_length
+    np.testing.assert_allclose(total.shown.ys["GRU"], np.log10(T * results["gru"].total.norms))
+    # another chosen cell: the legend follows, with no name left over from before
+    win.controller.set_cell("gru")
+    if win.controller.can_step():
+        win.controller.run_to_end()
+    panel = _panel(win, "compare")
+    assert _legend(panel.heatmaps["compare_last"]) == ["GRU (chosen): h", "LSTM: h", "LSTM: c", "RNN: h"]
+
+
+def test_gradients_panel_puts_both_curves_on_one_scale(qtbot):
+    _, config = _compare_example()
+    win = _window(qtbot, config)
+    win.controller.run_to_end()
+    panel = _panel(win, "gradients")
+    plot = panel.heatmaps["grad_norm"]
+    shown = plot.shown
+    total, last = shown.ys["T · dL/dh_t (all)"], shown.ys["dL_last/dh_t (last)"]
+    assert _legend(plot) == list(shown.ys)
+    trace = win.controller.snapshot().trace
+    T = config.context_length
+    norms = lambda a: np.sqrt((a.astype(np.float64) ** 2).sum(axis=(0, 2)))  # noqa: E731
+    np.testing.assert_allclose(total, np.log10(T * norms(trace["grad/h"])), rtol=1e-12)
+    np.testing.assert_allclose(last, np.log10(norms(trace["grad/h_last"])), rtol=1e-12)
+    # at t = T-1 only the last position's own term reaches h: the two curves meet (float32 rounding apart)
+    assert abs(total[-1] - last[-1]) < 1e-5
+    assert "T · dL/dh_t" in shown.title and "dL_last/dh_t" in shown.title
+    assert "T · dL/dh_t" in panel.intro.text() and "meet at t = T−1" in panel.intro.text()
+
+
+def test_a_curve_that_goes_leaves_the_legend_and_pens_follow_the_data(plot_canvas):
+    from gru_debugger.ui.panels.tensor_panel import Spec
+    from gru_debugger.ui.widgets.curve import CurveData, CurvePlot
+    canvas = plot_canvas(500, 300)
+    plot = CurvePlot(canvas.ci, Spec("c", "curve", 0, 0, lambda s, v: None))
+    x = np.arange(4, dtype=float)
+    plot.set_data(CurveData("t", x=x, ys={"A": x, "B": x + 1}, pens={"B": ("#d0342c", True)}))
+    assert _legend(plot) == ["A", "B"]
+    assert plot.curves["B"].opts["pen"].style() == QtCore.Qt.PenStyle.DashLine
+    plot.set_data(CurveData("t", x=x, ys={"A": x, "C": x + 2}))
+    assert _legend(plot) == ["A", "C"] and set(plot.curves) == {"A", "C"}
+    assert plot.curves["C"].opts["pen"].style() == QtCore.Qt.PenStyle.SolidLine
+    plot.set_data(CurveData("t", note="nothing"))
+    assert _legend(plot) == [] and not plot.legend.isVisible()

@@ -111,12 +111,13 @@ PANELS: tuple[PanelSpec, ...] = (
         "panel-parameters", "Parameters",
         "The Parameters panel: every weight of the model as it stands at the cursor, after the update once that "
         "phase has run. Double-clicking a cell edits that weight.", lambda T: Step("forward_after"))),
-    PanelSpec("compare", "Compare cells", MAIN, _fixed(compare.SPECS), compare.INTRO, compare.caption, notice=compare.notice,
-              shot=Shot(
+    PanelSpec("compare", "Compare cells", MAIN, _fixed(compare.SPECS), compare.INTRO, compare.caption,
+              notice=compare.notice, shot=Shot(
         "panel-compare", "Compare cells",
         "The Compare cells panel: the same batch through the GRU, the LSTM and the plain RNN. The left plot is the "
-        "size of the last position's gradient at every earlier timestep: the measure that shows a vanishing or "
-        "exploding gradient.", lambda T: Step("forward_after"))),
+        "size of the last position's gradient at every earlier timestep, with respect to what carries each cell's "
+        "memory (h, and the LSTM's cell state c, dashed): the measure that shows a vanishing or exploding "
+        "gradient.", lambda T: Step("forward_after"))),
     PanelSpec("tokenizer", "Tokenizer", MAIN, make="make_tokenizer", blocks=("tokens",), shot=Shot(
         "panel-tokenizer", "Tokenizer",
         "The tokenizer: the merges in the order they were learned, the vocabulary with each token's count, and "
