@@ -355,3 +355,51 @@ def test_a_curve_that_goes_leaves_the_legend_and_pens_follow_the_data(plot_canva
     assert plot.curves["C"].opts["pen"].style() == QtCore.Qt.PenStyle.SolidLine
     plot.set_data(CurveData("t", note="nothing"))
     assert _legend(plot) == [] and not plot.legend.isVisible()
+
+
+def test_compare_panel_says_which_timesteps_are_exactly_zero(qtbot):
+    """With h2g.weight zero nothing of the last loss reaches h before T-1 in the RNN and the LSTM, but the
+    LSTM's c still carries it: the legend says what is left out, the c curve is drawn whole."""
+    zero = {"scheme": "zeros"}
+    config = Config(seed=0, dtype="float64", init={**RANDOM_INIT, "h2g.weight": zero})
+    win = _window(qtbot, config)
+    win.controller.run_to_end()
+    shown = _panel(win, "compare").heatmaps["compare_last"].shown
+    T = config.context_length
+    left_out = f" (exactly 0 at {T - 1} of {T} steps: not drawn)"
+    assert set(shown.ys) == {"GRU (chosen): h", "LSTM: h" + left_out, "LSTM: c", "RNN: h" + left_out}
+    assert np.isfinite(shown.ys["LSTM: c"]).all() and np.isfinite(shown.ys["GRU (chosen): h"]).all()
+    assert np.isfinite(shown.ys["RNN: h" + left_out]).sum() == 1
+
+
+def test_compare_panel_names_curves_that_are_exactly_zero(qtbot):
+    config = Config(seed=0, dtype="float64", init={**RANDOM_INIT, "lm_head.weight": {"scheme": "zeros"}})
+    win = _window(qtbot, config)
+    win.controller.run_to_end()
+    panel = _panel(win, "compare")
+    assert panel.heatmaps["compare_last"].shown.ys == {}
+    text = panel.notice_text.text()
+    assert panel.notice.isVisible() and text.startswith("Every curve is exactly 0") and "round-off" not in text
+
+
+def test_compare_notice_lists_each_hidden_curve_with_its_reason():
+    from types import SimpleNamespace
+
+    from gru_debugger.core.compare import CellResult, Curve
+    from gru_debugger.ui.panels import compare as panel
+
+    T = 3
+    real = Curve("grad/h_last", np.ones(T), np.zeros(T, bool))
+    noise = Curve("grad/c_last", np.full(T, 1e-9), np.ones(T, bool))
+    zero = Curve("grad/h_last", np.zeros(T), np.zeros(T, bool))
+    results = {"gru": CellResult("gru", 1.0, 0.9, {"h": real}, real),
+               "lstm": CellResult("lstm", 1.0, 0.9, {"h": real, "c": noise}, real),
+               "rnn": CellResult("rnn", 1.0, 0.9, {"h": zero}, real)}
+    snap = SimpleNamespace(phase_done=lambda phase: True, compare_cells=lambda: results,
+                           config=SimpleNamespace(cell="gru", dtype="float32", context_length=T))
+    text, fix = panel.notice(snap)
+    assert fix is None
+    assert text == ("Not drawn: LSTM: c (left): only round-off (0 in exact arithmetic, non-zero in float32 only "
+                    "through rounding); RNN: h (left): exactly 0.")
+    snap.phase_done = lambda phase: phase != "zero_grad"
+    assert panel.notice(snap) is None        # before Zero grad: nothing about gradients yet

@@ -55,6 +55,14 @@ def _scale(snap: Snapshot, which: str) -> float:
     return float(snap.config.context_length) if which == "total" else 1.0
 
 
+def _left_out(curve: Curve, T: int) -> str:
+    """What the legend says of a curve's timesteps that cannot be drawn: round-off, or exactly 0
+    (no point on a log scale)."""
+    parts = [f"{what} at {n} of {T} steps" for what, n in
+             (("round-off", int(curve.roundoff.sum())), ("exactly 0", int((curve.norms == 0).sum()))) if n]
+    return f" ({', '.join(parts)}: not drawn)" if parts else ""
+
+
 def _curve(which: str, title: str, fixed_corner: str | None = None):
     def build(snap: Snapshot, vs: ViewState) -> CurveData:
         T = snap.config.context_length
@@ -65,12 +73,10 @@ def _curve(which: str, title: str, fixed_corner: str | None = None):
         ys, pens, full = {}, {}, []
         for cell, label, curve in _curves(snap, which):
             if not curve.signal.any():
-                continue                             # only round-off (or 0): named in the notice
+                continue                             # only round-off or exactly 0: named in the notice
             logs = np.where(curve.signal, _log(curve.norms * _scale(snap, which)), np.nan)
             full.append(logs)
-            dropped = int(curve.roundoff.sum())
-            if dropped:
-                label += f" (round-off at {dropped} of {T} steps, not drawn)"
+            label += _left_out(curve, T)
             ys[label] = np.where(reached, logs, np.nan) if reached is not None else logs
             pens[label] = (COLOURS.get(cell, "#888888"), curve.key == "grad/c_last")
         note = "" if ys else "only round-off: nothing to draw"
@@ -104,20 +110,30 @@ def caption(snap: Snapshot, vs: ViewState) -> str:
 
 
 def notice(snap: Snapshot):
-    """Which curves are only round-off and therefore not drawn (from Zero grad on, as the Gradients
-    panel's notice: the layout does not jump at the first backward step)."""
+    """Which curves are not drawn, being only round-off (or exactly 0), from Zero grad on (as the
+    Gradients panel's notice: the layout does not jump at the first backward step)."""
     if not snap.phase_done("zero_grad"):
         return None
-    plots = {which: [label for _, label, curve in _curves(snap, which) if curve.roundoff.any() and
-                     not curve.signal.any()] for which in ("long", "total")}
-    if not any(plots.values()):
+    curves = {which: _curves(snap, which) for which in ("long", "total")}
+    hidden = {which: [(label, curve) for _, label, curve in found if not curve.signal.any()]
+              for which, found in curves.items()}
+    if not any(hidden.values()):
         return None
     why = f"0 in exact arithmetic, non-zero in {snap.config.dtype} only through rounding"
-    if all(len(hidden) == len(_curves(snap, which)) for which, hidden in plots.items()):
-        return f"Every curve is only round-off ({why}): nothing to draw, and no vanishing gradient.", None
-    where = "; ".join(f"{'left' if which == 'long' else 'right'}: {', '.join(hidden)}"
-                      for which, hidden in plots.items() if hidden)
-    return f"Not drawn, only round-off ({why}): {where}.", None
+    if all(len(hidden[which]) == len(found) for which, found in curves.items()):
+        rounding = [curve.roundoff.any() for found in hidden.values() for _, curve in found]
+        if all(rounding):
+            return f"Every curve is only round-off ({why}): nothing to draw, and no vanishing gradient.", None
+        if not any(rounding):
+            return "Every curve is exactly 0 (no gradient reaches the cells' memory): nothing to draw.", None
+    parts = []
+    for what, test in ((f"only round-off ({why})", lambda c: c.roundoff.any()),
+                       ("exactly 0", lambda c: not c.roundoff.any())):
+        names = [f"{label} ({'left' if which == 'long' else 'right'})"
+                 for which, found in hidden.items() for label, curve in found if test(curve)]
+        if names:
+            parts.append(f"{', '.join(names)}: {what}")
+    return "Not drawn: " + "; ".join(parts) + ".", None
 
 
 INTRO = ("One batch, embedding, head and dropout masks through each cell (x2g and h2g: the chosen cell's current "
