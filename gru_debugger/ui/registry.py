@@ -98,8 +98,9 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("gradients", "Gradients", MAIN, _fixed(gradients.GRADIENT_SPECS), gradients.INTRO, batch_row_caption,
               blocks=("gradients",), shot=Shot(
                   "panel-gradients", "Gradients",
-                  "The Gradients panel: dL/dh_t through time, its size per timestep on a log scale next to the size "
-                  "of the last position's gradient alone, and the gradient of every parameter.",
+                  "The Gradients panel: dL/dh_t through time, its size per timestep on a log scale (times T, the "
+                  "sum of the positions' losses) next to the size of the last position's gradient alone, and the "
+                  "gradient of every parameter.",
                   lambda T: Step("backward", 0)), notice=gradients.notice),
     PanelSpec("update", "Update", MAIN, _fixed(update.UPDATE_SPECS), update.INTRO, header="update",
               blocks=("update",), shot=Shot(

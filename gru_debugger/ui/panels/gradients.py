@@ -128,7 +128,7 @@ GRADIENT_SPECS = [
 ]
 
 INTRO = ("Back-propagation through time: dL/dh_t fills in from t = T−1 down to 0, and the parameter gradients add "
-         "up as it goes. The curve plots T · dL/dh_t, the gradient of the sum of the T positions' losses (L is "
+         "up as it goes. The plot draws T · dL/dh_t, the gradient of the sum of the T positions' losses (L is "
          "their mean), on the scale of the last position's loss alone, L_last: the two meet at t = T−1. The sum "
          "gets a fresh term from every position's own prediction, so its size does not show vanishing; the "
          "last position's alone (second curve) does.")
