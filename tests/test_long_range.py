@@ -403,3 +403,10 @@ def test_compare_notice_lists_each_hidden_curve_with_its_reason():
                     "through rounding); RNN: h (left): exactly 0.")
     snap.phase_done = lambda phase: phase != "zero_grad"
     assert panel.notice(snap) is None        # before Zero grad: nothing about gradients yet
+
+
+def test_a_panel_of_curves_only_offers_no_hover_hint(qtbot):
+    win = _window(qtbot, Config(seed=0))
+    win.controller.run_to_end()
+    assert not _panel(win, "compare").info.isVisible()
+    assert _panel(win, "gradients").info.isVisible()      # heatmaps there: hovering a cell tells its value

@@ -109,8 +109,12 @@ class CurvePlot(QtCore.QObject):
             self.marker.setPos(data.marker_x)
             self.marker.show()
         self.legend.setVisible(bool(data.ys))   # no empty box when nothing is drawn
-        for side in ("left", "bottom"):         # a note's plot has no axis values: nothing is plotted there
-            self.plot.getAxis(side).setStyle(showValues=not data.note)
+        for side in ("left", "bottom"):         # a note's plot has no axis values (nothing is plotted there);
+            axis = self.plot.getAxis(side)      # they turn invisible, keeping their room: no re-layout
+            colour = axis.textPen().color()
+            if (colour.alpha() == 0) != bool(data.note):
+                colour.setAlpha(0 if data.note else 255)
+                axis.setTextPen(colour)
         self.note.setText(data.note)
         if data.note:
             self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
