@@ -61,6 +61,7 @@ class CurvePlot(QtCore.QObject):
         self.legend = self.plot.addLegend(offset=self.CORNERS["top right"], labelTextSize="8pt", brush=back)
         self.legend.layout.setContentsMargins(2, 0, 2, 0)  # no more than the names need: it covers the plot
         self._corner = "top right"
+        self._styles: dict[str, tuple[str, bool]] = {}
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.current().highlight, width=2))
         self.marker.hide()
         self.plot.addItem(self.marker)
@@ -89,18 +90,20 @@ class CurvePlot(QtCore.QObject):
             self.legend.setColumnCount(data.legend_columns)
         for name in [n for n in self.curves if n not in data.ys]:  # gone: out of the plot and the legend
             curve = self.curves.pop(name)
+            self._styles.pop(name, None)
             self.legend.removeItem(curve)
             self.plot.removeItem(curve)
         for k, (name, ys) in enumerate(data.ys.items()):
             colour, dashed = data.pens.get(name, (self.PENS[k % len(self.PENS)], False))
-            style = QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine
-            pen = pg.mkPen(colour, width=2, style=style)
             if name not in self.curves:
-                self.curves[name] = self.plot.plot([], [], pen=pen, symbol="o", symbolSize=5, name=name)
-            self.curves[name].setPen(pen)
-            self.curves[name].setSymbol("t" if dashed else "o")   # told apart without colour, too
-            self.curves[name].setSymbolBrush(colour)
-            self.curves[name].setSymbolPen(colour)
+                self.curves[name] = self.plot.plot([], [], symbolSize=5, name=name)
+            if self._styles.get(name) != (colour, dashed):  # a step changes the values, rarely the look
+                self._styles[name] = (colour, dashed)
+                style = QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine
+                self.curves[name].setPen(pg.mkPen(colour, width=2, style=style))
+                self.curves[name].setSymbol("t" if dashed else "o")   # told apart without colour, too
+                self.curves[name].setSymbolBrush(colour)
+                self.curves[name].setSymbolPen(colour)
             ok = np.isfinite(ys)
             self.curves[name].setData(data.x[ok], ys[ok])
         if data.marker_x is None:
