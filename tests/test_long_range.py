@@ -410,3 +410,21 @@ def test_a_panel_of_curves_only_offers_no_hover_hint(qtbot):
     win.controller.run_to_end()
     assert not _panel(win, "compare").info.isVisible()
     assert _panel(win, "gradients").info.isVisible()      # heatmaps there: hovering a cell tells its value
+
+
+def test_the_legend_follows_the_canvas_background(plot_canvas):
+    import pyqtgraph as pg
+
+    from gru_debugger.ui.panels.tensor_panel import Spec
+    from gru_debugger.ui.widgets.curve import CurveData, CurvePlot
+    canvas = plot_canvas(300, 200)
+    plot = CurvePlot(canvas.ci, Spec("c", "curve", 0, 0, lambda s, v: None))
+    before = pg.getConfigOption("background")
+    x = np.arange(3, dtype=float)
+    try:
+        pg.setConfigOptions(background="#fafafa")
+        plot.set_data(CurveData("t", x=x, ys={"A": x}))
+        colour = plot.legend.brush().color()
+        assert (colour.red(), colour.green(), colour.blue()) == (250, 250, 250) and 0 < colour.alpha() < 255
+    finally:
+        pg.setConfigOptions(background=before)

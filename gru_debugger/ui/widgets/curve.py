@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import theme
 from .static_axis import StaticAxis, set_title_keeping_room
@@ -56,9 +56,8 @@ class CurvePlot(QtCore.QObject):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
             self.plot.getAxis(side).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.curves: dict[str, pg.PlotDataItem] = {}
-        back = pg.mkColor(pg.getConfigOption("background"))  # the canvas's own (the theme sets it)
-        back.setAlpha(200)   # a curve under the legend still shows through, the names stay readable
-        self.legend = self.plot.addLegend(offset=self.CORNERS["top right"], labelTextSize="8pt", brush=back)
+        self.legend = self.plot.addLegend(offset=self.CORNERS["top right"], labelTextSize="8pt",
+                                          brush=self._legend_brush())
         self.legend.layout.setContentsMargins(2, 0, 2, 0)  # no more than the names need: it covers the plot
         self._corner = "top right"
         self._styles: dict[str, tuple[str, bool]] = {}
@@ -71,6 +70,14 @@ class CurvePlot(QtCore.QObject):
         self.shown: CurveData | None = None
         self.repaints = 0
         self.shown_titles: tuple[str, str, str] | None = None
+
+    @staticmethod
+    def _legend_brush() -> QtGui.QColor:
+        """The canvas's own background (the theme sets it), a little translucent: a curve under the
+        legend still shows through, the names stay readable."""
+        back = pg.mkColor(pg.getConfigOption("background"))
+        back.setAlpha(200)
+        return back
 
     def set_data(self, data: CurveData) -> bool:
         key = data.key()
@@ -112,6 +119,8 @@ class CurvePlot(QtCore.QObject):
             self.marker.setPos(data.marker_x)
             self.marker.show()
         self.legend.setVisible(bool(data.ys))   # no empty box when nothing is drawn
+        if self.legend.brush().color() != self._legend_brush():   # the theme changed
+            self.legend.setBrush(self._legend_brush())
         for side in ("left", "bottom"):         # a note's plot has no axis values (nothing is plotted there);
             axis = self.plot.getAxis(side)      # they turn invisible, keeping their room: no re-layout
             colour = axis.textPen().color()
