@@ -5,7 +5,7 @@ from PySide6 import QtCore, QtWidgets
 
 from gru_debugger.core.config import PARAM_NAMES, Config, default_init
 from gru_debugger.core.controller import Controller
-from gru_debugger.core.init import MATRIX_ONLY, SCHEMES
+from gru_debugger.core.init import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES
 from gru_debugger.core.phases import Step
 from gru_debugger.ui.editors.hyper_panel import HyperPanel, lr_to_slider, slider_to_lr
 from gru_debugger.ui.editors.init_panel import InitPanel
@@ -249,7 +249,8 @@ def test_scheme_change_reinitialises_and_notebook_defaults_restore(init, ctl):
 def test_bias_rows_offer_no_matrix_schemes(init):
     for name in PARAM_NAMES:
         offered = {init.rows[name].combo.itemData(i) for i in range(init.rows[name].combo.count())}
-        expected = set(SCHEMES) - (MATRIX_ONLY if name.endswith(".bias") else set())
+        expected = set(SCHEMES) - (MATRIX_ONLY if name.endswith(".bias") else set()) - \
+            (set() if name in GATE_BIASES else GATE_BIAS_ONLY)
         assert offered == expected
 
 

@@ -61,4 +61,4 @@ def test_bad_specs_are_refused(name, spec):
 
 def test_every_scheme_is_known_to_the_validator():
     assert set(SCHEMES) == {"constant", "zeros", "ones", "normal", "uniform", "xavier_uniform", "orthogonal",
-                            "default"}
+                            "default", "forget_bias"}

@@ -164,7 +164,7 @@ def test_compare_panel_shows_every_cell(qtbot):
     panel = win.panels["compare"]
     panel.refresh()
     curve = panel.heatmaps["compare_last"].shown
-    assert len(curve.ys) == 3 and all(np.isfinite(v).all() for v in curve.ys.values())
+    assert len(curve.ys) == 4 and all(np.isfinite(v).all() for v in curve.ys.values())  # the LSTM: h and c
     assert "GRU" in panel.caption.text() and "LSTM" in panel.caption.text() and "RNN" in panel.caption.text()
 
 

@@ -29,9 +29,11 @@ def trace_array_bytes(cfg: Config, vocab_size: int, n_tokens: int) -> int:
     B, T, E, H, V = cfg.batch_size, cfg.context_length, cfg.n_embd, cfg.hidden_size, vocab_size
     n, g = cell.n_blocks, len(cell.gates)
     split = 2 * n * H if cell.split_keys else 0
-    # per position: inputs and masks (5E), output masks/h_out/h_last/after h (5H), gates and their
-    # gradients, gx/gh and their gradients (+ the block slices), logits/probs (+grad, +after), losses
-    per_position = 5 * E + 5 * H + 2 * g * H + 4 * n * H + split + 5 * V + 2
+    # per position: inputs and masks (5E), output masks/h_out/after h (4H), gates and their
+    # gradients, gx/gh and their gradients (+ the block slices), the last position's gradients of
+    # the carried state (h, c) and of gx, logits/probs (+grad, +after), losses
+    last = len(cell.state) * H + n * H
+    per_position = 5 * E + 4 * H + 2 * g * H + 4 * n * H + split + last + 5 * V + 2
     params = V * E + n * H * (E + H + 2) + V * H
     floats = B * T * per_position + 4 * params + 4  # param/grad/update/updated; four scalar losses
     itemsize = 8 if cfg.dtype == "float64" else 4

@@ -69,7 +69,8 @@ def torch_dtype(cfg: Config) -> torch.dtype:
 def init_param(cfg: Config, name: str, vocab_size: int, base_seed: int) -> torch.Tensor:
     shape = param_shapes(cfg, vocab_size)[name]
     gen = generator(derive_seed(base_seed, "init", name))
-    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name), torch_dtype(cfg))
+    keep = get_cell(cfg.cell).keep_rows(cfg.hidden_size)
+    return initialise(name, shape, cfg.init[name], gen, fan_in(cfg, name), torch_dtype(cfg), keep)
 
 
 def init_params(cfg: Config, vocab_size: int, base_seed: int) -> dict[str, torch.Tensor]:
@@ -167,15 +168,20 @@ def _clear_grads(out: Mapping[str, object], params: Mapping[str, torch.Tensor]) 
         tensor.grad = None  # type: ignore[union-attr]
 
 
-def last_position_grads(out: Mapping[str, object]) -> torch.Tensor:
-    """dL_last/dh_t for every t, (B, T, H): L_last is the mean over batch rows of
-    the cross-entropy at t = T-1 alone. Unlike the total dL/dh_t, which gets a
-    fresh term from every position's own prediction, this shows how much of one
-    loss survives the trip back in time (vanishing or exploding gradients)."""
-    logits, y, hs = out["logits"], out["y"], out["rec"]["h"]  # type: ignore[index]
+def last_position_grads(out: Mapping[str, object], cell: Cell) -> dict[str, torch.Tensor]:
+    """dL_last/dv_t for every t, by ``cell.last_keys`` (``grad/h_last``, the LSTM's ``grad/c_last``,
+    ``grad/gx_last``), each (B, T, ·): L_last is the mean over batch rows of the cross-entropy at
+    t = T-1 alone. Unlike the total dL/dh_t, which gets a fresh term from every position's own
+    prediction, this shows how much of one loss survives the trip back in time (vanishing or
+    exploding gradients); for the LSTM the memory is carried by c as well as h."""
+    logits, y, rec = out["logits"], out["y"], out["rec"]  # type: ignore[index]
     loss_last = F.cross_entropy(logits[:, -1], y[:, -1])      # type: ignore[index]
-    grads = torch.autograd.grad(loss_last, hs, retain_graph=True, allow_unused=True)
-    return torch.stack([g if g is not None else torch.zeros_like(h) for g, h in zip(grads, hs)], dim=1)
+    names = [key.removeprefix("grad/").removesuffix("_last") for key in cell.last_keys]
+    targets = [tensor for name in names for tensor in rec[name]]  # type: ignore[index]
+    grads = torch.autograd.grad(loss_last, targets, retain_graph=True, allow_unused=True)
+    grads = [g if g is not None else torch.zeros_like(v) for g, v in zip(grads, targets)]
+    T = len(rec["h"])  # type: ignore[index]
+    return {key: torch.stack(grads[i * T:(i + 1) * T], dim=1) for i, key in enumerate(cell.last_keys)}
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: a trace never changes
@@ -276,14 +282,15 @@ def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict
     x, y, mask_in, mask_out = context["x"], context["y"], context["mask_in"], context["mask_out"]
     cfg = state.config  # type: ignore[attr-defined]
     B, T = cfg.batch_size, cfg.context_length
-    grad_h_last = last_position_grads(out)  # type: ignore[arg-type]
+    grads_last = last_position_grads(out, cell)  # type: ignore[arg-type]
     _clear_grads(out, params)  # type: ignore[arg-type]  # retained tensors also caught that pass's gradients
     out["loss"].backward()  # type: ignore[index,union-attr]
     rec = out["rec"]  # type: ignore[index]
     a: dict[str, np.ndarray] = {}
     for key in cell.gates + ("gx", "gh"):  # type: ignore[attr-defined]
         a[f"grad/{key}"] = _np(_stack_time([t.grad for t in rec[key]]))
-    a["grad/h_last"] = _np(grad_h_last)
+    for key, value in grads_last.items():
+        a[key] = _np(value)
     a["grad/embedded"] = _np(out["embedded"].grad)  # type: ignore[index,union-attr]
     a["grad/logits"] = _np(out["logits"].grad)  # type: ignore[index,union-attr]
     lr = cfg.learning_rate
@@ -301,7 +308,7 @@ def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict
     # The second pass needs the updated weights, not the first pass's tensors and their gradients:
     # they are let go first (the arrays above hold what is kept of them).
     loss_before = out["loss"].detach()  # type: ignore[index,union-attr]
-    del rec, grad_h_last, param, step
+    del rec, grads_last, value, param, step
     out.clear()  # type: ignore[attr-defined]  # the dicts were made for this iteration only
     params.clear()  # type: ignore[attr-defined]
     after_in, after_out = masks_for(state, "after", B, T)  # type: ignore[arg-type]
@@ -323,7 +330,7 @@ def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict
 def backward_names(cell: Cell) -> tuple[str, ...]:
     """The names :func:`_backward_part` gives, in its order."""
     names = [f"grad/{key}" for key in cell.gates + ("gx", "gh")]
-    names += ["grad/h_last", "grad/embedded", "grad/logits"]
+    names += [*cell.last_keys, "grad/embedded", "grad/logits"]
     for name in PARAM_NAMES:
         names += [f"grad/{name}", f"update/{name}", f"updated/{name}"]
     names += ["after/dropout_in_mask", "after/dropout_out_mask", "after/h", "after/logits", "after/probs",
@@ -338,7 +345,7 @@ def _ordered(forward_arrays: Mapping[str, np.ndarray], rest: Mapping[str, np.nda
     a = {k: v for k, v in forward_arrays.items() if not k.startswith("param/")}
     for key in cell.gates + ("gx", "gh"):
         a[f"grad/{key}"] = rest[f"grad/{key}"]
-    for key in ("grad/h_last", "grad/embedded", "grad/logits"):
+    for key in (*cell.last_keys, "grad/embedded", "grad/logits"):
         a[key] = rest[key]
     for name in PARAM_NAMES:
         a[f"param/{name}"] = forward_arrays[f"param/{name}"]

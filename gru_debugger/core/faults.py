@@ -111,7 +111,7 @@ def _scan(trace: Trace, cell_name: str, complete: bool = True) -> Fault | None:
                                     "loss_per_position": "loss", "loss": "loss"}),
         lambda: whole(["grad/logits"], {"grad/logits": "backward"}),
         lambda: timed(per_t_back, "backward", backward=True),
-        lambda: whole(["grad/h_last"] + [f"grad/{n}" for n in PARAM_NAMES], {}),
+        lambda: whole([*cell.last_keys] + [f"grad/{n}" for n in PARAM_NAMES], {}),
         lambda: whole([f"update/{n}" for n in PARAM_NAMES] + [f"updated/{n}" for n in PARAM_NAMES], {}),
         lambda: timed(["after/h"], "forward_after", backward=False),
         lambda: whole(["after/logits", "after/probs", "after/loss_per_position", "loss_after"], {}),

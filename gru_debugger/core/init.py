@@ -24,8 +24,12 @@ SCHEMES: dict[str, dict[str, float]] = {
     "xavier_uniform": {"gain": 1.0},
     "orthogonal": {"gain": 1.0},
     "default": {},
+    "forget_bias": {"value": 1.0},
 }
 MATRIX_ONLY = {"xavier_uniform", "orthogonal"}
+# Schemes that set rows of the cell's gates: only for the biases of x2g and h2g.
+GATE_BIAS_ONLY = {"forget_bias"}
+GATE_BIASES = ("x2g.bias", "h2g.bias")
 
 
 def validate_init_spec(name: str, spec: Any) -> None:
@@ -54,6 +58,8 @@ def validate_init_spec(name: str, spec: Any) -> None:
         raise ConfigError(f"init[{name}]: a gain this large overflows float32")
     if scheme in MATRIX_ONLY and name.endswith(".bias"):
         raise ConfigError(f"init[{name}]: {scheme} needs a matrix; a bias is a vector")
+    if scheme in GATE_BIAS_ONLY and name not in GATE_BIASES:
+        raise ConfigError(f"init[{name}]: {scheme} sets the rows of a gate; only x2g.bias and h2g.bias have them")
 
 
 def _arg(spec: Mapping[str, Any], key: str) -> float:
@@ -66,9 +72,13 @@ def _uniform(shape: tuple[int, ...], low: float, high: float, gen: torch.Generat
 
 def initialise(
     name: str, shape: tuple[int, ...], spec: Mapping[str, Any], gen: torch.Generator, fan_in: int | None = None,
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype = torch.float32, keep_rows: slice | None = None,
 ) -> torch.Tensor:
     """A new tensor of ``shape`` filled by ``spec``, in ``dtype``.
+
+    ``keep_rows`` are the rows of the gate that keeps the cell's memory (the LSTM's forget gate f,
+    the GRU's update gate z; None for a cell without one): ``forget_bias`` puts its value there and
+    0 elsewhere, so the gate starts mostly open without pushing any other block into saturation.
 
     ``fan_in`` is the input width of the layer a bias belongs to (PyTorch's
     default bias bound is 1/sqrt(fan_in)). The numbers are always made in
@@ -87,12 +97,20 @@ def initialise(
         "xavier_uniform": lambda: torch.nn.init.xavier_uniform_(torch.empty(shape), _arg(spec, "gain"), generator=gen),
         "orthogonal": lambda: torch.nn.init.orthogonal_(torch.empty(shape), _arg(spec, "gain"), generator=gen),
         "default": lambda: _default(name, shape, gen, fan_in),
+        "forget_bias": lambda: _gate_rows(shape, keep_rows, _arg(spec, "value")),
     }
     values = makers[scheme]().to(torch.float32).contiguous()
     if not bool(torch.isfinite(values).all()):
         raise ConfigError(f"init[{name}]: {scheme} with these values overflows float32 (some weights would be "
                           f"Inf or NaN); use smaller numbers")
     return values if dtype == torch.float32 else values.to(dtype).contiguous()
+
+
+def _gate_rows(shape: tuple[int, ...], rows: slice | None, value: float) -> torch.Tensor:
+    values = torch.zeros(shape)
+    if rows is not None:
+        values[rows] = value
+    return values
 
 
 def _default(name: str, shape: tuple[int, ...], gen: torch.Generator, fan_in: int | None) -> torch.Tensor:

@@ -98,8 +98,9 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("gradients", "Gradients", MAIN, _fixed(gradients.GRADIENT_SPECS), gradients.INTRO, batch_row_caption,
               blocks=("gradients",), shot=Shot(
                   "panel-gradients", "Gradients",
-                  "The Gradients panel: dL/dh_t through time, its size per timestep on a log scale next to the size "
-                  "of the last position's gradient alone, and the gradient of every parameter.",
+                  "The Gradients panel: dL/dh_t through time, its size per timestep on a log scale (times T, the "
+                  "sum of the positions' losses) next to the size of the last position's gradient alone, and the "
+                  "gradient of every parameter.",
                   lambda T: Step("backward", 0)), notice=gradients.notice),
     PanelSpec("update", "Update", MAIN, _fixed(update.UPDATE_SPECS), update.INTRO, header="update",
               blocks=("update",), shot=Shot(
@@ -111,11 +112,13 @@ PANELS: tuple[PanelSpec, ...] = (
         "panel-parameters", "Parameters",
         "The Parameters panel: every weight of the model as it stands at the cursor, after the update once that "
         "phase has run. Double-clicking a cell edits that weight.", lambda T: Step("forward_after"))),
-    PanelSpec("compare", "Compare cells", MAIN, _fixed(compare.SPECS), compare.INTRO, compare.caption, shot=Shot(
+    PanelSpec("compare", "Compare cells", MAIN, _fixed(compare.SPECS), compare.INTRO, compare.caption,
+              notice=compare.notice, shot=Shot(
         "panel-compare", "Compare cells",
         "The Compare cells panel: the same batch through the GRU, the LSTM and the plain RNN. The left plot is the "
-        "size of the last position's gradient at every earlier timestep: the measure that shows a vanishing or "
-        "exploding gradient.", lambda T: Step("forward_after"))),
+        "size of the last position's gradient at every earlier timestep, with respect to what carries each cell's "
+        "memory (h, and the LSTM's cell state c, dashed): the measure that shows a vanishing or exploding "
+        "gradient.", lambda T: Step("forward_after"))),
     PanelSpec("tokenizer", "Tokenizer", MAIN, make="make_tokenizer", blocks=("tokens",), shot=Shot(
         "panel-tokenizer", "Tokenizer",
         "The tokenizer: the merges in the order they were learned, the vocabulary with each token's count, and "

@@ -28,6 +28,9 @@ class Cell:
     # ``blocks`` in the order PyTorch's own layer (nn.GRU, nn.LSTM, nn.RNN) stores its rows;
     # core/weights_io converts with it. () if PyTorch has no such layer.
     torch_block_order: tuple[str, ...] = ()
+    # The block whose gate keeps the memory from one timestep to the next (LSTM f, GRU z), or None:
+    # the init scheme ``forget_bias`` sets its rows.
+    keep_gate: str | None = None
 
     @property
     def n_blocks(self) -> int:
@@ -42,6 +45,13 @@ class Cell:
         H = values.shape[-1] // self.n_blocks
         i = self.blocks.index(name)
         return values[..., i * H:(i + 1) * H]
+
+    def keep_rows(self, hidden_size: int) -> slice | None:
+        """The rows of x2g / h2g that belong to ``keep_gate`` (None without one)."""
+        if self.keep_gate is None:
+            return None
+        i = self.blocks.index(self.keep_gate)
+        return slice(i * hidden_size, (i + 1) * hidden_size)
 
     @property
     def split_names(self) -> tuple[str, ...]:
@@ -62,4 +72,11 @@ class Cell:
     @property
     def grad_keys(self) -> tuple[str, ...]:
         """Per-timestep gradients recorded during backward."""
-        return tuple(f"grad/{g}" for g in self.gates) + ("grad/gx", "grad/gh", "grad/h_last")
+        return tuple(f"grad/{g}" for g in self.gates) + ("grad/gx", "grad/gh") + self.last_keys
+
+    @property
+    def last_keys(self) -> tuple[str, ...]:
+        """Gradients of the last position's loss alone, per timestep: with respect to what carries
+        memory (h, and the LSTM's c) and to gx (what reaches x2g at t). Their fall back in time is the
+        long-range measure; the total gradients get a fresh term from every position's own loss."""
+        return tuple(f"grad/{s}_last" for s in self.state) + ("grad/gx_last",)

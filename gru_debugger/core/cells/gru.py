@@ -29,6 +29,7 @@ CELL = GRUCell(
     name="gru", title="GRU", long_title="gated recurrent unit",
     blocks=("z", "r", "n"), gates=("z", "r", "n", "h"), state=("h",),
     substeps=("x2g", "h2g", "z", "r", "n", "h"), split_keys=True, torch_block_order=("r", "z", "n"),
+    keep_gate="z",
     equations=(
         "zx, rx, nx = x2g(x_t)        zh, rh, nh = h2g(h_{t-1})",
         "z = σ(zx + zh)               update gate",

@@ -28,7 +28,7 @@ class LSTMCell(Cell):
 CELL = LSTMCell(
     name="lstm", title="LSTM", long_title="long short-term memory",
     blocks=("i", "f", "g", "o"), gates=("i", "f", "g", "o", "c", "h"), state=("h", "c"),
-    substeps=("x2g", "h2g", "i", "f", "g", "o", "c", "h"), torch_block_order=("i", "f", "g", "o"),
+    substeps=("x2g", "h2g", "i", "f", "g", "o", "c", "h"), torch_block_order=("i", "f", "g", "o"), keep_gate="f",
     equations=(
         "ix, fx, g_x, ox = x2g(x_t)   ih, fh, g_h, oh = h2g(h_{t-1})",
         "i = σ(ix + ih)               input gate",

@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.config import PARAM_NAMES, default_init
 from ...core.controller import Controller
-from ...core.init import MATRIX_ONLY, SCHEMES
+from ...core.init import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES
 from ...core.snapshot import Snapshot
 from ...core.validation import FLOAT32_MAX
 from .edit_support import scrolling_body, HINT_STYLE, ErrorLine, ExplainToggle
@@ -32,8 +32,10 @@ FIRST_KEYS = {next(iter(keys)) for keys in SCHEMES.values() if keys}  # no gap b
 
 
 def schemes_for(name: str) -> list[str]:
-    """Schemes a parameter may use: biases are vectors, so no matrix-only ones."""
-    return [s for s in SCHEMES if not (name.endswith(".bias") and s in MATRIX_ONLY)]
+    """Schemes a parameter may use: biases are vectors, so no matrix-only ones; gate rows only where
+    there are gates (x2g.bias, h2g.bias)."""
+    return [s for s in SCHEMES if not (name.endswith(".bias") and s in MATRIX_ONLY)
+            and not (s in GATE_BIAS_ONLY and name not in GATE_BIASES)]
 
 
 def full_spec(spec: Mapping[str, Any]) -> dict[str, Any]:

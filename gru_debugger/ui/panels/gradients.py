@@ -36,10 +36,13 @@ def y_range_of(*logs: np.ndarray) -> tuple[float, float] | None:
 
 
 def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
-    """log10 of ‖dL/dh_t‖ (every position's loss) and of ‖dL_last/dh_t‖ (the last
-    position's loss alone) per timestep. The total gets a fresh term from each
-    position, so only the second one shows whether gradient survives the trip back."""
-    title = "log10 ‖dL/dh_t‖ and ‖dL_last/dh_t‖"
+    """log10 of ‖T · dL/dh_t‖ (the sum of every position's loss) and of ‖dL_last/dh_t‖ (the last
+    position's loss alone) per timestep. L is the mean over B·T positions and L_last over the B rows
+    of the last one: T · L is the sum of the T positions' losses, each such a mean over B rows, so the
+    two curves are on one scale and meet at t = T−1 (where only the last position's own term arrives).
+    The sum gets a fresh term from each position, so only the second shows whether gradient survives
+    the trip back."""
+    title = "log10 ‖T · dL/dh_t‖ (all positions) and ‖dL_last/dh_t‖"
     arr, last = snap.get("grad/h"), snap.get("grad/h_last")
     T = snap.config.context_length
     axes = dict(x_title="t", y_title="log10 of the norm")  # the same before the numbers: no re-layout
@@ -48,17 +51,30 @@ def _grad_norm(snap: Snapshot, vs: ViewState) -> CurveData:
     mask = snap.time_mask("grad/h")
     ys = {}
     full = []
-    for name, values in (("total dL/dh_t", arr), ("last position only", last)):
-        if _round_off(snap, "grad/h" if name.startswith("total") else "grad/h_last"):
+    for name, key, values, scale in (("T · dL/dh_t (all)", "grad/h", arr, float(T)),
+                                     ("dL_last/dh_t (last)", "grad/h_last", last, 1.0)):
+        if _round_off(snap, key):
             continue  # zero in exact arithmetic: nothing to plot on a log scale
-        logs = log_norms(values)
+        logs = log_norms(values) + np.log10(scale)
         full.append(logs)
         ys[name] = np.where(mask, logs, np.nan)
     step = snap.step
     marker = float(step.t) if step is not None and step.phase == "backward" else None
     note = "" if ys else "only round-off (0 in exact arithmetic)"
     return CurveData(title, x=np.arange(T, dtype=float), ys=ys, **axes,
-                     marker_x=marker, x_range=(0.0, max(T - 1, 1.0)), y_range=y_range_of(*full), note=note)
+                     marker_x=marker, x_range=(0.0, max(T - 1, 1.0)), y_range=y_range_of(*full), note=note,
+                     legend_corner="top right", legend_room=0.8, legend_columns=2)  # a short plot: one row on top
+
+
+def empty_corner(logs: list[np.ndarray], T: int) -> str:
+    """The lower corner the curves leave empty, for the legend: right when they fall towards t = 0,
+    left when they rise (top right when that cannot be told)."""
+    third = max(T // 3, 1)
+    early = [v for curve in logs for v in curve[:third] if np.isfinite(v)]
+    late = [v for curve in logs for v in curve[-third:] if np.isfinite(v)]
+    if not early or not late:
+        return "top right"
+    return "bottom right" if np.mean(early) < np.mean(late) else "bottom left"
 
 
 def _round_off(snap: Snapshot, key: str) -> bool:
@@ -112,5 +128,7 @@ GRADIENT_SPECS = [
 ]
 
 INTRO = ("Back-propagation through time: dL/dh_t fills in from t = T−1 down to 0, and the parameter gradients add "
-         "up as it goes. The total dL/dh_t gets a fresh term from every position's own prediction, so its size "
-         "does not show vanishing; the gradient of the last position's loss alone (second curve) does.")
+         "up as it goes. The plot draws T · dL/dh_t, the gradient of the sum of the T positions' losses (L is "
+         "their mean), on the scale of the last position's loss alone, L_last: the two meet at t = T−1. The sum "
+         "gets a fresh term from every position's own prediction, so its size does not show vanishing; the "
+         "last position's alone (second curve) does.")

@@ -244,6 +244,7 @@ class TensorPanel(QtWidgets.QWidget):
             self._heatmaps[spec.name] = heatmap
             rows.setdefault(spec.row, []).append((spec.col, heatmap))
         self._rows = [[item for _, item in sorted(rows[r], key=lambda pair: pair[0])] for r in sorted(rows)]
+        self.info.setVisible(any(spec.kind != "curve" for spec in specs))  # no cell to hover over: no hint
         top_left = QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop
         for item in self._heatmaps.values():   # a plot smaller than its grid cell sits at its top left
             self.canvas.ci.layout.setAlignment(item.plot, top_left)
