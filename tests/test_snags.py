@@ -1,0 +1,80 @@
+"""Snags a new user ran into: each fixed where it came from, and checked here."""
+import pytest
+import torch
+
+from gru_debugger.core.config import Config
+from gru_debugger.core.controller import Controller, ControllerError
+from gru_debugger.core.edits import fresh_state
+from gru_debugger.core import weights_io
+from gru_debugger.core.weights_io import WeightsError, check_tensors, import_weights
+
+
+# ------------------------------------------------------------------ weight import lists every mismatch
+def _good(cell: str = "gru") -> dict[str, torch.Tensor]:
+    return weights_io.weights_for_export(fresh_state(Config(seed=0, cell=cell)), "torch")
+
+
+def test_weight_import_lists_missing_unexpected_and_shape_mismatches_at_once():
+    state = fresh_state(Config(seed=0))
+    tensors = {k: v for k, v in _good().items() if k != "rnn.bias_hh_l0"}       # missing
+    tensors["norm.weight"] = torch.ones(3)                                       # unexpected
+    tensors["head.bias"] = torch.ones(3)                                         # unexpected, with a hint
+    tensors["embedding.weight"] = torch.ones(tensors["embedding.weight"].shape[0], 9)  # wrong shape
+    tensors["head.weight"] = torch.ones(tensors["head.weight"].shape[0], 7)            # wrong shape
+    with pytest.raises(WeightsError) as info:
+        import_weights(state, tensors, source="w.pt")
+    message = str(info.value)
+    assert message.startswith("w.pt: 5 problems:") and message.endswith("; nothing was imported")
+    for part in ("no h2g.bias", "unexpected parameter 'norm.weight'", "head has no bias",
+                 "embedding.weight (wte.weight) must have shape", "embedding width E is 9",
+                 "head.weight (lm_head.weight) must have shape", "hidden size H is 7"):
+        assert part in message, part
+    assert "\n" not in message
+
+
+def test_a_reason_shared_by_several_shapes_is_said_once():
+    """An LSTM's four recurrent tensors for a GRU: four shapes named, the reason once."""
+    with pytest.raises(WeightsError) as info:
+        import_weights(fresh_state(Config(seed=0)), _good("lstm"))
+    message = str(info.value)
+    assert message.startswith("4 problems:")
+    for name in ("x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias"):
+        assert f"({name}) must have shape" in message, name
+    assert message.count("looks like an LSTM") == 1
+
+
+def test_one_problem_reads_as_before():
+    tensors = {k: v for k, v in _good().items() if k != "rnn.bias_hh_l0"}
+    with pytest.raises(WeightsError) as info:
+        import_weights(fresh_state(Config(seed=0)), tensors)
+    assert str(info.value).startswith("no h2g.bias (the recurrent layer's hidden bias)")
+    assert "problems" not in str(info.value)
+
+
+def test_every_bad_tensor_is_named():
+    tensors = _good()
+    tensors["head.weight"] = torch.full_like(tensors["head.weight"], float("nan"))
+    tensors["embedding.weight"] = tensors["embedding.weight"].to(torch.int64)
+    tensors["extra"] = [1.0]
+    with pytest.raises(WeightsError) as info:
+        check_tensors(tensors, "f.safetensors")
+    message = str(info.value)
+    assert message.startswith("f.safetensors: 3 problems:")
+    assert "'head.weight' holds NaN or Inf" in message and "int64 values" in message and "not a tensor" in message
+
+
+def test_the_controller_refuses_with_every_problem_and_changes_nothing(tmp_path):
+    from safetensors.torch import save_file
+
+    ctl = Controller(Config(seed=0))
+    tensors = {k: v for k, v in _good().items() if k != "rnn.weight_hh_l0"}
+    tensors["embedding.weight"] = torch.ones(2, 2)
+    path = tmp_path / "w.safetensors"
+    save_file(tensors, str(path))
+    before = ctl.state
+    with pytest.raises(ControllerError) as info:
+        ctl.import_weights(path)
+    message = str(info.value)
+    assert str(path) in message and "2 problems" in message and "no h2g.weight" in message
+    assert "embedding.weight (wte.weight) must have shape" in message
+    assert ctl.state is before and not ctl.undo_texts
