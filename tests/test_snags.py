@@ -78,3 +78,48 @@ def test_the_controller_refuses_with_every_problem_and_changes_nothing(tmp_path)
     assert str(path) in message and "2 problems" in message and "no h2g.weight" in message
     assert "embedding.weight (wte.weight) must have shape" in message
     assert ctl.state is before and not ctl.undo_texts
+
+
+# ------------------------------------------------------------------ the command line
+def _no_display(monkeypatch):
+    import sys
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+
+
+@pytest.mark.parametrize("content", [None, "{\"batch_size\": 2,}", "{\"batch_sise\": 2}"])
+def test_a_config_mistake_is_reported_before_the_missing_display(monkeypatch, capsys, tmp_path, content):
+    from gru_debugger.cli import main
+
+    _no_display(monkeypatch)
+    path = tmp_path / "typo.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert str(path) in err and "display" not in err
+
+
+def test_a_good_config_without_a_display_still_says_so(monkeypatch, capsys, tmp_path):
+    from gru_debugger.cli import main
+
+    _no_display(monkeypatch)
+    path = tmp_path / "ok.json"
+    path.write_text("{\"learning_rate\": 1.0}")
+    assert main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no display") and err.count("\n") == 1
+
+
+def test_screenshots_counts_the_files_it_wrote(tmp_path):
+    from pathlib import Path
+    from gru_debugger.ui.docs.screenshots import MANIFEST, Image, Result, files_written
+
+    names = ["08-gru-t03.png", "08-gru-t03-frame.png", "08-gru-t03-dark.png", "08-gru-t03-frame-dark.png",
+             "panel-network.png", "panel-network-dark.png", "walkthrough.gif", "index.md", MANIFEST]
+    result = Result(tmp_path, sorted(Path(tmp_path, n) for n in names), [Image("a", "b", "c")], {})
+    text = files_written(result, both=True)
+    assert text == (f"9 files (4 images, 2 frames (light and dark), walkthrough.gif, index.md and the list of "
+                    f"files written ({MANIFEST}))")
