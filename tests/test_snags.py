@@ -123,3 +123,26 @@ def test_screenshots_counts_the_files_it_wrote(tmp_path):
     text = files_written(result, both=True)
     assert text == (f"9 files (4 images, 2 frames (light and dark), walkthrough.gif, index.md and the list of "
                     f"files written ({MANIFEST}))")
+
+
+# ------------------------------------------------------------------ the console
+def _settle(rounds: int = 8):
+    from PySide6 import QtCore, QtWidgets
+    for _ in range(rounds):
+        QtCore.QCoreApplication.sendPostedEvents()
+        QtWidgets.QApplication.processEvents()
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (1280, 800)])
+def test_the_console_opens_tall_enough_for_ten_lines(shown_window, size):
+    from gru_debugger.ui.views.console import OPENING_LINES
+
+    _, win = shown_window()
+    win.resize(*size)
+    _settle()
+    win.console.show()
+    _settle()
+    assert OPENING_LINES == 10 and win.console.output_lines() >= 10
+    assert win.rect().contains(win.console.geometry())
+    assert win.console.console.output.minimumHeight() < 60  # and the user can make it smaller again
+    win.console.grab().save(f"/tmp/snags-console-{size[0]}.png")

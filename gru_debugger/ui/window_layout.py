@@ -46,6 +46,9 @@ class DockArranger:
             dock.topLevelChanged.connect(self._moved)
         if console is not None:  # compact: the console opens under the Equation's row, not in it
             console.visibilityChanged.connect(self._console_shown)
+            opened = getattr(console, "opened", None)  # and once it has its opening height, sized again
+            if opened is not None:
+                opened.connect(lambda: self._console_shown(True))
 
     @property
     def compact(self) -> bool:
