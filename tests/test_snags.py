@@ -146,3 +146,68 @@ def test_the_console_opens_tall_enough_for_ten_lines(shown_window, size):
     assert win.rect().contains(win.console.geometry())
     assert win.console.console.output.minimumHeight() < 60  # and the user can make it smaller again
     win.console.grab().save(f"/tmp/snags-console-{size[0]}.png")
+
+
+# ------------------------------------------------------------------ the timeline numbers every timestep
+def _measure(text: str, pt: float) -> tuple[float, float]:
+    """DejaVu Sans at 96 dpi: a digit or a dash 0.636 em wide, the digits 0.73 em tall (+3 px room)."""
+    em = pt * 96 / 72
+    return 0.636 * em * len(text), 0.73 * em + 3
+
+
+def _named(labels, T):
+    named = [t for lab in labels for t in range(lab.first, lab.last + 1)]
+    assert sorted(named) == list(range(T)), "every cell is named exactly once"
+
+
+@pytest.mark.parametrize("T, cell_w", [(8, 24.6), (24, 8.5), (64, 5.4), (64, 3.0), (512, 1.0)])
+def test_every_timestep_has_a_label(T, cell_w):
+    from gru_debugger.ui.views.timeline_layout import cell_labels
+
+    for order in (list(range(T)), list(reversed(range(T)))):  # the GRU chip and the Backward chip
+        labels = cell_labels(order, cell_w, 24.0, _measure)
+        _named(labels, T)
+        for lab in labels:
+            width, height = _measure("8" if lab.stacked else lab.text, lab.pt)
+            span = (lab.last - lab.first + 1) * cell_w
+            assert width <= span and (len(lab.text) if lab.stacked else 1) * height <= 24.0 + 1e-9
+            ts = {order[lab.first], order[lab.last]}
+            assert str(min(ts)) in lab.text and str(max(ts)) in lab.text
+
+
+def test_the_numbers_shrink_then_stack_then_group():
+    from gru_debugger.ui.views.timeline_layout import LABEL_PT, cell_labels
+
+    plain = cell_labels(list(range(8)), 24.6, 24.0, _measure)
+    assert [lab.text for lab in plain] == [str(t) for t in range(8)] and {lab.pt for lab in plain} == {LABEL_PT}
+    smaller = cell_labels(list(range(24)), 15.0, 24.0, _measure)     # "23" fits at a smaller size
+    assert all(lab.first == lab.last and not lab.stacked for lab in smaller) and smaller[0].pt < LABEL_PT
+    stacked = cell_labels(list(range(24)), 8.5, 24.0, _measure)      # T = 24 at 1600 px: the digits stacked
+    assert all(lab.first == lab.last for lab in stacked) and stacked[23].stacked and stacked[23].text == "23"
+    grouped = cell_labels(list(range(64)), 5.4, 24.0, _measure)      # T = 64 at 1600 px: runs of 8
+    assert [lab.text for lab in grouped] == [f"{a}–{a + 7}" for a in range(0, 64, 8)]
+    backward = cell_labels(list(reversed(range(64))), 5.4, 24.0, _measure)
+    assert backward[0].text == "63–56" and backward[-1].text == "7–0"
+
+
+@pytest.mark.parametrize("T", [24, 64])
+def test_the_drawn_timeline_names_every_timestep(shown_window, T):
+    from PySide6 import QtGui
+
+    ctl, win = shown_window(context_length=T, corpus=("hello world, " * 300,))
+    ctl.run_to("cell", T // 2)
+    _settle()
+    timeline = win.timeline
+    chips = [chip for chip in timeline._layout() if chip.cells]
+    assert len(chips) == 2
+    for chip in chips:
+        labels = timeline.cell_labels(chip)
+        _named(labels, T)
+        for lab in labels:
+            font = QtGui.QFont(timeline.font())
+            font.setPointSizeF(lab.pt)
+            fm = QtGui.QFontMetricsF(font)
+            span = chip.cells[lab.last][1].right() - chip.cells[lab.first][1].left()
+            text = "8" if lab.stacked else lab.text
+            assert fm.horizontalAdvance(text) <= abs(span) + chip.cells[0][1].width() + 1e-6
+    timeline.grab().save(f"/tmp/snags-timeline-T{T}.png")
