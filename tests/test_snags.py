@@ -211,3 +211,59 @@ def test_the_drawn_timeline_names_every_timestep(shown_window, T):
             text = "8" if lab.stacked else lab.text
             assert fm.horizontalAdvance(text) <= abs(span) + chip.cells[0][1].width() + 1e-6
     timeline.grab().save(f"/tmp/snags-timeline-T{T}.png")
+
+
+# ------------------------------------------------------------------ the wide layout comes back
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6 import QtCore
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+def _window(qtbot, size, settings=None):
+    from gru_debugger.ui.main_window import MainWindow
+
+    win = MainWindow(Controller(Config(seed=0)), settings)
+    qtbot.addWidget(win)
+    if size is not None:
+        win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    _settle()
+    return win
+
+
+def test_a_window_restored_a_frame_narrower_than_1600_px_is_wide(qtbot, settings):
+    from gru_debugger.ui.window_layout import COMPACT_WIDTH, FRAME_SLACK
+
+    assert COMPACT_WIDTH == 1600 and 0 < FRAME_SLACK <= 16
+    win = _window(qtbot, (1598, 1000), settings)
+    assert not win.compact
+    win.reset_layout()
+    _settle()
+    assert not win.compact and win.arranger.auto
+    assert win.minimumSizeHint().width() <= 1598
+    assert all(win.rect().contains(d.geometry()) for d in win.docks.values() if not d.visibleRegion().isEmpty())
+    win.resize(1580, 1000)  # narrower than a frame's borders: compact
+    _settle()
+    assert win.compact
+
+
+def test_the_wide_layout_comes_back_at_1600_px(qtbot, settings):
+    win = _window(qtbot, (1280, 800), settings)
+    assert win.compact
+    win.close()
+    again = _window(qtbot, None, settings)  # restored compact (the test screen is 800 px wide)
+    assert again.compact and again.arranger.auto
+    for width, compact in ((1600, False), (1560, True), (1598, False), (1700, False), (1280, True), (1600, False)):
+        again.resize(width, 1000)
+        _settle()
+        assert again.compact is compact, width
+    again.resize(1280, 800)
+    _settle()
+    again.reset_layout()   # narrow: compact; wide again: wide
+    _settle()
+    assert again.compact
+    again.resize(1600, 1000)
+    _settle()
+    assert not again.compact
