@@ -267,3 +267,71 @@ def test_the_wide_layout_comes_back_at_1600_px(qtbot, settings):
     again.resize(1600, 1000)
     _settle()
     assert not again.compact
+
+
+# ------------------------------------------------------------------ an edit brings up what it changed
+def test_which_panel_shows_an_edit():
+    from gru_debugger.core.edits import with_config, with_param_cell, with_seed
+    from gru_debugger.ui.edit_follow import changed_names, edited_panel
+
+    state = fresh_state(Config(seed=0))
+    lr = with_config(state, learning_rate=0.5)
+    assert changed_names(state, lr) == (frozenset({"learning_rate"}), frozenset())
+    assert edited_panel(state, lr, ["input"], "input") == "update"
+    assert edited_panel(state, lr, ["update"], "input") is None          # already in front
+    weight = with_param_cell(state, "h2g.weight", (0, 0), -0.75)
+    assert changed_names(state, weight) == (frozenset(), frozenset({"h2g.weight"}))
+    assert edited_panel(state, weight, ["params"], "cell") is None        # set where it is shown: stays
+    assert edited_panel(state, weight, ["gradients"], "gradients") == "cell"
+    assert edited_panel(state, with_param_cell(state, "wte.weight", (0, 0), -0.75), ["time"], "time") == "input"
+    assert edited_panel(state, with_seed(state, 7), ["input"], "input") == "params"
+    assert edited_panel(state, with_config(state, num_merges=3), ["input"], "input") == "tokenizer"
+    dropout = with_config(state, dropout=0.3)
+    assert edited_panel(state, dropout, ["cell"], "output") == "output"  # the phase's panel shows the mask
+    assert edited_panel(state, dropout, ["cell"], "cell") == "input"
+    assert edited_panel(state, state, ["cell"], "cell") is None
+
+
+def _front(win):
+    return win.front_panels()
+
+
+def test_an_edit_brings_up_the_panel_that_shows_it(shown_window):
+    ctl, win = shown_window()
+    ctl.run_to("cell", 1)
+    _settle()
+    assert _front(win) == ["cell"]
+    win.docks["params"].raise_()
+    _settle()
+    ctl.set_param("h2g.weight", (0, 0), 0.5)       # edited where it shows: the tab stays
+    _settle()
+    assert _front(win) == ["params"]
+    ctl.set_learning_rate(0.5)                     # the Update panel's step follows the learning rate
+    _settle()
+    assert _front(win) == ["update"]
+    ctl.set_tokenizer(3, True)                     # the Tokenizer shows the merges
+    _settle()
+    assert _front(win) == ["tokenizer"]
+    ctl.undo()                                     # undone where it shows: stays
+    _settle()
+    assert _front(win) == ["tokenizer"]
+    ctl.set_param("wte.weight", (1, 1), -0.75)    # the embedding: the Input panel
+    _settle()
+    assert _front(win) == ["input"]
+    ctl.step()                                     # a move: the phase's panel, as before
+    _settle()
+    assert _front(win) == ["cell"]
+
+
+def test_without_follow_an_edit_leaves_the_tabs_alone(shown_window):
+    ctl, win = shown_window()
+    ctl.run_to("loss")
+    _settle()
+    follow = next(a for a in win.view_menu.actions() if a.text() == "&Follow the Cursor")
+    follow.setChecked(False)
+    win.docks["params"].raise_()
+    _settle()
+    ctl.set_learning_rate(0.5)
+    ctl.set_param("h2g.weight", (0, 0), 0.5)
+    _settle()
+    assert _front(win) == ["params"]

@@ -27,6 +27,7 @@ from .views.status import StatusLine
 from .views.timeline import TimelineView
 from .window_layout import NETWORK_WIDTH, DockArranger
 from .deferred_docks import DEFERRED, DeferredDocks
+from .edit_follow import edited_panel
 
 NETWORK_MAX_WIDTH = 320  # the Network drawing is laid out for about 240 px; more width only adds margins
 from .widgets.subscribe import subscribe
@@ -368,16 +369,37 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.show()
             dock.raise_()
 
+    def front_panels(self) -> list[str]:
+        """The keys of the big views on screen (in front of their tab group)."""
+        return [key for key in main_tab_keys()
+                if not self.docks[key].isHidden() and not self.docks[key].visibleRegion().isEmpty()]
+
     def _on_changed(self, snapshot: Snapshot) -> None:
         self.view_state.clamp(snapshot.config.batch_size, snapshot.config.hidden_size)
-        step = snapshot.step
-        if self.view_state.follow and step is not None and "cursor" in snapshot.reasons:
-            self.show_panel(PHASE_FACTS[step.phase].panel)
+        before, self._followed = getattr(self, "_followed", None), snapshot
+        if self.view_state.follow:
+            self._follow(before, snapshot)
         if "model" in snapshot.reasons:  # the cell panel's dock title follows the cell
             for spec in PANELS:
                 title = spec.title_for(snapshot.config.cell)
                 if self.docks[spec.key].windowTitle() != title:
                     self.docks[spec.key].setWindowTitle(title)
+
+    def _follow(self, before: Snapshot | None, snapshot: Snapshot) -> None:
+        """Follow the Cursor: a move brings up the panel of the new phase; an edit (the model changed
+        within the iteration) a panel that shows what it changed (see edit_follow.py)."""
+        step = snapshot.step
+        phase = PHASE_FACTS[step.phase].panel if step is not None else None
+        if ("model" in snapshot.reasons and before is not None
+                and before.state.iteration == snapshot.state.iteration):
+            key = edited_panel(before.state, snapshot.state, self.front_panels(), phase)
+            if key is not None:
+                self.show_panel(key)
+                return
+            if before.step == step:  # the cursor stayed: the panels stay as the user left them
+                return
+        if phase is not None and "cursor" in snapshot.reasons:
+            self.show_panel(phase)
 
     def _export_view_dialog(self, _checked: bool = False) -> None:
         """File → Export View…: ask for a file and save the raised panel (or the whole window)."""
