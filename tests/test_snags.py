@@ -335,3 +335,88 @@ def test_without_follow_an_edit_leaves_the_tabs_alone(shown_window):
     ctl.set_param("h2g.weight", (0, 0), 0.5)
     _settle()
     assert _front(win) == ["params"]
+
+
+# ------------------------------------------------------------------ View → Theme
+@pytest.fixture
+def theme_restored(qapp):
+    """The theme, palette and pyqtgraph colours as they were before the test (other tests draw with them)."""
+    import pyqtgraph as pg
+    from gru_debugger.ui.widgets import theme
+
+    saved = (qapp.palette(), theme.current(), theme.mode(),
+             {k: pg.getConfigOption(k) for k in ("background", "foreground", "antialias")})
+    yield theme
+    palette, scheme, mode, options = saved
+    theme._mode = mode
+    theme.apply(scheme.dark)
+    qapp.setPalette(palette)
+    pg.setConfigOptions(**options)
+
+
+def _colour_map_centre(heatmap):
+    lut = heatmap.image.getColorMap().getLookupTable(nPts=257)
+    return tuple(int(c) for c in lut[128][:3])
+
+
+def test_view_theme_switches_every_view_and_is_remembered(qtbot, settings, theme_restored):
+    import pyqtgraph as pg
+    from PySide6 import QtGui
+    from gru_debugger.ui.theme_menu import saved_mode
+
+    theme = theme_restored
+    theme.set_mode("light")
+    win = _window(qtbot, (1600, 1000), settings)
+    win.controller.run_to("cell", 3)
+    _settle()
+    actions = win.theme_actions
+    assert [a.text() for a in actions.values()] == ["&System", "&Light", "&Dark"]
+    assert actions["light"].isChecked() and actions["light"].actionGroup().isExclusive()
+    light_html = win.equations.html()
+    light_centre = _colour_map_centre(win.panels["cell"].heatmaps["zh"])
+    win.grab().save("/tmp/snags-theme-light-before.png")
+
+    actions["dark"].trigger()
+    _settle()
+    assert theme.current().dark and actions["dark"].isChecked() and saved_mode(settings) == "dark"
+    assert QtGui.QGuiApplication.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 100
+    views = win.findChildren(pg.GraphicsView)
+    assert views and all(v.backgroundBrush().color().name() == theme.DARK.background for v in views)
+    assert win.equations.html() != light_html and theme.DARK.foreground in win.equations.html()
+    dark_centre = _colour_map_centre(win.panels["cell"].heatmaps["zh"])
+    assert sum(dark_centre) < 120 < sum(light_centre)   # zero: near-black in the dark map, white in the light
+    caption = win.panels["cell"].caption
+    assert caption.palette().color(QtGui.QPalette.ColorRole.WindowText).lightness() > 150  # a style-sheet label too
+    axis = win.panels["cell"].heatmaps["zh"].plot.getAxis("left")
+    assert axis.textPen().color().lightness() > 150
+    win.grab().save("/tmp/snags-theme-dark.png")
+    win.docks["training"].raise_()
+    _settle()
+    assert win.training.plot.backgroundBrush().color().name() == theme.DARK.background
+
+    actions["light"].trigger()
+    _settle()
+    assert not theme.current().dark and saved_mode(settings) == "light"
+    assert all(v.backgroundBrush().color().name() == theme.LIGHT.background for v in win.findChildren(pg.GraphicsView))
+    assert win.equations.html() == light_html
+    assert _colour_map_centre(win.panels["cell"].heatmaps["zh"]) == light_centre
+    win.grab().save("/tmp/snags-theme-light.png")
+
+
+def test_system_follows_the_platform_again(qtbot, settings, theme_restored):
+    from PySide6 import QtGui
+    from gru_debugger.ui.theme_menu import saved_mode, switch_theme
+
+    theme = theme_restored
+    win = _window(qtbot, (1600, 1000), settings)
+    switch_theme(win, "dark")
+    switch_theme(win, "system")
+    _settle()
+    assert theme.mode() == "system" and saved_mode(settings) == "system" and win.theme_actions["system"].isChecked()
+    assert theme.current().dark == theme.system_is_dark()
+    platform = QtGui.QGuiApplication.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 128
+    assert theme.current().dark == platform
+    settings.setValue(theme.SETTINGS_THEME, "purple")   # not one of ours: the system's
+    assert saved_mode(settings) == "system"
+    with pytest.raises(ValueError):
+        theme.set_mode("purple")

@@ -28,6 +28,7 @@ from .views.timeline import TimelineView
 from .window_layout import NETWORK_WIDTH, DockArranger
 from .deferred_docks import DEFERRED, DeferredDocks
 from .edit_follow import edited_panel
+from .theme_menu import add_theme_menu
 
 NETWORK_MAX_WIDTH = 320  # the Network drawing is laid out for about 240 px; more width only adds margins
 from .widgets.subscribe import subscribe
@@ -309,6 +310,7 @@ class MainWindow(QtWidgets.QMainWindow):
         follow.toggled.connect(self._set_follow)
         reset_layout = view_menu.addAction("&Reset Layout")
         reset_layout.triggered.connect(self.reset_layout)
+        add_theme_menu(self, view_menu)  # View → Theme: System, Light, Dark (theme_menu.py)
         self.view_menu = view_menu
         self._build_examples_menu()
         help_menu = bar.addMenu("&Help")

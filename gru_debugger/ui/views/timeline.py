@@ -540,6 +540,10 @@ class TimelineView(HoverTracking):
         self._layout_key = None
         super().resizeEvent(event)
 
+    def retheme(self) -> None:
+        """View → Theme: paint again (the picture keys hold the scheme's colours)."""
+        self.update()
+
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange):
             self._layout_key = None
