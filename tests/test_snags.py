@@ -372,6 +372,9 @@ def test_view_theme_switches_every_view_and_is_remembered(qtbot, settings, theme
     actions = win.theme_actions
     assert [a.text() for a in actions.values()] == ["&System", "&Light", "&Dark"]
     assert actions["light"].isChecked() and actions["light"].actionGroup().isExclusive()
+    win.console.show()
+    _settle()
+    win.console.run("1+1\n")
     light_html = win.equations.html()
     light_centre = _colour_map_centre(win.panels["cell"].heatmaps["zh"])
     win.grab().save("/tmp/snags-theme-light-before.png")
@@ -389,6 +392,8 @@ def test_view_theme_switches_every_view_and_is_remembered(qtbot, settings, theme
     assert caption.palette().color(QtGui.QPalette.ColorRole.WindowText).lightness() > 150  # a style-sheet label too
     axis = win.panels["cell"].heatmaps["zh"].plot.getAxis("left")
     assert axis.textPen().color().lightness() > 150
+    band = win.console.console.repl.textStyles["command"][1].background().color().name()
+    assert band == "#333355"   # the console's command band: pyqtgraph's dark one (it picks it once)
     win.grab().save("/tmp/snags-theme-dark.png")
     win.docks["training"].raise_()
     _settle()

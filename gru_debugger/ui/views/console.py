@@ -67,6 +67,24 @@ class ConsoleDock(QtWidgets.QDockWidget):
             self.setWidget(self.console)
         return self.console
 
+    def retheme(self) -> None:
+        """View → Theme: the commands' band in the colour pyqtgraph gives it on this palette (it picks it
+        once, when the console is built), for the commands shown and those to come."""
+        if self.console is None:
+            return
+        repl = self.console.repl
+        from ..widgets import theme
+        band = QtGui.QColor("#335" if theme.current().dark else "#CCF")
+        old = {QtGui.QColor("#335").rgb(), QtGui.QColor("#CCF").rgb()}
+        repl.textStyles["command"][1].setBackground(band)
+        block = repl.output.document().begin()
+        while block.isValid():
+            fmt = block.blockFormat()
+            if fmt.hasProperty(QtGui.QTextFormat.Property.BackgroundBrush) and fmt.background().color().rgb() in old:
+                fmt.setBackground(band)
+                QtGui.QTextCursor(block).setBlockFormat(fmt)
+            block = block.next()
+
     def run(self, command: str) -> None:
         """Run ``command`` as if typed and entered (a block needs a final empty line: end it with a newline)."""
         self.ensure_built().repl.handleCommand(command)

@@ -442,8 +442,9 @@ class TimelineView(HoverTracking):
                 p.setPen(QtGui.QPen(text, 1.6))
                 p.drawRoundedRect(r.adjusted(0.8, 0.8, -0.8, -0.8), radius, radius)
             fills.append(colours["pending"] if fraction < 1.0 else chip_fill(state, colours, self._background(), False))
-        for label in self.cell_labels(chip):
-            self._draw_label(p, chip, label, fills[(label.first + label.last) // 2], font)
+        for label in self.cell_labels(chip):  # a range: on the colour most of its cells have
+            run = [fills[i].rgba() for i in range(label.first, label.last + 1)]
+            self._draw_label(p, chip, label, QtGui.QColor.fromRgba(max(run, key=run.count)), font)
 
     def _label_font(self, font: QtGui.QFont, pt: float) -> QtGui.QFont:
         small = QtGui.QFont(font)
