@@ -31,7 +31,20 @@ def add_theme_menu(window: QtWidgets.QMainWindow, menu: QtWidgets.QMenu) -> dict
         action.triggered.connect(lambda _checked=False, mode=mode: switch_theme(window, mode))
         actions[mode] = action
     window.theme_actions = actions
+    app = QtWidgets.QApplication.instance()
+    if app is not None and not getattr(app, "_theme_follows_desktop", False):  # once per application
+        app._theme_follows_desktop = True  # type: ignore[attr-defined]
+        app.styleHints().colorSchemeChanged.connect(_desktop_changed)
     return actions
+
+
+def _desktop_changed(*_args) -> None:
+    """The desktop switched between light and dark: with System chosen, the windows follow."""
+    if theme.mode() != "system":
+        return
+    windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, QtWidgets.QMainWindow)]
+    if windows:
+        switch_theme(windows[0], "system")
 
 
 def switch_theme(window: QtWidgets.QMainWindow, mode: str) -> None:
