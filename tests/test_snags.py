@@ -425,3 +425,21 @@ def test_system_follows_the_platform_again(qtbot, settings, theme_restored):
     assert saved_mode(settings) == "system"
     with pytest.raises(ValueError):
         theme.set_mode("purple")
+
+
+def test_an_edit_made_in_the_panel_in_front_keeps_it_in_front(shown_window):
+    """The Gradients panel's fix button draws the weights anew (an init change, shown by Parameters):
+    the panel it was pressed in stays, since it shows the effect."""
+    ctl, win = shown_window()
+    ctl.run_to("backward", 3)
+    _settle()
+    assert _front(win) == ["gradients"]
+    panel = win.panels["gradients"]
+    panel.fix_button.setFocus()
+    ctl.set_init("h2g.weight", {"scheme": "normal", "std": 0.5})
+    _settle()
+    assert _front(win) == ["gradients"]
+    win.docks["hyper"].widget().setFocus()             # from an editing panel: what it changed comes up
+    ctl.set_init("h2g.weight", {"scheme": "normal", "std": 0.4})
+    _settle()
+    assert _front(win) == ["params"]

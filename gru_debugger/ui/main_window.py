@@ -394,7 +394,11 @@ class MainWindow(QtWidgets.QMainWindow):
         phase = PHASE_FACTS[step.phase].panel if step is not None else None
         if ("model" in snapshot.reasons and before is not None
                 and before.state.iteration == snapshot.state.iteration):
-            key = edited_panel(before.state, snapshot.state, self.front_panels(), phase)
+            front = self.front_panels()
+            focus = QtWidgets.QApplication.focusWidget()
+            if focus is not None and any(self.docks[k].isAncestorOf(focus) for k in front):
+                return  # edited from a panel in front (its fix button, a heatmap): that panel shows the effect
+            key = edited_panel(before.state, snapshot.state, front, phase)
             if key is not None:
                 self.show_panel(key)
                 return
