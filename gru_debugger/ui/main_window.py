@@ -5,6 +5,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.controller import Controller
 from ..core.phases import phase_fact
+from ..core.engine import ModelState
+from ..core.phases import Step
 from ..core.snapshot import Snapshot
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
@@ -378,7 +380,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_changed(self, snapshot: Snapshot) -> None:
         self.view_state.clamp(snapshot.config.batch_size, snapshot.config.hidden_size)
-        before, self._followed = getattr(self, "_followed", None), snapshot
+        before = getattr(self, "_followed", None)
+        self._followed = (snapshot.state, snapshot.step)  # (not the snapshot: it would keep its trace alive)
         if self.view_state.follow:
             self._follow(before, snapshot)
         if "model" in snapshot.reasons:  # the cell panel's dock title follows the cell
@@ -387,22 +390,21 @@ class MainWindow(QtWidgets.QMainWindow):
                 if self.docks[spec.key].windowTitle() != title:
                     self.docks[spec.key].setWindowTitle(title)
 
-    def _follow(self, before: Snapshot | None, snapshot: Snapshot) -> None:
+    def _follow(self, before: "tuple[ModelState, Step | None] | None", snapshot: Snapshot) -> None:
         """Follow the Cursor: a move brings up the panel of the new phase; an edit (the model changed
         within the iteration) a panel that shows what it changed (see edit_follow.py)."""
         step = snapshot.step
         phase = PHASE_FACTS[step.phase].panel if step is not None else None
-        if ("model" in snapshot.reasons and before is not None
-                and before.state.iteration == snapshot.state.iteration):
+        if "model" in snapshot.reasons and before is not None and before[0].iteration == snapshot.state.iteration:
             front = self.front_panels()
             focus = QtWidgets.QApplication.focusWidget()
             if focus is not None and any(self.docks[k].isAncestorOf(focus) for k in front):
                 return  # edited from a panel in front (its fix button, a heatmap): that panel shows the effect
-            key = edited_panel(before.state, snapshot.state, front, phase)
+            key = edited_panel(before[0], snapshot.state, front, phase)
             if key is not None:
                 self.show_panel(key)
                 return
-            if before.step == step:  # the cursor stayed: the panels stay as the user left them
+            if before[1] == step:  # the cursor stayed: the panels stay as the user left them
                 return
         if phase is not None and "cursor" in snapshot.reasons:
             self.show_panel(phase)
