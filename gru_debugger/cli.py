@@ -119,7 +119,7 @@ def _screenshots(args: argparse.Namespace) -> int:
     unknown = [p for p in args.phases or () if p not in PHASES]
     if unknown:
         raise CliError(f"unknown phase(s) {', '.join(unknown)}; phases are: {', '.join(PHASES)}")
-    from .ui.docs.screenshots import MAX_SIZE, MIN_SIZE, generate
+    from .ui.docs.screenshots import MAX_SIZE, MIN_SIZE, files_written, generate
     from .ui.docs.animate import animated_note
 
     match = re.fullmatch(r"(\d{1,5})[xX](\d{1,5})", args.size)
@@ -135,8 +135,7 @@ def _screenshots(args: argparse.Namespace) -> int:
                           frames_only=args.frames_only, backward_config=args.backward_config)
     except ValueError as exc:  # arguments the window cannot honour (e.g. a size below its minimum)
         raise CliError(str(exc)) from None
-    both = " (each in the light and the dark theme)" if args.theme == "both" else ""
-    print(f"wrote {len(result.images)} images{both} and index.md to {out} in {time.perf_counter() - started:.1f} s")
+    print(f"wrote {files_written(result, args.theme == 'both')} to {out} in {time.perf_counter() - started:.1f} s")
     if args.animate:
         print(animated_note(out))
     if result.too_narrow:
@@ -165,6 +164,9 @@ def _gui(args: argparse.Namespace) -> int:
         raise CliError("give --config or --session, not both")
     reason = no_display_reason()
     if reason:
+        if args.config is not None:  # a mistake in the config is the one to fix first (here it is cheap to find)
+            from .core.config import load_config
+            load_config(args.config)  # a ConfigError names the file: one error line, exit 2
         raise CliError(reason)
     return run(args.config, weights=args.weights, session=args.session)
 

@@ -148,7 +148,7 @@ def test_existing_folder_keeps_other_files(qapp, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(screenshots, "TRAINING_ITERATIONS", 2)
     monkeypatch.setattr(screenshots, "PANELS", PANELS[:1] + PANELS[-1:])
     code, stdout, _ = run(capsys, "--out", out, "--phases", "zero_grad", "--size", "1200x900")
-    assert code == 0 and "wrote 3 images" in stdout
+    assert code == 0 and "wrote 6 files (3 images, 1 frame, index.md and the list of files written" in stdout
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "17-zero-grad-frame.png", "17-zero-grad.png",
                                                      "99-old-step.png", "index.md", "notes.txt",
                                                      "panel-network.png", "panel-training.png"]
@@ -228,7 +228,7 @@ def test_full_walk(qapp, tmp_path, capsys):
     walk = [f"{s.name}.png" for s in plan_walk(8)]
     files = sorted(p.name for p in (tmp_path / "walk").iterdir())
     assert files == sorted(walk + frames_of(walk) + PANEL_FILES + ["index.md", MANIFEST])
-    assert f"wrote {len(walk) + len(PANEL_FILES)} images" in stdout
+    assert f"wrote {len(files)} files ({len(walk) + len(PANEL_FILES)} images, {len(frames_of(walk))} frames, index.md" in stdout
     text = (tmp_path / "walk" / "index.md").read_text(encoding="utf-8")
     assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == with_frames(walk) + PANEL_FILES
     start, loss = (QtGui.QImage(str(tmp_path / "walk" / n)) for n in ("00-start.png", "16-loss.png"))
@@ -423,7 +423,7 @@ def test_composing_a_frame_puts_every_dock_back_where_it_was(qapp, tmp_path):
 def test_a_1280x800_window_shows_the_compact_layout(qapp, tmp_path, capsys):
     code, stdout, stderr = run(capsys, "--out", tmp_path / "small", "--size", "1280x800", "--stops", "gru-t03")
     assert code == 0, stderr
-    assert "wrote 1 images" in stdout
+    assert "wrote 4 files (1 image, 1 frame, index.md and the list of files written" in stdout
     out = tmp_path / "small"
     assert sorted(p.name for p in out.iterdir()) == sorted(["08-gru-t03.png", "08-gru-t03-frame.png", "index.md",
                                                             MANIFEST])

@@ -259,7 +259,7 @@ def test_refused_file_leaves_the_model_unchanged(tmp_path, name):
         ctl.import_weights(path)
     message = str(info.value)
     assert EXPECTED[name] in message
-    assert str(path) in message and "\n" not in message and len(message) < 500
+    assert str(path) in message and "\n" not in message and len(message) < 1000  # every problem, on one line
     assert ctl.state is before[0] and ctl.undo_texts == before[1] and ctl.snapshot().trace is before[2]
 
 

@@ -225,26 +225,45 @@ def _state_dict_of(obj: Any, path: str) -> Any:
 
 
 def check_tensors(tensors: Any, source: str = "the weights") -> dict[str, torch.Tensor]:
-    """Names mapped to finite floating-point tensors (a plain dict of them), or WeightsError."""
+    """Names mapped to finite floating-point tensors (a plain dict of them), or WeightsError
+    naming every tensor that is not one (a file fixed one problem at a time wastes a round trip each)."""
     if not isinstance(tensors, Mapping):
         raise WeightsError(f"{source}: expected names mapped to tensors, got a {type(tensors).__name__}")
     if not tensors:
         raise WeightsError(f"{source} holds no tensors")
-    out = {}
+    out, problems = {}, []
     for name, value in tensors.items():
-        if not isinstance(name, str):
-            raise WeightsError(f"{source}: parameter names must be text, got {type(name).__name__} {name!r:.40}")
-        if not isinstance(value, torch.Tensor):
-            raise WeightsError(f"{source}: {name!r:.80} is a {type(value).__name__}, not a tensor")
-        if value.layout != torch.strided or value.is_quantized:
-            raise WeightsError(f"{source}: {name!r:.80} is not a plain dense tensor")
-        if not value.is_floating_point():
-            raise WeightsError(f"{source}: {name!r:.80} holds {str(value.dtype).replace('torch.', '')} values; "
-                               f"parameters must be floating point")
-        if not bool(torch.isfinite(value).all()):
-            raise WeightsError(f"{source}: {name!r:.80} holds NaN or Inf values")
-        out[name] = value.detach()
+        problem = _tensor_problem(name, value)
+        if problem is not None:
+            problems.append(problem)
+        elif not problems:
+            out[name] = value.detach()
+    if problems:
+        raise WeightsError(f"{source}: {_listed(problems)}")
     return out
+
+
+def _tensor_problem(name: Any, value: Any) -> str | None:
+    """Why one entry is not a usable parameter tensor, or None."""
+    if not isinstance(name, str):
+        return f"parameter names must be text, got {type(name).__name__} {name!r:.40}"
+    if not isinstance(value, torch.Tensor):
+        return f"{name!r:.80} is a {type(value).__name__}, not a tensor"
+    if value.layout != torch.strided or value.is_quantized:
+        return f"{name!r:.80} is not a plain dense tensor"
+    if not value.is_floating_point():
+        return (f"{name!r:.80} holds {str(value.dtype).replace('torch.', '')} values; "
+                f"parameters must be floating point")
+    if not bool(torch.isfinite(value).all()):
+        return f"{name!r:.80} holds NaN or Inf values"
+    return None
+
+
+def _listed(problems: list[str]) -> str:
+    """One problem as it is; several numbered, on one line (the command line prints one line)."""
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems: " + " ".join(f"({i}) {p};" for i, p in enumerate(problems, 1))[:-1]
 
 
 # ------------------------------------------------------------------ import
@@ -254,7 +273,8 @@ def import_weights(state: ModelState, tensors: Mapping[str, torch.Tensor], sourc
     dtype. Every other part of the state is kept. Refused (WeightsError,
     prefixed with ``source``) if a parameter is missing, one is not
     recognised, or a shape does not fit the current vocabulary, cell, E and H:
-    the message names the first problem."""
+    the message lists every such problem at once, so one look at it tells all
+    that must change."""
     try:
         return _import(state, check_tensors(tensors, source or "the weights"))
     except WeightsError as exc:
@@ -305,37 +325,35 @@ def _import(state: ModelState, tensors: dict[str, torch.Tensor]) -> ModelState:
     found: dict[str, tuple[str, torch.Tensor]] = {}   # our name -> (file name, tensor)
     namings: dict[str, str] = {}                      # naming of the recurrent names -> a file name using it
     stripped: dict[str, str] = {}
+    problems: list[str] = []
     for file_name, tensor in tensors.items():
         short = _strip(file_name)
         if short in stripped:
-            raise WeightsError(f"{stripped[short]!r} and {file_name!r} name the same parameter")
+            problems.append(f"{stripped[short]!r} and {file_name!r} name the same parameter")
+            continue
         stripped[short] = file_name
         ours, naming, hint = _classify(short)
         if ours is None:
-            raise WeightsError(f"unexpected parameter {file_name!r}" + (f": {hint}" if hint else
-                               " (not a name this program knows; see the README, Weights in and out of PyTorch)")
-                               + "; nothing was imported")
+            problems.append(f"unexpected parameter {file_name!r}" + (f": {hint}" if hint else
+                            " (not a name this program knows; see the README, Weights in and out of PyTorch)"))
+            continue
         if ours in found:
-            raise WeightsError(f"both {found[ours][0]!r} and {file_name!r} look like {ours} ({_ROLE[ours]})")
+            problems.append(f"both {found[ours][0]!r} and {file_name!r} look like {ours} ({_ROLE[ours]})")
+            continue
         if naming is not None:
             namings.setdefault(naming, file_name)
         found[ours] = (file_name, tensor)
     if len(namings) > 1:
-        raise WeightsError(f"the recurrent layer is named two ways ({namings['project']!r} and "
-                           f"{namings['torch']!r}); use this program's names or PyTorch's, not both")
+        problems.append(f"the recurrent layer is named two ways ({namings['project']!r} and "
+                        f"{namings['torch']!r}); use this program's names or PyTorch's, not both")
     for name in PARAM_NAMES:
         if name not in found:
-            raise WeightsError(f"no {name} ({_ROLE[name]}): expected {_accepted(name)}; nothing was imported")
+            problems.append(f"no {name} ({_ROLE[name]}): expected {_accepted(name)}")
+    problems += _shape_problems(state, found)
+    if problems:
+        raise WeightsError(f"{_listed(problems)}; nothing was imported")
     cell = get_cell(state.config.cell)
     torch_naming = "torch" in namings
-    for name in PARAM_NAMES:
-        expected = tuple(state.params[name].shape)
-        file_name, tensor = found[name]
-        got = tuple(tensor.shape)
-        if got != expected:
-            hint = _shape_hint(state, cell, name, got, found)
-            raise WeightsError(f"{file_name} ({name}) must have shape {expected} for the current model, the "
-                               f"file's has {got}" + (f": {hint}" if hint else "") + "; nothing was imported")
     params = {}
     for name in PARAM_NAMES:
         tensor = found[name][1]
@@ -344,9 +362,30 @@ def _import(state: ModelState, tensors: dict[str, torch.Tensor]) -> ModelState:
         dtype = state.params[name].dtype
         cast = tensor.to(device="cpu", dtype=dtype).contiguous().clone()
         if not bool(torch.isfinite(cast).all()):
-            raise WeightsError(f"{found[name][0]} holds values too large for {str(dtype).replace('torch.', '')}")
+            problems.append(f"{found[name][0]} holds values too large for {str(dtype).replace('torch.', '')}")
         params[name] = cast
+    if problems:
+        raise WeightsError(f"{_listed(problems)}; nothing was imported")
     return dataclasses.replace(state, params=params)
+
+
+def _shape_problems(state: ModelState, found: Mapping[str, tuple[str, torch.Tensor]]) -> list[str]:
+    """Every parameter the file has whose shape does not fit the current model; a reason shared by
+    several (an LSTM's four recurrent tensors for a GRU) is said once, after the last of them."""
+    cell = get_cell(state.config.cell)
+    wrong = []
+    for name in PARAM_NAMES:
+        if name not in found:
+            continue
+        expected = tuple(state.params[name].shape)
+        file_name, tensor = found[name]
+        got = tuple(tensor.shape)
+        if got != expected:
+            wrong.append((f"{file_name} ({name}) must have shape {expected} for the current model, the file's "
+                          f"has {got}", _shape_hint(state, cell, name, got, found)))
+    hints = [hint for _, hint in wrong]
+    return [text + (f": {hint}" if hint and hint not in hints[i + 1:] else "")
+            for i, (text, hint) in enumerate(wrong)]
 
 
 def _shape_hint(state: ModelState, cell: Cell, name: str, got: tuple[int, ...],
@@ -363,8 +402,8 @@ def _shape_hint(state: ModelState, cell: Cell, name: str, got: tuple[int, ...],
         width = E if name == "wte.weight" else H
         return f"the file's {'embedding width E' if name == 'wte.weight' else 'hidden size H'} is {got[1]}, " \
                f"the model's is {width}"
-    hh = found["h2g.weight"][1]
-    file_h = hh.shape[1] if hh.dim() == 2 and hh.shape[1] else None
+    hh = found["h2g.weight"][1] if "h2g.weight" in found else None
+    file_h = hh.shape[1] if hh is not None and hh.dim() == 2 and hh.shape[1] else None
     rows = got[0] if got else 0
     parts = []
     if file_h and rows % file_h == 0 and rows // file_h != cell.n_blocks:

@@ -120,7 +120,11 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
     if weights is not None:  # refused before the window opens (ControllerError: an error line from the CLI)
         controller.import_weights(weights)
     app = make_application()
-    window = MainWindow(controller, QtCore.QSettings(ORGANIZATION, APPLICATION), defer_hidden=True)
+    settings = QtCore.QSettings(ORGANIZATION, APPLICATION)
+    from .theme_menu import saved_mode
+    if saved_mode(settings) != "system":  # View → Theme, as chosen in an earlier run
+        theme.set_mode(saved_mode(settings), app)
+    window = MainWindow(controller, settings, defer_hidden=True)
     install_excepthook(window)
     if session is not None:
         window.session.set_file(session)

@@ -5,6 +5,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.controller import Controller
 from ..core.phases import phase_fact
+from ..core.engine import ModelState
+from ..core.phases import Step
 from ..core.snapshot import Snapshot
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
@@ -27,6 +29,8 @@ from .views.status import StatusLine
 from .views.timeline import TimelineView
 from .window_layout import NETWORK_WIDTH, DockArranger
 from .deferred_docks import DEFERRED, DeferredDocks
+from .edit_follow import edited_panel
+from .theme_menu import add_theme_menu
 
 NETWORK_MAX_WIDTH = 320  # the Network drawing is laid out for about 240 px; more width only adds margins
 from .widgets.subscribe import subscribe
@@ -309,6 +313,7 @@ class MainWindow(QtWidgets.QMainWindow):
         follow.toggled.connect(self._set_follow)
         reset_layout = view_menu.addAction("&Reset Layout")
         reset_layout.triggered.connect(self.reset_layout)
+        add_theme_menu(self, view_menu)  # View → Theme: System, Light, Dark (theme_menu.py)
         self.view_menu = view_menu
         self._build_examples_menu()
         help_menu = bar.addMenu("&Help")
@@ -369,16 +374,41 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.show()
             dock.raise_()
 
+    def front_panels(self) -> list[str]:
+        """The keys of the big views on screen (in front of their tab group)."""
+        return [key for key in main_tab_keys()
+                if not self.docks[key].isHidden() and not self.docks[key].visibleRegion().isEmpty()]
+
     def _on_changed(self, snapshot: Snapshot) -> None:
         self.view_state.clamp(snapshot.config.batch_size, snapshot.config.hidden_size)
-        step = snapshot.step
-        if self.view_state.follow and step is not None and "cursor" in snapshot.reasons:
-            self.show_panel(PHASE_FACTS[step.phase].panel)
+        before = getattr(self, "_followed", None)
+        self._followed = (snapshot.state, snapshot.step)  # (not the snapshot: it would keep its trace alive)
+        if self.view_state.follow:
+            self._follow(before, snapshot)
         if "model" in snapshot.reasons:  # the cell panel's dock title follows the cell
             for spec in PANELS:
                 title = spec.title_for(snapshot.config.cell)
                 if self.docks[spec.key].windowTitle() != title:
                     self.docks[spec.key].setWindowTitle(title)
+
+    def _follow(self, before: "tuple[ModelState, Step | None] | None", snapshot: Snapshot) -> None:
+        """Follow the Cursor: a move brings up the panel of the new phase; an edit (the model changed
+        within the iteration) a panel that shows what it changed (see edit_follow.py)."""
+        step = snapshot.step
+        phase = PHASE_FACTS[step.phase].panel if step is not None else None
+        if "model" in snapshot.reasons and before is not None and before[0].iteration == snapshot.state.iteration:
+            front = self.front_panels()
+            focus = QtWidgets.QApplication.focusWidget()
+            if focus is not None and any(self.docks[k].isAncestorOf(focus) for k in front):
+                return  # edited from a panel in front (its fix button, a heatmap): that panel shows the effect
+            key = edited_panel(before[0], snapshot.state, front, phase)
+            if key is not None:
+                self.show_panel(key)
+                return
+            if before[1] == step:  # the cursor stayed: the panels stay as the user left them
+                return
+        if phase is not None and "cursor" in snapshot.reasons:
+            self.show_panel(phase)
 
     def _export_view_dialog(self, _checked: bool = False) -> None:
         """File → Export View…: ask for a file and save the raised panel (or the whole window)."""

@@ -143,6 +143,18 @@ PANELS: tuple[PanelSpec, ...] = (
 
 BY_KEY: dict[str, PanelSpec] = {p.key: p for p in PANELS}
 
+_WEIGHTS = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
+# Follow the Cursor, for edits (ui/edit_follow.py): the settings (Config fields) and parameters each
+# tensor panel shows, or shows the effect of. An edit brings up a panel that shows what it changed.
+SHOWS: dict[str, tuple[str, ...]] = {
+    "input": ("wte.weight", "batch_size", "context_length", "position", "dropout", "train_mode"),
+    "cell": ("x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "cell", "hidden_size", "n_embd"),
+    "output": ("lm_head.weight", "dropout", "train_mode"),
+    "update": ("learning_rate",) + _WEIGHTS,
+    "params": _WEIGHTS + ("init", "seed", "dtype", "n_embd", "hidden_size"),
+    "tokenizer": ("corpus", "num_merges", "lowercase"),
+}
+
 
 def panel(key: str) -> PanelSpec:
     return BY_KEY[key]

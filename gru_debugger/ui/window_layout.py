@@ -9,7 +9,8 @@ Network keeps its column and the whole height, the tensor panels take the
 rest of the width, and the Equation and the editing panels' tab group move,
 side by side, to a row under the tensor panels.
 
-The window switches between the two as its width crosses COMPACT_WIDTH,
+The window switches between the two as its width crosses COMPACT_WIDTH
+(less a window frame's borders, FRAME_SLACK),
 until the user moves or floats a dock: then the arrangement is theirs and
 stays as it is (View → Reset Layout hands it back). Closed docks stay closed
 and the panels on top of their tab groups stay on top across a switch.
@@ -19,6 +20,10 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 COMPACT_WIDTH = 1600        # windows narrower than this use the compact arrangement
+# Window managers count a window's borders in its width: a window dragged to 1600 px, or restored from
+# geometry saved at 1600 px, can have a client area a few pixels narrower (1598 px was seen, and it stayed
+# compact, through View → Reset Layout too). Widths this close to COMPACT_WIDTH are still wide.
+FRAME_SLACK = 16
 NETWORK_WIDTH = 240         # the Network column (both arrangements)
 EQUATION_SHARE = 0.19       # compact: the Equation row's part of the window's height, but no more than
 PANEL_ROOM = 460            # leaves to the tensor panels (the Gradients panel with a notice needs that much)
@@ -46,6 +51,9 @@ class DockArranger:
             dock.topLevelChanged.connect(self._moved)
         if console is not None:  # compact: the console opens under the Equation's row, not in it
             console.visibilityChanged.connect(self._console_shown)
+            opened = getattr(console, "opened", None)  # and once it has its opening height, sized again
+            if opened is not None:
+                opened.connect(lambda: self._console_shown(True))
 
     @property
     def compact(self) -> bool:
@@ -53,7 +61,8 @@ class DockArranger:
         return self.window.dockWidgetArea(self.docks["equations"]) == QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
 
     def wants_compact(self) -> bool:
-        return self.window.width() < COMPACT_WIDTH
+        """Narrower than COMPACT_WIDTH, by more than a window frame's borders (FRAME_SLACK)."""
+        return self.window.width() < COMPACT_WIDTH - FRAME_SLACK
 
     def window_resized(self) -> None:
         """The window changed size: switch arrangements when its width crosses COMPACT_WIDTH; a compact

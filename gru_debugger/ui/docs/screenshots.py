@@ -117,7 +117,7 @@ class Image:
 @dataclass(frozen=True)
 class Result:
     folder: Path
-    files: list[Path]                 # every file written, index.md included, sorted by name
+    files: list[Path]                 # every file written (index.md and the manifest too), by name
     images: list[Image]               # in walk-through order, as index.md lists them
     too_narrow: dict[str, int]        # panel title -> pixels its plots lacked at this window size
 
@@ -710,7 +710,29 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return Result(out, [out / n for n in names], images, too_narrow)
+    return Result(out, sorted([out / n for n in names] + [out / MANIFEST]), images, too_narrow)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def files_written(result: Result, both: bool = False) -> str:
+    """What a run wrote, counted by files, e.g. "5 files (1 image, 1 frame, index.md and the list of
+    files written (.gru-debugger-screenshots.json))"."""
+    names = [p.name for p in result.files]
+    pictures = frames = 0
+    for name in names:
+        stem, _, ext = name.rpartition(".")
+        if ext in FORMATS:
+            stem = stem[:-len(DARK_SUFFIX)] if stem.endswith(DARK_SUFFIX) else stem
+            frames += stem.endswith(FRAME_SUFFIX)
+            pictures += not stem.endswith(FRAME_SUFFIX)
+    shown = _count(pictures, "image") + (f", {_count(frames, 'frame')}" if frames else "")
+    if both:
+        shown += " (light and dark)"
+    rest = [n for n in names if n.endswith(".gif")] + ["index.md", f"the list of files written ({MANIFEST})"]
+    return f"{_count(len(names), 'file')} ({', '.join([shown] + rest[:-1])} and {rest[-1]})"
 
 
 def _stem_of(file: str) -> str:

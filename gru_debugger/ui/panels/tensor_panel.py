@@ -253,6 +253,14 @@ class TensorPanel(QtWidgets.QWidget):
         """The cell changed: drop this panel's heatmaps and build the new cell's."""
         self._cell = cell
         self.specs = list(self._specs_for(cell))
+        self._rebuild()
+        if self._intro_for is not None:
+            text = self._intro_for(cell)
+            self.intro.setText(text)
+            self.intro.setVisible(bool(text))
+
+    def _rebuild(self) -> None:
+        """The plots anew, from ``self.specs`` (if they were built)."""
         if self._built:
             for item in self._heatmaps.values():
                 item.deleteLater()
@@ -260,10 +268,15 @@ class TensorPanel(QtWidgets.QWidget):
             self.canvas.ci.clear()
             self._packed = None
             self._build(self.specs)
-        if self._intro_for is not None:
-            text = self._intro_for(cell)
-            self.intro.setText(text)
-            self.intro.setVisible(bool(text))
+
+    def retheme(self) -> None:
+        """View → Theme: the plots are built again in the new scheme (colour maps, outlines, texts)."""
+        from ..widgets import theme
+        self.canvas.setBackground(theme.current().background)
+        self._rebuild()
+        self._stale = True
+        if self.is_showing():
+            self.refresh()
 
     # ------------------------------------------------------------ updates
     def _on_changed(self, snapshot: Snapshot) -> None:

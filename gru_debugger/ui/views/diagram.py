@@ -571,6 +571,10 @@ class DiagramView(HoverTracking):
         self._geom_key = None
         super().resizeEvent(event)
 
+    def retheme(self) -> None:
+        """View → Theme: paint again (the picture keys hold the scheme's colours)."""
+        self.update()
+
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange):
             self._geom_key = None

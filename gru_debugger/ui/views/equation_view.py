@@ -90,6 +90,11 @@ class EquationView(QtWidgets.QWidget):
         return (min(max(self._view_state.batch_row, 0), cfg.batch_size - 1),
                 min(max(self._view_state.unit, 0), cfg.hidden_size - 1))
 
+    def retheme(self) -> None:
+        """View → Theme: the page again, in the new scheme's colours."""
+        self._ahead = None
+        self._refresh()
+
     # ------------------------------------------------------------ slots
     def _on_changed(self, snapshot) -> None:
         try:

@@ -29,7 +29,7 @@ from ..widgets.subscribe import subscribe
 from ..widgets.hover import HoverTracking
 from ..widgets.picture_cache import PictureCache
 from ..widgets.theme import contrast_text, mix
-from .timeline_layout import GUTTER, PAD, PREF_CELL, ChipText, chip_widths
+from .timeline_layout import GUTTER, PAD, PREF_CELL, CellLabel, ChipText, cell_labels, chip_widths
 
 log = logging.getLogger(__name__)
 
@@ -425,10 +425,7 @@ class TimelineView(HoverTracking):
 
     def _draw_cells(self, p: QtGui.QPainter, chip: _Chip, colours: dict[str, QtGui.QColor],
                     text: QtGui.QColor, font: QtGui.QFont) -> None:
-        small = QtGui.QFont(font)
-        small.setPointSizeF(max(FONT_PT - 1, 7.0))
-        fm = QtGui.QFontMetricsF(small)
-        p.setFont(small)
+        fills = []
         for t, r in chip.cells:
             state, fraction = self._cell_state(chip.phase, t)
             radius = min(3.0, r.width() / 3)
@@ -451,11 +448,61 @@ class TimelineView(HoverTracking):
                 p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
                 p.setPen(QtGui.QPen(text, 1.6))
                 p.drawRoundedRect(r.adjusted(0.8, 0.8, -0.8, -0.8), radius, radius)
-            label = str(t)
-            if r.width() >= fm.horizontalAdvance(label) + 3 and r.height() >= fm.height() - 2:
-                fill = colours["pending"] if fraction < 1.0 else chip_fill(state, colours, self._background(), False)
-                p.setPen(contrast_text(fill))
-                p.drawText(r, QtCore.Qt.AlignmentFlag.AlignCenter, label)
+            fills.append(colours["pending"] if fraction < 1.0 else chip_fill(state, colours, self._background(), False))
+        for label in self.cell_labels(chip):  # a range: on the colour most of its cells have
+            run = [fills[i].rgba() for i in range(label.first, label.last + 1)]
+            self._draw_label(p, chip, label, QtGui.QColor.fromRgba(max(run, key=run.count)), font)
+
+    def _label_font(self, font: QtGui.QFont, pt: float) -> QtGui.QFont:
+        small = QtGui.QFont(font)
+        small.setPointSizeF(pt)
+        return small
+
+    def cell_labels(self, chip: _Chip) -> list[CellLabel]:
+        """How the chip's timesteps are numbered (see timeline_layout.cell_labels): every one named."""
+        if not chip.cells:
+            return []
+        normal, _ = self._fonts()
+        metrics: dict[float, QtGui.QFontMetricsF] = {}
+
+        def measure(text: str, pt: float) -> tuple[float, float]:
+            fm = metrics.setdefault(pt, QtGui.QFontMetricsF(self._label_font(normal, pt)))
+            return fm.horizontalAdvance(text), fm.capHeight() + 3
+        r = chip.cells[0][1]
+        return cell_labels([t for t, _ in chip.cells], r.width(), r.height(), measure)
+
+    def _draw_label(self, p: QtGui.QPainter, chip: _Chip, label: CellLabel, fill: QtGui.QColor,
+                    font: QtGui.QFont) -> None:
+        small = self._label_font(font, label.pt)
+        fm = QtGui.QFontMetricsF(small)
+        p.setFont(small)
+        p.setPen(contrast_text(fill))
+        first, last = chip.cells[label.first][1], chip.cells[label.last][1]
+        rect = QtCore.QRectF(first.topLeft(), last.bottomRight()) if first.left() <= last.left() else \
+            QtCore.QRectF(last.topLeft(), first.bottomRight())
+        if label.stacked:  # the digits one above the other
+            line = fm.capHeight() + 3
+            top = rect.center().y() - line * len(label.text) / 2
+            for i, digit in enumerate(label.text):
+                p.drawText(QtCore.QRectF(rect.left(), top + i * line, rect.width(), line),
+                           QtCore.Qt.AlignmentFlag.AlignCenter, digit)
+            return
+        shown = fm.elidedText(label.text, QtCore.Qt.TextElideMode.ElideMiddle, rect.width() + 2)
+        if label.first == label.last:
+            p.drawText(rect.adjusted(-1, 0, 1, 0), QtCore.Qt.AlignmentFlag.AlignCenter, shown)
+            return
+        # A range over several cells: a bracket under them says where it starts and ends, and a halo
+        # in the cells' colour keeps the numbers readable across their edges and the cursor's outline.
+        colour = contrast_text(fill)
+        y = rect.bottom() - 1.5
+        p.setPen(QtGui.QPen(colour, 1.0))
+        p.drawPolyline([QtCore.QPointF(rect.left() + 1, y - 3), QtCore.QPointF(rect.left() + 1, y),
+                        QtCore.QPointF(rect.right() - 1, y), QtCore.QPointF(rect.right() - 1, y - 3)])
+        width = fm.horizontalAdvance(shown)
+        path = QtGui.QPainterPath()
+        path.addText(rect.center().x() - width / 2, rect.center().y() + fm.capHeight() / 2 - 1, small, shown)
+        p.strokePath(path, QtGui.QPen(fill, 2.5))
+        p.fillPath(path, colour)
 
     def _draw_fault(self, p: QtGui.QPainter, font: QtGui.QFont) -> None:
         where = self.fault_step()
@@ -500,6 +547,10 @@ class TimelineView(HoverTracking):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         self._layout_key = None
         super().resizeEvent(event)
+
+    def retheme(self) -> None:
+        """View → Theme: paint again (the picture keys hold the scheme's colours)."""
+        self.update()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.PaletteChange):

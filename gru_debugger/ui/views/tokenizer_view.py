@@ -264,6 +264,12 @@ class TokenizerView(QtWidgets.QWidget):
         """The tooltip of the chip of stream index ``index`` ('' if not drawn)."""
         return self._tooltips.get(index, "")
 
+    def retheme(self) -> None:
+        """View → Theme: the chips again, in the new scheme's colours."""
+        self._key = None
+        self._refresh(self._controller.snapshot())
+        self.update()
+
     # ------------------------------------------------------------ slots
     def _on_changed(self, snapshot) -> None:
         try:

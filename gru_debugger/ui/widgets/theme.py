@@ -66,10 +66,62 @@ def system_is_dark(app: QtWidgets.QApplication | None = None) -> bool:
 
 
 _current = LIGHT
+MODES = ("system", "light", "dark")   # View → Theme
+SETTINGS_THEME = "view/theme"         # the QSettings key that keeps the choice
+_mode = "system"
 
 
 def current() -> Scheme:
     return _current
+
+
+def mode() -> str:
+    """The theme chosen in View → Theme ("system" unless set_mode chose another)."""
+    return _mode
+
+
+def set_mode(chosen: str, app: QtWidgets.QApplication | None = None) -> Scheme:
+    """Switch the application to the ``chosen`` theme: its palette, the scheme the views draw with and
+    pyqtgraph's colours. The scheme changes before the palette, so a view that repaints on the
+    palette's change already reads the new scheme. Views built before keep their colours until
+    :func:`repaint_all` renews them."""
+    global _mode
+    if chosen not in MODES:
+        raise ValueError(f"theme must be one of {', '.join(MODES)}, got {chosen!r}")
+    _mode = chosen
+    app = app or QtWidgets.QApplication.instance()
+    if app is None:
+        return apply(None if chosen == "system" else chosen == "dark")
+    if chosen == "system":
+        app.setPalette(QtGui.QPalette())  # no roles of our own: the platform's palette again
+        return apply(system_is_dark(app))
+    dark = chosen == "dark"
+    scheme = apply(dark)
+    app.setPalette(dark_palette() if dark else light_palette())
+    return scheme
+
+
+def repaint_all(root: QtWidgets.QWidget) -> None:
+    """Every view under ``root`` in the current scheme: pyqtgraph's backgrounds, axes and labels, then
+    each widget's own ``retheme()`` (tensor panels rebuild their plots, the Equation page and the
+    Tokenizer render again, the drawn views paint again)."""
+    scheme = current()
+    for view in root.findChildren(pg.GraphicsView):
+        view.setBackground(scheme.background)
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.setPen()       # no arguments: the foreground of pyqtgraph's (new) configuration
+                item.setTextPen()
+            elif isinstance(item, pg.LabelItem):
+                item.setText(item.text)   # its colour, unless it has its own, is the configuration's
+    for widget in [root, *root.findChildren(QtWidgets.QWidget)]:
+        if widget.styleSheet():  # a widget with a style sheet keeps the palette it was polished with
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        hook = getattr(widget, "retheme", None)
+        if callable(hook):
+            hook()
+    root.update()
 
 
 def apply(dark: bool | None = None) -> Scheme:
