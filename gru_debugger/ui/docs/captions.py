@@ -27,9 +27,10 @@ CELL_PANEL_NOTE = (" In the cell panel every heatmap holds this one timestep for
                    "(j), with the weights on the right; the Equation panel works the numbers out for one row and "
                    "unit.")
 BACKWARD_PANEL_NOTE = (" In the Gradients panel dL/dh_t fills in from the right and the parameter gradients are sums "
-                       "over the timesteps done so far. Its curves show the size per timestep on a log scale: the "
-                       "total dL/dh_t gets a fresh term from every position's own prediction, so it does not show "
-                       "vanishing; the gradient of the last position's loss alone does.")
+                       "over the timesteps done so far. Its curves show sizes per timestep on a log scale: T · dL/dh_t "
+                       "(the gradient of the sum of the T positions' losses, so that both curves meet at t = T − 1) "
+                       "gets a fresh term from every position's own prediction, so it does not show vanishing; the "
+                       "gradient of the last position's loss alone does.")
 
 
 def stop_title(step: Step | None, cell: str = "gru") -> str:
