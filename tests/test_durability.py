@@ -428,3 +428,57 @@ def test_an_autosave_answered_later_is_offered_again(tmp_path, monkeypatch):
     taken[0].release()  # "Later"
     assert instance(tmp_path, "second").stdout.strip() == "crashed 0.25"
     assert taken[0].session.exists() and taken[0].meta.exists()
+
+
+# ------------------------------------------------------------------ two messages that said something false
+@pytest.mark.parametrize("given,says", [("/dev/zero", "exists but is not a regular file"),
+                                        ("/dev/null", "exists but is not a regular file"),
+                                        ("{tmp}", "is a folder"), ("{tmp}/missing.txt", "does not exist"),
+                                        ("{tmp}/empty.txt", "is empty")])
+def test_soak_says_what_is_wrong_with_a_text_file(tmp_path, capsys, given, says):
+    from gru_debugger.cli import main
+    (tmp_path / "empty.txt").write_text("")
+    path = given.format(tmp=tmp_path)
+    code = main(["soak", "--iterations", "1", "--text", path])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error:"), err
+    assert path in err[0] and says in err[0]
+    if says != "does not exist":
+        assert "does not exist" not in err[0]
+
+
+def test_soak_refuses_a_bad_named_file_even_after_a_good_one(tmp_path):
+    from gru_debugger.soak import read_texts
+    good = tmp_path / "good.txt"
+    good.write_text("some text " * 10_000)
+    with pytest.raises(ValueError, match="/dev/zero exists but is not a regular file"):
+        read_texts([str(good), "/dev/zero"], strict=True)
+    assert sum(map(len, read_texts([str(good), "/dev/zero"]))) > 0  # the default list passes it over
+
+
+def test_step_back_at_the_start_of_a_changed_later_iteration_says_why():
+    ctl = Controller(Config(seed=3, batch_size=2, context_length=3, n_embd=3, hidden_size=2))
+    with pytest.raises(ControllerError, match="already at the start of the first iteration"):
+        ctl.step_back()
+    ctl.next_iteration()
+    ctl.set_cell("lstm")
+    state = ctl.state
+    with pytest.raises(ControllerError) as info:
+        ctl.step_back()
+    message = str(info.value)
+    assert "first iteration" not in message
+    assert "iteration 1" in message and "Cell = LSTM" in message and "undo" in message
+    assert ctl.state is state and ctl.cursor == -1
+    ctl.undo()  # what the message says to do: then step back goes into iteration 0
+    ctl.step_back()
+    assert ctl.state.iteration == 0
+
+
+def test_step_back_at_the_start_of_an_opened_later_iteration_says_why(tmp_path):
+    ctl = Controller(Config(seed=3, batch_size=2, context_length=3, n_embd=3, hidden_size=2))
+    ctl.next_iteration()
+    ctl.next_iteration()
+    ctl.save(tmp_path / "s.grus")
+    opened = Controller.load(tmp_path / "s.grus")
+    with pytest.raises(ControllerError, match="iteration 2: this session began here, so iteration 1 is not"):
+        opened.step_back()

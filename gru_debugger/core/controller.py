@@ -352,7 +352,22 @@ class Controller:
                 self._split_group()
             self.undo()  # back over "next iteration" into the previous one
         else:
-            raise ControllerError("already at the start of the first iteration")
+            raise ControllerError(self._why_not_back())
+
+    def _why_not_back(self) -> str:
+        """Why step back cannot go on from the start of this iteration, as it is."""
+        it = self._state.iteration
+        if it == 0:
+            return "already at the start of the first iteration"
+        where = f"at the start of iteration {it}"
+        if self._group is not None:
+            return f"{where}: step back cannot leave it while a group of changes is being recorded"
+        if self._undo:
+            return (f"{where}: step back goes into iteration {it - 1} only from the state Next Iteration made, "
+                    f"and this one was changed since ({self._undo[-1].text}); undo that change first")
+        if self.history_dropped:
+            return f"{where}: iteration {it - 1} was dropped from the undo history to save memory"
+        return f"{where}: this session began here, so iteration {it - 1} is not in its undo history"
 
     def _require_forward(self) -> None:
         if not self.can_step():
