@@ -141,10 +141,11 @@ def take_orphans(folder: Path | None = None) -> list[Orphan]:
             continue
         session = meta.with_suffix(".grus")
         data = _read_meta(meta)
-        # the note's process: an instance of an older version (no lock) that still runs owns it too
-        if data is None or not session.is_file() or pid_alive(data["pid"]):
+        if data is None or not session.is_file():
             continue
         file = AutosaveFile(meta.stem, folder)
+        if not file.lock.exists() and pid_alive(data["pid"]):
+            continue  # no lock: an instance of an older version, still running, owns it by its note
         if not file.own():
             continue  # a running instance holds it
         data = _read_meta(meta)  # as it is now that it is ours (its previous owner may just have closed)
