@@ -110,6 +110,18 @@ class NoPollMachine(RuleBasedStateMachine):
         if self.ctl.can_redo():
             self.ctl.redo()
 
+    @rule(ops=st.lists(st.sampled_from(["edit", "undo", "redo"]), min_size=2, max_size=6),
+          values=st.lists(st.sampled_from(EDIT_VALUES), min_size=6, max_size=6))
+    def burst(self, ops, values):
+        """Several changes in a row, as fast as keys repeat: nothing polls between them."""
+        for op, value in zip(ops, values):
+            if op == "edit":
+                self.edit("lm_head.weight", value)
+            elif op == "undo":
+                self.undo()
+            else:
+                self.redo()
+
     @rule()
     def move(self):
         if self.ctl.can_step():
