@@ -39,20 +39,53 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
-def read_texts(paths: Sequence[str]) -> list[str]:
-    texts, total = [], 0
+def read_texts(paths: Sequence[str], strict: bool = False) -> list[str]:
+    """Up to TEXT_CHARS characters from the first of ``paths`` that are readable text files. A path
+    that is missing, a folder or not a regular file (``/dev/zero`` would never end) is passed over;
+    with ``strict`` (files a person named) it is refused. The error says what is wrong with each."""
+    texts: list[str] = []
+    problems: list[str] = []
+    total = 0
     for name in paths:
-        path = Path(name)
-        if not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")[: TEXT_CHARS - total]
-        texts.append(text)
-        total += len(text)
-        if total >= TEXT_CHARS:
+        if total >= TEXT_CHARS and not strict:
             break
+        text, problem = _read_start(name, max(TEXT_CHARS - total, 0))
+        if problem is not None:
+            if strict:
+                raise ValueError(f"text file {name} {problem}")
+            problems.append(f"{name} {problem}")
+        elif total < TEXT_CHARS:
+            texts.append(text)
+            total += len(text)
     if not texts:
-        raise ValueError(f"none of the text files exists: {', '.join(paths)}; pass --text FILE")
+        raise ValueError(f"no text to train on: {'; '.join(problems)}; pass --text FILE with a text file")
     return texts
+
+
+def _read_start(name: str, chars: int) -> tuple[str, str | None]:
+    """The first ``chars`` characters of a file, or why it cannot be read (the rest of a sentence
+    that starts with its name)."""
+    from .core.regular_files import regular_opener
+
+    if not Path(name).exists():
+        return "", "does not exist"
+    try:
+        with open(name, "rb", opener=regular_opener(2**63 - 1, "")) as fh:
+            data = fh.read(4 * max(chars, 1))  # at most 4 bytes a character in UTF-8
+    except OSError as exc:
+        return "", _reason(exc)
+    text = data.decode("utf-8", errors="replace")[:chars]
+    return (text, None) if data.strip() else ("", "is empty")
+
+
+def _reason(exc: OSError) -> str:
+    """Why a path could not be read, as the rest of a sentence that starts with its name."""
+    text = exc.strerror or str(exc)
+    if text.startswith("it is a folder"):
+        return "is a folder, not a file"
+    if text.startswith("not a regular file"):
+        return "exists but is not a regular file (a device, pipe or socket)"
+    return f"cannot be read: {text}"
 
 
 def soak(iterations: int, texts: Sequence[str] | None = None, chunk: int = 10, out=sys.stdout,
@@ -66,7 +99,7 @@ def soak(iterations: int, texts: Sequence[str] | None = None, chunk: int = 10, o
     # One thread: on a machine whose cores are busy, PyTorch's thread pool spins and one
     # iteration at this size took 30 s instead of 0.2 s (measured on this project's machine).
     torch.set_num_threads(threads)
-    corpus = read_texts(texts or DEFAULT_TEXTS)
+    corpus = read_texts(texts, strict=True) if texts else read_texts(DEFAULT_TEXTS)
     chars = len(set("".join(corpus).lower()))
     merges = max(0, TARGET_VOCAB - chars - 1)
     cfg = Config(corpus=corpus, num_merges=merges, batch_size=32, context_length=64, n_embd=64, hidden_size=256,

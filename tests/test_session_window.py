@@ -252,6 +252,7 @@ def crash(controller: Controller, pid: int) -> autosave.AutosaveFile:
     note = json.loads(file.meta.read_text())
     note["pid"] = pid
     file.meta.write_text(json.dumps(note))
+    file.release()  # its process is gone: it holds the autosave's lock no longer
     return file
 
 

@@ -146,8 +146,9 @@ def split(data):
 
 
 def build(doc, tensors, raw_text=None):
+    """A file with these contents and a matching checksum: what is refused is the content itself."""
     text = raw_text if raw_text is not None else json.dumps(doc)
-    return st_save(tensors, metadata={METADATA_KEY: text})
+    return session_mod.sealed(text, tensors)
 
 
 def refused(data, tmp_path, match=None):
@@ -203,7 +204,7 @@ def test_header_bytes_flipped_are_refused(good_bytes, tmp_path):
 
 EDITS = {
     "wrong kind": lambda d: d.update(kind="something.else"),
-    "newer version": lambda d: d.update(version=2),
+    "newer version": lambda d: d.update(version=session_mod.SESSION_VERSION + 1),
     "version as text": lambda d: d.update(version="1"),
     "version as bool": lambda d: d.update(version=True),
     "missing cursor": lambda d: d.pop("cursor"),
@@ -348,7 +349,7 @@ def test_save_into_a_read_only_folder_fails_clearly(tmp_path, monkeypatch):
 
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(session_mod.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
     ctl.set_learning_rate(0.5)
     with pytest.raises(ControllerError, match=f"cannot save session {path}: Permission denied"):
         ctl.save(path)

@@ -352,7 +352,22 @@ class Controller:
                 self._split_group()
             self.undo()  # back over "next iteration" into the previous one
         else:
-            raise ControllerError("already at the start of the first iteration")
+            raise ControllerError(self._why_not_back())
+
+    def _why_not_back(self) -> str:
+        """Why step back cannot go on from the start of this iteration, as it is."""
+        it = self._state.iteration
+        if it == 0:
+            return "already at the start of the first iteration"
+        where = f"at the start of iteration {it}"
+        if self._group is not None:
+            return f"{where}: step back cannot leave it while a group of changes is being recorded"
+        if self._undo:
+            return (f"{where}: step back goes into iteration {it - 1} only from the state Next Iteration made, "
+                    f"and this one was changed since ({self._undo[-1].text}); undo that change first")
+        if self.history_dropped:
+            return f"{where}: iteration {it - 1} was dropped from the undo history to save memory"
+        return f"{where}: this session began here, so iteration {it - 1} is not in its undo history"
 
     def _require_forward(self) -> None:
         if not self.can_step():
@@ -728,11 +743,11 @@ class Controller:
         the same numbers). ``now``
         and inside :meth:`batched` (training runs) everything is computed at once."""
         kept = self._traces.get(state)
+        self._drop_jobs(but=kept)
         if kept is not None:
+            if self._jobs is not None:  # its job may have been dropped when another trace was made
+                kept.resume(self._jobs)
             return kept
-        for older in self._traces.traces():
-            if not older.complete:
-                older.arrays.cancel()  # type: ignore[attr-defined]
         for job in self._roundoff_jobs:  # a queued check of the old iteration: not now
             job.cancel()
         corpus = tokenize(state.config)
@@ -748,6 +763,13 @@ class Controller:
             trace = start_trace(state, self._jobs)
         self._traces.add(state, trace, size)
         return trace
+
+    def _drop_jobs(self, but: Trace | None) -> None:
+        """Drop the queued background jobs of every kept trace but ``but`` (the one becoming current):
+        a dropped job is handed over again (:meth:`Trace.resume`) if its trace becomes current again."""
+        for older in self._traces.traces():
+            if older is not but and not older.complete:
+                older.arrays.cancel()  # type: ignore[attr-defined]
 
     def _prepare_roundoff(self, trace: Trace) -> None:
         """Queue the round-off check of ``trace`` (a float64 recomputation of its gradients) on the
@@ -776,6 +798,9 @@ class Controller:
         NaN of the iteration, may now differ). Returns whether it is still computing. The first
         call after an edit lets the worker start on it (until then it waits; see :meth:`_trace_for`)."""
         if self._jobs is not None:
+            # The current trace's job may have been dropped (another trace was made, e.g. edit, edit,
+            # undo; or a refused edit): hand it over again, or this trace would never be complete.
+            self._trace.resume(self._jobs)
             self._jobs.release()
         if not self._trace.complete:
             return True

@@ -215,6 +215,13 @@ class Trace:
             finish()
         return self
 
+    def resume(self, executor) -> bool:
+        """Hand the background part to ``executor`` again if its job was dropped (:meth:`PendingArrays.cancel`)
+        and nobody has computed it since; True if it was handed over. A trace whose job was dropped and
+        that becomes the current one again (undo back to it) would otherwise never finish."""
+        restart = getattr(self.arrays, "resume", None)
+        return bool(restart is not None and restart(executor))
+
     def ready(self, key: str) -> bool:
         """``key`` can be read without waiting for the background part."""
         is_ready = getattr(self.arrays, "is_ready", None)
@@ -421,6 +428,14 @@ class PendingArrays(Mapping):
     def cancel(self) -> bool:
         """Drop the worker's job if it has not started (True)."""
         return self._future.cancel()
+
+    def resume(self, executor) -> bool:
+        """A new job on ``executor`` if the last one was dropped before it ran (True); else nothing."""
+        with self._lock:
+            if self._done or not self._future.cancelled():
+                return False
+            self._future = executor.submit(self._run_job)
+            return True
 
     def wait(self) -> None:
         """Have every array: wait for the worker, or compute its part here if it has not started."""

@@ -1,52 +1,64 @@
 """Session files (``.grus``): everything needed to reopen the debugger exactly.
 
 One safetensors file. Its tensors are the current weights, ``param/<name>``
-(float32, the iteration's starting parameters, edited ones included). Its
-header metadata holds one entry, ``"gru_debugger.session"``: a JSON text
+(the iteration's starting parameters, edited ones included), in the model's
+own precision (``F32`` or ``F64``: a float64 session comes back bit for bit).
+Its header metadata holds two entries: ``"gru_debugger.session"``, a JSON text
 
-    {"kind": "gru_debugger.session", "version": 1,
+    {"kind": "gru_debugger.session", "version": 2,
      "config": {... every Config key, the corpus texts themselves ...},
      "iteration": 3, "position": 48, "base_seed": 123,
      "cursor": {"phase": "cell", "t": 2, "sub": "z"} or null,
      "breakpoints": ["loss", ...]}
 
+and ``"gru_debugger.sha256"``, the SHA-256 of that text and of every tensor
+(name, dtype, shape, bytes): a file changed or damaged after it was saved
+(one flipped bit in a weight or a letter of the corpus) is refused, not
+loaded with other numbers. Version 1 files (float32 weights, no checksum)
+still load.
+
 Reopening recomputes the iteration from these (the computation is a pure
 function of them), so every number and the next step are the same; the undo
 history is not saved.
 
-Saving is atomic (a temporary file next to the target, fsync, rename) and
-reading is defensive: every problem with a file is one ControllerError naming
-it, and nothing is built until the whole file has been checked.
+Saving is atomic (core/atomic_write) and reading is defensive: every problem
+with a file is one ControllerError naming it, and nothing is built until the
+whole file has been checked.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import torch
 
+from .atomic_write import TEMP_MARK, write_atomic  # noqa: F401  (TEMP_MARK: the name of our temporary files)
 from .regular_files import regular_opener
 from .config import MAX_POSITION, PARAM_NAMES, Config, ConfigError, validate
-from .engine import ModelState, param_shapes
-from .export import remove_stale_temps
+from .engine import ModelState, param_shapes, torch_dtype
 from .phases import PHASES, Step, build_steps
 from .validation import ControllerError, is_int, show
 
 SESSION_KIND = "gru_debugger.session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2                    # 2: weights in the model's dtype, and a checksum; 1 still loads
 METADATA_KEY = "gru_debugger.session"
+CHECKSUM_KEY = "gru_debugger.sha256"
 SESSION_SUFFIX = ".grus"
 MAX_SESSION_BYTES = 2 * 1024**3        # the whole file
 MAX_HEADER_BYTES = 100_000_000         # safetensors' own header limit (the JSON, corpus included)
 MAX_ITERATION = 10**12
-TEMP_MARK = "gru-debugger-session-partial-"
+# safetensors dtype names of the weights a session may hold, with their size in bytes
+DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8)}
+_CODES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
+          torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+          torch.bool: "BOOL"}
 _KEYS = {"kind", "version", "config", "iteration", "position", "base_seed", "cursor", "breakpoints"}
 # Config keys a version-1 file may lack (a key added to Config later goes here, with its default).
 OPTIONAL_CONFIG_KEYS: frozenset[str] = frozenset()
@@ -90,9 +102,37 @@ def session_bytes(controller: Any) -> bytes:
     if len(text) > MAX_HEADER_BYTES - 64 * 1024:
         raise ControllerError(f"the corpus is too large for a session file ({len(text) / 1e6:.0f} MB of text; "
                               f"the limit is {MAX_HEADER_BYTES // 10**6 - 1} MB)")
-    tensors = {f"param/{name}": controller.state.params[name].detach().to(torch.float32).contiguous().clone()
+    dtype = torch_dtype(controller.config)
+    tensors = {f"param/{name}": controller.state.params[name].detach().to(dtype).contiguous().clone()
                for name in PARAM_NAMES}
-    return save(tensors, metadata={METADATA_KEY: text})
+    return sealed(text, tensors)
+
+
+def sealed(text: str, tensors: Mapping[str, torch.Tensor]) -> bytes:
+    """The session file of a record ``text`` and ``tensors``, with their checksum."""
+    from safetensors.torch import save
+
+    items = [(name, _CODES.get(t.dtype, str(t.dtype)), tuple(t.shape), _le_bytes(t)) for name, t in tensors.items()]
+    return save(dict(tensors), metadata={METADATA_KEY: text, CHECKSUM_KEY: checksum(text, items)})
+
+
+def _le_bytes(tensor: torch.Tensor) -> bytes:
+    """A tensor's bytes as safetensors stores them (little-endian)."""
+    arr = tensor.detach().cpu().contiguous().numpy()
+    return arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+
+
+def checksum(text: str, items: Iterable[tuple[str, str, tuple[int, ...], bytes]]) -> str:
+    """SHA-256 (hex) of the record text and of each (name, dtype, shape, bytes), in name order:
+    every byte that makes up the session's content, whatever order the file keeps them in."""
+    digest = hashlib.sha256(b"gru_debugger.session\0")
+    encoded = text.encode("utf-8", "surrogatepass")
+    digest.update(len(encoded).to_bytes(8, "little") + encoded)
+    for name, dtype, shape, raw in sorted(items):
+        head = json.dumps([name, dtype, list(shape)], separators=(",", ":")).encode("ascii")
+        digest.update(len(head).to_bytes(8, "little") + head + len(raw).to_bytes(8, "little"))
+        digest.update(raw)
+    return digest.hexdigest()
 
 
 def write_session(path: Any, controller: Any) -> None:
@@ -112,52 +152,10 @@ def write_session(path: Any, controller: Any) -> None:
         raise ControllerError(f"cannot save session {path}: not a regular file (a device, pipe or socket)")
     if not folder.is_dir():
         raise ControllerError(f"cannot save session {path}: the folder {folder} does not exist")
-    remove_stale_temps(target, TEMP_MARK, SESSION_SUFFIX)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{TEMP_MARK}{os.getpid()}-", suffix=SESSION_SUFFIX,
-                                   dir=folder)
+        write_atomic(target, data)
     except OSError as exc:
         raise ControllerError(f"cannot save session {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-            os.fchmod(fh.fileno(), 0o666 & ~_umask())  # as an ordinary new file (mkstemp makes 0600)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ControllerError(f"cannot save session {path}: {exc.strerror or exc}") from None
-        raise
-    _sync_folder(folder)
-
-
-def _umask() -> int:
-    try:  # Linux: read it without changing it
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (best effort: not every system allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _check_path(path: Any) -> Path:
@@ -228,6 +226,9 @@ def parse_session(data: bytes) -> LoadedSession:
     meta = header.pop("__metadata__", None)
     if not isinstance(meta, dict) or not isinstance(meta.get(METADATA_KEY), str):
         raise _Bad("not a GRU Debugger session (no session record in the file)")
+    entries = _entries(data, n, header)
+    if CHECKSUM_KEY in meta:  # first: a damaged file is refused as damaged, whatever part was hit
+        _verify(data, n, meta, entries)
     doc = _json(meta[METADATA_KEY], "session record")
     if not isinstance(doc, dict):
         raise _Bad("the session record is not an object")
@@ -237,10 +238,12 @@ def parse_session(data: bytes) -> LoadedSession:
     if not is_int(version):
         raise _Bad(f"the format version must be a whole number, got {show(version)}")
     if version > SESSION_VERSION:
-        raise _Bad(f"made by a newer version of GRU Debugger (format {version}); this one reads format "
+        raise _Bad(f"made by a newer version of GRU Debugger (format {version}); this one reads formats 1 to "
                    f"{SESSION_VERSION}")
-    if version != SESSION_VERSION:
-        raise _Bad(f"unknown format version {version} (this version reads format {SESSION_VERSION})")
+    if version < 1:
+        raise _Bad(f"unknown format version {version} (this version reads formats 1 to {SESSION_VERSION})")
+    if version >= 2 and CHECKSUM_KEY not in meta:
+        raise _Bad("damaged: it has no checksum (a format 2 file always has one)")
     _exact_keys(doc, _KEYS, "the session record")
 
     cfg = _config(doc["config"])
@@ -249,7 +252,7 @@ def parse_session(data: bytes) -> LoadedSession:
     base_seed = _int(doc["base_seed"], "base_seed", 0, 2**63 - 1)
     from .edits import check_state  # local: edits imports the engine
     vocab = check_state(cfg, position)
-    params = _params(data, n, header, param_shapes(cfg, vocab))
+    params = _params(data, entries, param_shapes(cfg, vocab), cfg, version)
     steps = build_steps(cfg.context_length, cfg.cell)
     cursor = _cursor(doc["cursor"], steps)
     breakpoints = _breakpoints(doc["breakpoints"])
@@ -290,8 +293,12 @@ def _config(data: Any) -> Config:
     return cfg
 
 
-def _params(data: bytes, n: int, header: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
-    """Check every tensor entry of the header before safetensors reads the data."""
+_Entry = tuple[str, tuple[int, ...], tuple[int, int]]  # dtype, shape, offsets in the data part
+
+
+def _entries(data: bytes, n: int, header: dict[str, Any]) -> dict[str, _Entry]:
+    """Check every tensor entry of the header (names, dtypes, shapes, where the bytes lie) before
+    anything is read: exactly the six weights, covering the data part of the file exactly."""
     expected = {f"param/{name}" for name in PARAM_NAMES}
     missing = sorted(expected - set(header))
     extra = sorted(show(k) for k in set(header) - expected)
@@ -300,26 +307,51 @@ def _params(data: bytes, n: int, header: dict[str, Any], shapes: dict[str, tuple
     if extra:
         raise _Bad(f"unexpected entries: {', '.join(extra)}")
     body = len(data) - 8 - n
-    spans = []
+    entries: dict[str, _Entry] = {}
     for name in PARAM_NAMES:
         key, entry = f"param/{name}", header[f"param/{name}"]
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise _Bad(f"{key}: damaged entry")
-        if entry["dtype"] != "F32":
-            raise _Bad(f"{key} must be float32 (F32), got {show(entry['dtype'])}")
+        if entry["dtype"] not in DTYPES:
+            raise _Bad(f"{key} must be float32 (F32) or float64 (F64), got {show(entry['dtype'])}")
         shape = entry["shape"]
         if not isinstance(shape, list) or not all(is_int(d) and d >= 0 for d in shape):
             raise _Bad(f"{key}: damaged shape {show(shape)}")
-        if tuple(shape) != shapes[name]:
-            raise _Bad(f"{key} has shape {tuple(shape)}, but the config needs {shapes[name]}")
         offsets = entry["data_offsets"]
+        size = DTYPES[entry["dtype"]][1]
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(is_int(o) for o in offsets)
-                and 0 <= offsets[0] <= offsets[1] <= body and offsets[1] - offsets[0] == 4 * math.prod(shape)):
+                and 0 <= offsets[0] <= offsets[1] <= body and offsets[1] - offsets[0] == size * math.prod(shape)):
             raise _Bad(f"{key}: its data lies outside the file (truncated?)")
-        spans.append(tuple(offsets))
-    spans.sort()
+        entries[name] = (entry["dtype"], tuple(shape), (offsets[0], offsets[1]))
+    spans = sorted(span for _, _, span in entries.values())
     if spans[0][0] != 0 or spans[-1][1] != body or any(a[1] != b[0] for a, b in zip(spans, spans[1:])):
         raise _Bad("the weights do not cover the file exactly (truncated or appended to?)")
+    return entries
+
+
+def _verify(data: bytes, n: int, meta: dict[str, Any], entries: dict[str, _Entry]) -> None:
+    """The checksum saved with the file must be that of its record text and weights."""
+    saved = meta.get(CHECKSUM_KEY)
+    if not isinstance(saved, str):
+        raise _Bad("damaged: its checksum is not text")
+    start = 8 + n
+    items = [(f"param/{name}", dtype, shape, data[start + a:start + b]) for name, (dtype, shape, (a, b))
+             in entries.items()]
+    if checksum(meta[METADATA_KEY], items) != saved:
+        raise _Bad("damaged: its weights or text do not match the checksum saved with them (the file changed "
+                   "after it was saved)")
+
+
+def _params(data: bytes, entries: dict[str, _Entry], shapes: dict[str, tuple[int, ...]], cfg: Config,
+            version: int) -> dict[str, torch.Tensor]:
+    """The weights, in the config's precision: a format 2 file holds them in it, a format 1 file in float32."""
+    want = "F32" if version < 2 else {v[0]: k for k, v in DTYPES.items()}[torch_dtype(cfg)]
+    for name in PARAM_NAMES:
+        dtype, shape, _ = entries[name]
+        if dtype != want:
+            raise _Bad(f"param/{name} is {dtype}, but a format {version} session of a {cfg.dtype} model holds {want}")
+        if shape != shapes[name]:
+            raise _Bad(f"param/{name} has shape {shape}, but the config needs {shapes[name]}")
     from safetensors.torch import load
     try:
         tensors = load(data)
@@ -328,12 +360,12 @@ def _params(data: bytes, n: int, header: dict[str, Any], shapes: dict[str, tuple
     params = {}
     for name in PARAM_NAMES:
         tensor = tensors[f"param/{name}"]
-        if tensor.dtype != torch.float32 or tuple(tensor.shape) != shapes[name]:
+        if tensor.dtype != DTYPES[want][0] or tuple(tensor.shape) != shapes[name]:
             raise _Bad(f"param/{name}: wrong dtype or shape")
         if not bool(torch.isfinite(tensor).all()):
             bad = int(np.count_nonzero(~np.isfinite(tensor.numpy())))
             raise _Bad(f"param/{name} holds {bad} NaN or Inf value(s)")
-        params[name] = tensor.contiguous().clone()
+        params[name] = tensor.to(torch_dtype(cfg)).contiguous().clone()
     return params
 
 

@@ -27,7 +27,6 @@ import os
 import pickle
 import re
 import stat
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Mapping
@@ -37,7 +36,7 @@ import torch
 from .cells import CELLS, Cell, get_cell
 from .config import PARAM_NAMES
 from .engine import ModelState
-from .export import TEMP_MARK, remove_stale_temps
+from .atomic_write import write_atomic
 
 # Largest weights file we agree to read (the largest model the debugger
 # builds has far fewer parameters than this).
@@ -106,23 +105,11 @@ def export_weights(state: ModelState, path: str | os.PathLike[str], layout: str 
 def _write_atomic(path: Path, shown: str, data: bytes) -> None:
     if path.is_dir():
         raise WeightsError(f"cannot write {shown}: it is a folder")
-    remove_stale_temps(path, ".safetensors")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TEMP_MARK}{os.getpid()}-", suffix=".safetensors",
-                                   dir=path.parent)
+        write_atomic(path, data)
     except OSError as exc:
         reason = "no such folder" if exc.errno == errno.ENOENT else exc.strerror or str(exc)
         raise WeightsError(f"cannot write {shown}: {reason}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise WeightsError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------ reading

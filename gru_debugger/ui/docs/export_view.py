@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
+from ...core.atomic_write import write_atomic
 from ..widgets import theme
 
 if TYPE_CHECKING:
@@ -31,19 +32,12 @@ FILTERS = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)",
 
 # ------------------------------------------------------------------ bytes
 def _write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write all of ``data`` or nothing: a failed write removes the partial file."""
-    path = Path(path)
+    """Write all of ``data`` or nothing, atomically (core/atomic_write): a failed write leaves
+    the file that was there, and the new one gets the user's umask. An error names ``path``."""
     try:
-        with open(path, "wb") as handle:
-            handle.write(data)
-    except OSError:
-        if path.is_file():
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        raise
-    return path
+        return write_atomic(path, data)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(path)) from None
 
 
 def _format_of(path: str | os.PathLike, fmt: str | None, allowed: tuple[str, ...]) -> str:

@@ -33,7 +33,7 @@ from ...core.engine import ModelState
 from ...core.session import SESSION_SUFFIX
 from ..widgets.subscribe import subscribe
 from .actions import FILTER
-from .autosave import AutosaveFile, Orphan, find_orphans
+from .autosave import AutosaveFile, Orphan, take_orphans
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -378,9 +378,15 @@ class SessionDocument(QtCore.QObject):
         """This window continues a restored autosave: unsaved, and its file is now ours."""
         self.recovered = True
         self._clean = None
-        self.autosave = AutosaveFile(orphan.session.stem)
+        previous = self.autosave
+        if previous.written:
+            previous.remove()
+        else:
+            previous.release()
+        self.autosave = orphan.file if orphan.file is not None else AutosaveFile(orphan.session.stem)
         try:
-            self.autosave.claim(orphan.title, self.controller.state.iteration)
+            if self.autosave.own():  # taken when it was offered: no other instance restores it too
+                self.autosave.claim(orphan.title, self.controller.state.iteration)
         except OSError:
             pass
         self.update_title()
@@ -393,16 +399,24 @@ def offer_recovery(window: "MainWindow") -> list["MainWindow"]:
     Returns the windows opened (the first restore replaces ``window`` if it has no changes)."""
     opened: list[MainWindow] = []
     current = window
-    for orphan in find_orphans():
-        answer = ask_recover(current, orphan)
+    orphans = take_orphans()  # ours while asked: another instance started now does not offer them
+    for k, orphan in enumerate(orphans):
+        try:
+            answer = ask_recover(current, orphan)
+        except BaseException:
+            for rest in orphans[k:]:
+                rest.release()
+            raise
         if answer == "discard":
             orphan.discard()
             continue
         if answer != "restore":
+            orphan.release()  # later: for the next start (or another instance)
             continue
         try:
             controller = Controller.load(orphan.session)
         except ControllerError as exc:
+            orphan.release()
             refused(current, "Recover unsaved work", f"The autosaved copy could not be opened; it was left in "
                     f"{orphan.session.parent}.\n\n{exc}")
             continue
