@@ -76,12 +76,11 @@ def _gradcheck(args: argparse.Namespace) -> int:
     report["config_dtype"] = config.dtype  # the check itself always runs in float64
     print(format_table(report))
     if out is not None:
-        tmp = out.with_name(f".{out.name}.partial")
+        from .core.atomic_write import write_atomic
+
         try:
-            tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-            tmp.replace(out)
+            write_atomic(out, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
         print(f"wrote {out}")
     return 0 if report["ok"] else 1 if report["counts"]["disagrees"] else NOT_CONVERGED_EXIT

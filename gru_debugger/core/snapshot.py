@@ -285,6 +285,28 @@ class Snapshot:
             return None
         return change_roundoff_mask(self.trace, name)
 
+    def final_change_roundoff_mask(self, name: str) -> np.ndarray | None:
+        """:meth:`change_roundoff_mask` looked up ahead, before the update has run (for colour
+        scales fixed for the whole iteration); None while the round-off check has not run."""
+        from .roundoff import change_roundoff_mask
+        return change_roundoff_mask(self.trace, name)
+
+    def roundoff_known(self) -> bool:
+        """Has the iteration's round-off check run (its answers cost nothing now)?"""
+        from .roundoff import known
+        return known(self.trace)
+
+    def precision_known(self):
+        """(done, answer) of the float32 precision check, without computing it: the window shows
+        the answer once a worker has found it (see :meth:`start_precision_check`)."""
+        from .precision import known
+        return known(self.trace)
+
+    def start_precision_check(self) -> None:
+        """Start the float32 precision check of this iteration on a worker (if not already)."""
+        from .precision import start
+        start(self.trace)
+
     @property
     def precision(self):
         """Whether float32 resolves this iteration's forward pass: a precision.Unresolved naming the

@@ -166,12 +166,12 @@ def parameter_levels(snap: Snapshot, name: str) -> tuple[float, float]:
     moved only by round-off counts with the value it keeps (a bias of zeros stays ±1, not ±its
     noise)."""
     updated = snap.final_if_ready(f"updated/{name}")
-    if updated is None or not (snap.phase_done("update") or _roundoff.known(snap.trace)):
+    if updated is None or not (snap.phase_done("update") or snap.roundoff_known()):
         return family_levels(snap.starting_param(name))   # the check is never made to run here ahead
 
     def levels() -> tuple[float, float]:
         before = snap.starting_param(name)
-        moved = _roundoff.change_roundoff_mask(snap.trace, name)
+        moved = snap.final_change_roundoff_mask(name)
         return family_levels(before, updated if moved is None else np.where(moved, before, updated))
     return snap.once(("parameter", name), levels)
 

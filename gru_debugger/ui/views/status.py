@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core import precision
 from ...core.controller import Controller
 from ...core.phases import phase_title
 from ...core.snapshot import Snapshot
@@ -107,11 +106,11 @@ class StatusLine(QtWidgets.QStatusBar):
         """The notice that float32 cannot resolve this iteration, once the check has an answer. The
         check runs on a worker (the controller's round-off job, or started here once the iteration's
         back-propagation is done): this only reads its answer, and looks again until there is one."""
-        trace = self.controller.snapshot().trace
-        done, found = precision.known(trace)
+        snap = self.controller.snapshot()
+        done, found = snap.precision_known()
         if not done and self.controller.config.dtype == "float32":
             if not self.controller.computing:
-                precision.start(trace)
+                snap.start_precision_check()
             if not self._precision_poll.isActive():
                 self._precision_poll.start()
         else:
