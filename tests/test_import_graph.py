@@ -161,8 +161,8 @@ def shortest_circle(graph: dict[str, set[str]], component: list[str]) -> list[st
     raise AssertionError(f"{component} is not a circle")
 
 
-def describe_circles(graph: dict[str, set[str]]) -> list[str]:
-    return [" -> ".join(shortest_circle(graph, c)) + f"   ({len(c)} modules in this knot: {', '.join(c)})"
+def describe_circles(graph: dict[str, set[str]], what: str = "modules") -> list[str]:
+    return [" -> ".join(shortest_circle(graph, c)) + f"   ({len(c)} {what} in this knot: {', '.join(c)})"
             for c in strongly_connected(graph)]
 
 
@@ -202,6 +202,7 @@ def test_the_checker_sees_relative_function_level_and_from_package_imports(tmp_p
         "core/a.py": "from . import b\n",
         "core/b.py": "def f():\n    from ..core.c import thing\n",
         "core/c.py": "import pkg.core.a as a\n",
+        "core/d.py": "import importlib\ndef f():\n    return importlib.import_module('pkg.core.b')\n",
         "ui/__init__.py": "",
         "ui/x.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.ui import y\n",
         "ui/y.py": "from pkg.ui import x\nfrom pkg.core import nothing_here\n",
@@ -209,6 +210,7 @@ def test_the_checker_sees_relative_function_level_and_from_package_imports(tmp_p
     assert graph["pkg.core.a"] == {"pkg.core.b"}
     assert graph["pkg.core.b"] == {"pkg.core.c"}
     assert graph["pkg.core.c"] == {"pkg.core.a"}
+    assert graph["pkg.core.d"] == {"pkg.core.b"}  # a module named by its dotted name
     assert graph["pkg.ui.x"] == set()  # TYPE_CHECKING only
     assert graph["pkg.ui.y"] == {"pkg.ui.x", "pkg.core"}
     [circle] = describe_circles(graph)
@@ -244,8 +246,15 @@ def test_no_import_circle_between_the_packages_folders():
     """ui's folders and core's stack one way: e.g. the cells' UI modules and the views share their
     formatting through widgets, and the main window reaches export_view without going back to docs."""
     graph = import_graph()
-    circles = describe_circles(package_graph(graph, module_files()))
+    circles = describe_circles(package_graph(graph, module_files()), "folders")
     assert circles == [], "import circles between folders:\n" + "\n".join(circles)
+
+
+def test_only_the_command_line_imports_the_composition_root():
+    """ui/app.py makes the controller and the window; the screenshots and the benchmark set Qt up
+    through ui/qt_setup.py instead of reaching up to it."""
+    graph = import_graph()
+    assert {m for m, targets in graph.items() if "gru_debugger.ui.app" in targets} == {"gru_debugger.cli"}
 
 
 # Below config: errors, file reading, value checks, the init schemes' table, and the registry of cells

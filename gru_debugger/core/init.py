@@ -2,7 +2,8 @@
 
 A scheme is a small dict: ``{"scheme": "normal", "mean": 0.0, "std": 0.02}``.
 Random schemes draw from a generator seeded per parameter, so the same seed
-always gives the same weights.
+always gives the same weights. The schemes' table and their checks live in
+init_schemes.py (no torch: config validation uses them); this module makes the tensors.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 from .errors import ConfigError
 from .init_schemes import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES, validate_init_spec  # noqa: F401
 from .init_schemes import scheme_value as _arg
+
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, gen: torch.Generator) -> torch.Tensor:
     return torch.rand(shape, generator=gen) * (high - low) + low
