@@ -154,7 +154,7 @@ def measure_window(cfg, clicks: int = 60, edits: int = 7) -> dict[str, Any]:
     """Time clicks and edits in a MainWindow for ``cfg`` (this process)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from .core.controller import Controller
-    from .ui.app import make_application
+    from .ui.qt_setup import make_application
     from .ui.main_window import MainWindow
 
     global _COUNTER

@@ -22,7 +22,7 @@ class CliError(Exception):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .core.config import load_config
+    from .core.config_load import load_config
     from .core.controller import Controller, ControllerError
     from .core.export import trace_arrays, write_npz
 
@@ -55,7 +55,7 @@ def _export(args: argparse.Namespace) -> int:
 def _gradcheck(args: argparse.Namespace) -> int:
     import json
 
-    from .core.config import load_config
+    from .core.config_load import load_config
     from .core.edits import fresh_state
     from .core.gradcheck import format_table, gradient_check
 
@@ -164,7 +164,7 @@ def _gui(args: argparse.Namespace) -> int:
     reason = no_display_reason()
     if reason:
         if args.config is not None:  # a mistake in the config is the one to fix first (here it is cheap to find)
-            from .core.config import load_config
+            from .core.config_load import load_config
             load_config(args.config)  # a ConfigError names the file: one error line, exit 2
         raise CliError(reason)
     return run(args.config, weights=args.weights, session=args.session)

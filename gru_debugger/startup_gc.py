@@ -15,7 +15,7 @@ import gc
 import sys
 
 _paused = False
-_gui_thread_collects = False  # the window collects from a timer of its own (see ui/app.py)
+_gui_thread_collects = False  # the window collects from a timer of its own (see ui/qt_setup.py)
 
 
 def pause() -> bool:

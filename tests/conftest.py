@@ -10,7 +10,7 @@ import pytest  # noqa: E402 (after the platform is chosen)
 
 @pytest.fixture(autouse=True, scope="session")
 def _collect_on_the_main_thread():
-    """As the window does (ui/app.py, collect_on_the_gui_thread): no automatic collection, which
+    """As the window does (ui/qt_setup.py, collect_on_the_gui_thread): no automatic collection, which
     could run in a worker thread and delete Qt objects of a closed window there; the tests
     collect on the main thread after each test instead (_collect_after_each)."""
     gc.disable()

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from PySide6 import QtCore
 
-from gru_debugger.core.config import Config, load_config
+from gru_debugger.core.config import Config
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.examples import list_examples
 from gru_debugger.ui.panels import cell as cell_panel, gradients, output, time as time_panel

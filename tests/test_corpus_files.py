@@ -5,7 +5,8 @@ import pytest
 from PySide6 import QtWidgets
 
 from gru_debugger.cli import main
-from gru_debugger.core.config import Config, ConfigError, load_config
+from gru_debugger.core.config import Config, ConfigError
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.texts import MAX_TEXT_BYTES, read_text_file
 from gru_debugger.ui.editors.inputs_panel import InputsPanel

@@ -11,7 +11,7 @@ from gru_debugger.ui.deferred_docks import DEFERRED
 from gru_debugger.ui.editors.edit_support import ExplainToggle
 from gru_debugger.ui.main_window import MainWindow
 
-LATER_MODULES = ("gru_debugger.ui.docs.export_view", "gru_debugger.ui.views.tokenizer_view",
+LATER_MODULES = ("gru_debugger.ui.export_view", "gru_debugger.ui.views.tokenizer_view",
                  "gru_debugger.ui.editors.inputs_panel", "gru_debugger.ui.editors.init_panel")
 
 

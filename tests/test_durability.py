@@ -345,7 +345,7 @@ def test_every_written_file_gets_the_users_umask(tmp_path, monkeypatch, mask):
         write_npz(tmp_path / "t.npz", trace_arrays(ctl.snapshot().trace))
         ctl.save(tmp_path / "s.grus")
         saver.write(ctl, "untitled")
-        from gru_debugger.ui.docs.export_view import _write  # a heatmap's numbers or picture
+        from gru_debugger.ui.export_view import _write  # a heatmap's numbers or picture
         written += [tmp_path / "t.npz", tmp_path / "s.grus", saver.session, saver.meta,
                     _write(tmp_path / "h.csv", b"1,2\n")]
     finally:

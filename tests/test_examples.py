@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gru_debugger.cli import main
-from gru_debugger.core.config import load_config
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.diagnosis import gradient_diagnosis
 from gru_debugger.core.edits import fresh_state
 from gru_debugger.core.engine import compute_trace

@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gru_debugger.core.config import Config
 from gru_debugger.core.controller import Controller
-from gru_debugger.ui.docs import export_view
+from gru_debugger.ui import export_view
 from gru_debugger.ui.main_window import MainWindow
 
 MENU = ["Export image (PNG)…", "Export image (SVG)…", "Export numbers (CSV)…", "Export numbers (NPY)…",

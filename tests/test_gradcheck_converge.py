@@ -12,12 +12,13 @@ from PySide6 import QtWidgets
 
 from gru_debugger.cli import NOT_CONVERGED_EXIT, main
 from gru_debugger.core import gradcheck
-from gru_debugger.core.config import PARAM_NAMES, load_config
+from gru_debugger.core.config import PARAM_NAMES
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.edits import fresh_state
 from gru_debugger.core.gradcheck import (AGREES, CONVERGE_TOL, DISAGREES, MAX_LEVELS, NOT_CONVERGED, REL_TOL,
                                          check_element, check_one, converged, gradient_check, richardson)
-from gru_debugger.ui.docs import export_view
+from gru_debugger.ui import export_view
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 EXPLODING = EXAMPLES / "rnn-exploding.json"

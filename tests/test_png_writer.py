@@ -2,7 +2,7 @@
 import pytest
 from PySide6 import QtGui
 
-from gru_debugger.ui.docs.export_view import image_bytes
+from gru_debugger.ui.export_view import image_bytes
 from gru_debugger.ui.docs.png_writer import PngWriter
 
 

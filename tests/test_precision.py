@@ -5,7 +5,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gru_debugger.core.config import PARAM_NAMES, Config, ConfigError, load_config
+from gru_debugger.core.config import PARAM_NAMES, Config, ConfigError
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.controller import Controller, ControllerError
 from gru_debugger.core.edits import fresh_state
 from gru_debugger.core.engine import compute_trace

@@ -104,7 +104,7 @@ def test_every_page_and_caption_of_every_cell_builds_and_shows_the_recorded_numb
 
 
 def _fmt(value):
-    from gru_debugger.ui.views.equation_format import fmt
+    from gru_debugger.ui.widgets.equation_format import fmt
     return fmt(value)
 
 

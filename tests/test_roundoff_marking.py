@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from gru_debugger.core import precision
-from gru_debugger.core.config import PARAM_NAMES, Config, load_config
+from gru_debugger.core.config import PARAM_NAMES, Config
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.edits import fresh_state
 from gru_debugger.core.engine import compute_trace
@@ -179,7 +180,7 @@ def _equations(win) -> tuple[str, str]:
 
 @pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
 def test_equation_pages_print_round_off_in_grey_never_bold(shown_window, cell):
-    from gru_debugger.ui.views.equation_format import ROUNDOFF_COLOUR, ROUNDOFF_TEXT
+    from gru_debugger.ui.widgets.equation_format import ROUNDOFF_COLOUR, ROUNDOFF_TEXT
 
     ctl, win = shown_window(cell=cell)
     for where in (("backward", 3), ("backward", ctl.config.context_length - 1), ("update",)):
@@ -199,7 +200,7 @@ def test_equation_pages_print_round_off_in_grey_never_bold(shown_window, cell):
 
 
 def test_equation_pages_keep_real_gradients_bold(shown_window):
-    from gru_debugger.ui.views.equation_format import ROUNDOFF_TEXT, fmt
+    from gru_debugger.ui.widgets.equation_format import ROUNDOFF_TEXT, fmt
     from gru_debugger.ui.views.equation_pages import build_page
 
     ctl, win = shown_window(init=RANDOM)
@@ -215,7 +216,7 @@ def test_equation_pages_keep_real_gradients_bold(shown_window):
 
 def test_learning_rate_preview_prints_round_off_in_grey_and_real_steps_in_digits():
     from gru_debugger.ui.editors.hyper_panel import HyperPanel, num
-    from gru_debugger.ui.views.equation_format import ROUNDOFF_TEXT
+    from gru_debugger.ui.widgets.equation_format import ROUNDOFF_TEXT
 
     ctl = Controller(Config(seed=0))
     ctl.run_to("update")

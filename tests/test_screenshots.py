@@ -493,7 +493,7 @@ def test_readme_images_captions_name_the_config_of_their_numbers(readme_runs):
 
 
 def test_backward_config_is_there_for_real_gradients():
-    from gru_debugger.core.config import load_config
+    from gru_debugger.core.config_load import load_config
     from gru_debugger.core.controller import Controller
 
     notebook = Controller(screenshots.screenshot_config(load_config(NOTEBOOK))[0])

@@ -82,7 +82,7 @@ def test_the_window_collects_cyclic_garbage_on_its_own_thread_only():
     of the GUI thread collects, by the usual thresholds, within a second or two."""
     code = ("import gc, os, threading, time\n"
             "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
-            "from gru_debugger.ui.app import make_application\n"
+            "from gru_debugger.ui.qt_setup import make_application\n"
             "from gru_debugger import startup_gc\n"
             "app = make_application()\n"
             "print('automatic', gc.isenabled())\n"

@@ -13,7 +13,7 @@ from gru_debugger.core.controller import Controller
 from gru_debugger.core.phases import Step
 from gru_debugger.ui.widgets import theme
 from gru_debugger.ui.views.equation_view import EquationView, fmt
-from gru_debugger.ui.views.equation_format import ROUNDOFF_TEXT
+from gru_debugger.ui.widgets.equation_format import ROUNDOFF_TEXT
 from gru_debugger.ui.views.tokenizer_view import MAX_RENDERED_TOKENS, NOT_RUN_NOTE, TokenizerView
 from gru_debugger.ui.widgets.view_state import ViewState
 

@@ -9,14 +9,15 @@ import torch
 from PySide6 import QtGui, QtWidgets
 
 from gru_debugger.core.cells import CELLS
-from gru_debugger.core.config import Config, load_config
+from gru_debugger.core.config import Config
+from gru_debugger.core.config_load import load_config
 from gru_debugger.core.controller import Controller
 from gru_debugger.core.phases import PHASE_FACTS, PHASES, build_steps, phase_fact
 from gru_debugger.ui.cells import VIEWS
 from gru_debugger.ui.docs.captions import plain, stop_caption
 from gru_debugger.ui.docs.screenshots import walk_steps
 from gru_debugger.ui.registry import PANELS
-from gru_debugger.ui.views.equation_format import fmt
+from gru_debugger.ui.widgets.equation_format import fmt
 from gru_debugger.ui.views.equation_pages import build_page
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from .regular_files import regular_opener
 from .bundled import corpus_files
 from .cells import CELLS
 from .errors import ConfigError
-from .init import validate_init_spec
+from .init_schemes import validate_init_spec
 from .validation import FLOAT32_MAX, fits_float32, show  # noqa: F401 (FLOAT32_MAX: the editors read it here)
 
 PARAM_NAMES = ("wte.weight", "x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "lm_head.weight")
@@ -148,13 +148,15 @@ def validate(cfg: Config) -> None:
         validate_init_spec(name, cfg.init[name])
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Defaults, overridden by the keys of a JSON file (if given).
+def read_config(path: str | Path | None = None) -> Config:
+    """Defaults, overridden by the keys of a JSON file (if given), every value validated.
 
     Every problem, however odd the file, is a ConfigError whose message names
     ``path``: not a regular file (a folder, a device, a pipe: refused before
     reading, so nothing blocks or reads forever), too large, not JSON, nested
-    too deeply, numbers too long, bad values, or a batch that does not fit.
+    too deeply, numbers too long, or bad values. The corpus is not tokenized
+    here: :func:`~gru_debugger.core.config_load.load_config` also checks that
+    a batch fits it.
     """
     base = Config()
     if path is None:
@@ -166,18 +168,15 @@ def load_config(path: str | Path | None = None) -> Config:
         if "corpus" in data and not isinstance(data["corpus"], list):
             raise ConfigError("corpus must be a list of texts")
         if "corpus_files" in data:  # files' texts, after any "corpus" texts; relative to the config's folder
-            from .texts import read_corpus_files  # local: texts imports this module
+            from .texts import read_corpus_files  # local: only configs that name files need it
 
             files = read_corpus_files(data.pop("corpus_files"), Path(path).parent)
             data["corpus"] = [*data.get("corpus", []), *files]
-        cfg = base.with_changes(**data)
-        from .edits import check_state  # local: edits imports the engine
-        check_state(cfg, cfg.position)
+        return base.with_changes(**data)
     except ConfigError as exc:
         raise ConfigError(f"config {path}: {exc}") from None
     except RecursionError:
         raise ConfigError(f"config {path}: its values are nested too deeply") from None
-    return cfg
 
 
 def _read_json(path: str | Path) -> Any:

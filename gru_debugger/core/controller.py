@@ -40,7 +40,8 @@ from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, s
 from .snapshot import Snapshot
 from .trace_cache import TraceCache
 from .validation import (ControllerError, check_bool, check_choice, check_float32, check_index, check_int,
-                         check_merge_key, check_names, check_spec, check_specs, check_str, check_texts, show)
+                         check_merge_key, check_names, check_str, check_texts, show)
+from .init_schemes import check_spec, check_specs
 
 __all__ = ["Command", "Controller", "ControllerError", "HISTORY_BUDGET", "TRACE_BUDGET"]
 

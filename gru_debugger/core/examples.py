@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bundled import MissingResources, resource
-from .config import Config, load_config
+from .config import Config
+from .config_load import load_config
 
 INDEX = "index.json"
 

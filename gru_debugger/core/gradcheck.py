@@ -3,7 +3,7 @@
 The function differentiated is the training loss of :func:`compute_trace`'s
 first pass: the same batch, the same dropout masks, the weights of ``state``
 cast to float64. The engine's gradients are those of ``compute_trace`` on the
-same float64 state (see :func:`roundoff.shadow_state`).
+same float64 state (see :func:`shadow.shadow_state`).
 
 One step ε is not enough: on a chaotic forward pass (the rnn-exploding
 example) the loss bends on a scale far below ε = 1e-3, and a central
@@ -58,7 +58,7 @@ from .cells import get_cell
 from .config import PARAM_NAMES
 from .data import batch_at, tokenize
 from .engine import ModelState, compute_trace, forward, masks_for
-from .roundoff import shadow_state
+from .shadow import shadow_state
 
 REL_TOL = 1e-5  # autograd agrees when within this of the converged finite difference
 CONVERGE_TOL = 2e-6  # successive estimates that differ by at most this have converged

@@ -2,7 +2,8 @@
 
 A scheme is a small dict: ``{"scheme": "normal", "mean": 0.0, "std": 0.02}``.
 Random schemes draw from a generator seeded per parameter, so the same seed
-always gives the same weights.
+always gives the same weights. The schemes' table and their checks live in
+init_schemes.py (no torch: config validation uses them); this module makes the tensors.
 """
 from __future__ import annotations
 
@@ -12,58 +13,8 @@ from typing import Any, Callable, Mapping
 import torch
 
 from .errors import ConfigError
-from .validation import FLOAT32_MAX, fits_float32, show
-
-# scheme -> {key: default}
-SCHEMES: dict[str, dict[str, float]] = {
-    "constant": {"value": 0.0},
-    "zeros": {},
-    "ones": {},
-    "normal": {"mean": 0.0, "std": 1.0},
-    "uniform": {"low": -1.0, "high": 1.0},
-    "xavier_uniform": {"gain": 1.0},
-    "orthogonal": {"gain": 1.0},
-    "default": {},
-    "forget_bias": {"value": 1.0},
-}
-MATRIX_ONLY = {"xavier_uniform", "orthogonal"}
-# Schemes that set rows of the cell's gates: only for the biases of x2g and h2g.
-GATE_BIAS_ONLY = {"forget_bias"}
-GATE_BIASES = ("x2g.bias", "h2g.bias")
-
-
-def validate_init_spec(name: str, spec: Any) -> None:
-    if not isinstance(spec, Mapping) or "scheme" not in spec:
-        raise ConfigError(f"init[{name}] must be an object with a 'scheme' key")
-    scheme = spec["scheme"]
-    if not isinstance(scheme, str) or scheme not in SCHEMES:
-        raise ConfigError(f"init[{name}]: unknown scheme {show(scheme)}; choose one of {', '.join(SCHEMES)}")
-    extra = [show(k) for k in spec if k != "scheme" and k not in SCHEMES[scheme]]
-    if extra:
-        raise ConfigError(f"init[{name}]: scheme {scheme} takes no key(s) {', '.join(sorted(extra))}")
-    for key in SCHEMES[scheme]:
-        value = spec.get(key, SCHEMES[scheme][key])
-        if not fits_float32(value):
-            raise ConfigError(f"init[{name}].{key} must be a finite number within float32 range, got {show(value)}")
-    if scheme == "normal" and spec.get("std", 1.0) < 0:
-        raise ConfigError(f"init[{name}].std must be >= 0")
-    if scheme == "uniform" and spec.get("low", -1.0) > spec.get("high", 1.0):
-        raise ConfigError(f"init[{name}]: low must not exceed high")
-    # Draws must stay finite in float32 too (a value that fits can still overflow on the way).
-    if scheme == "normal" and abs(_arg(spec, "mean")) + 8 * _arg(spec, "std") > FLOAT32_MAX:
-        raise ConfigError(f"init[{name}]: mean and std this large overflow float32")
-    if scheme == "uniform" and _arg(spec, "high") - _arg(spec, "low") > FLOAT32_MAX:
-        raise ConfigError(f"init[{name}]: high - low overflows float32")
-    if scheme in MATRIX_ONLY and abs(_arg(spec, "gain")) > FLOAT32_MAX / 2:
-        raise ConfigError(f"init[{name}]: a gain this large overflows float32")
-    if scheme in MATRIX_ONLY and name.endswith(".bias"):
-        raise ConfigError(f"init[{name}]: {scheme} needs a matrix; a bias is a vector")
-    if scheme in GATE_BIAS_ONLY and name not in GATE_BIASES:
-        raise ConfigError(f"init[{name}]: {scheme} sets the rows of a gate; only x2g.bias and h2g.bias have them")
-
-
-def _arg(spec: Mapping[str, Any], key: str) -> float:
-    return float(spec.get(key, SCHEMES[spec["scheme"]][key]))
+from .init_schemes import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES, validate_init_spec  # noqa: F401
+from .init_schemes import scheme_value as _arg
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, gen: torch.Generator) -> torch.Tensor:

@@ -39,6 +39,7 @@ import numpy as np
 
 from .cells import get_cell
 from .engine import Trace, _forward_part
+from .shadow import shadow_state
 
 RESOLVE_RTOL = 1e-3
 
@@ -80,7 +81,6 @@ def _first_unresolved(trace: Trace) -> Unresolved | None:
     state = trace.state
     if state is None or state.config.dtype != "float32":
         return None
-    from .roundoff import shadow_state
     exact, _ = _forward_part(shadow_state(state), graph=False)
     cfg = state.config
     timed = forward_keys(cfg.cell)

@@ -44,6 +44,7 @@ from typing import Mapping
 import numpy as np
 
 from .engine import ModelState, Trace, gradients_and_updates
+from .shadow import shadow_state
 
 ROUNDOFF_RTOL = 1e-12
 DISAGREEMENT = 1e3                                  # float32 at least this many times the float64 value
@@ -59,16 +60,6 @@ class _Result:
 
 _cache: "weakref.WeakKeyDictionary[Trace, _Result]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
-
-
-def shadow_state(state: ModelState) -> ModelState:
-    """``state`` in float64: the same weights cast, the same seed (so the same
-    dropout masks), iteration and position."""
-    if state.config.dtype == "float64":
-        return state
-    cfg = state.config.with_changes(dtype="float64")
-    params = {name: tensor.detach().double() for name, tensor in state.params.items()}
-    return ModelState(cfg, params, state.iteration, state.position, state.base_seed)
 
 
 def shadow_arrays(trace: Trace) -> Mapping[str, np.ndarray] | None:

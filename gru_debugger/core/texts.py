@@ -1,7 +1,7 @@
 """Reading a person's text files for the corpus: UTF-8 only, with a size limit.
 
 Used by the ``corpus_files`` config key and by the window's "Open Text File…";
-every refusal is a :class:`~gru_debugger.core.config.ConfigError` that names
+every refusal is a :class:`~gru_debugger.core.errors.ConfigError` that names
 the file as the person gave it.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import ConfigError
+from .errors import ConfigError
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # per file: 20 MB
 

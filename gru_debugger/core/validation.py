@@ -137,24 +137,3 @@ def check_index(index: Any, name: str, shape: tuple[int, ...]) -> tuple[int, ...
     if len(index) != len(shape) or not all(is_int(i) and 0 <= i < n for i, n in zip(index, shape)):
         raise ControllerError(f"index {show(index)} is outside {name}, whose shape is {tuple(shape)}")
     return tuple(int(i) for i in index)
-
-
-def check_spec(name: str, spec: Any) -> dict[str, Any]:
-    """An initialisation spec: a mapping with a known scheme and float32-sized numbers."""
-    from .config import ConfigError
-    from .init import validate_init_spec
-
-    if not isinstance(spec, Mapping):
-        raise ControllerError(f"init[{name}] must be a mapping like {{'scheme': 'normal', 'std': 0.1}}, "
-                              f"got {show(spec)}")
-    try:
-        validate_init_spec(name, spec)
-    except ConfigError as exc:
-        raise ControllerError(str(exc)) from None
-    return dict(spec)
-
-
-def check_specs(specs: Any, known: Sequence[str]) -> dict[str, dict[str, Any]]:
-    if not isinstance(specs, Mapping) or not specs:
-        raise ControllerError(f"specs must map parameter names to schemes, got {show(specs)}")
-    return {check_choice(name, "parameter", known): check_spec(name, spec) for name, spec in specs.items()}

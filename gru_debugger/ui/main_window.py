@@ -251,7 +251,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _heatmap_menu(self, panel: TensorPanel, name: str, pos: QtCore.QPoint) -> None:
         """A panel asked for the right-click menu of one of its heatmaps: build and show it."""
-        from .docs.export_view import heatmap_menu
+        from .export_view import heatmap_menu
         menu = heatmap_menu(panel, panel.heatmaps[name])
         menu.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(pos)
@@ -412,12 +412,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _export_view_dialog(self, _checked: bool = False) -> None:
         """File → Export View…: ask for a file and save the raised panel (or the whole window)."""
-        from .docs.export_view import export_view_dialog
+        from .export_view import export_view_dialog
         export_view_dialog(self)
 
     def export_view(self, path: str, whole_window: bool = False) -> bool:
         """Save the raised panel (or the whole window) to ``path`` (.png or .svg); errors go to the status bar."""
-        from .docs.export_view import save_view
+        from .export_view import save_view
         return save_view(self, path, whole_window)
 
     def show_error(self, message: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...core.cells import Cell, get_cell
 from . import step_facts
-from ..views.equation_format import Line, factor, fmt, signed, sub, within_rounding
+from ..widgets.equation_format import Line, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import SIGNED, TANH, UNIT
 
 

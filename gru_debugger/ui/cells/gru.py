@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..views.equation_format import Line, bold, factor, fmt, signed, sub, within_rounding
+from ..widgets.equation_format import Line, bold, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import TANH, UNIT
 from . import step_facts
 from .base import CellUI

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..views.equation_format import Line, bold, factor, fmt, sub
+from ..widgets.equation_format import Line, bold, factor, fmt, sub
 from ..widgets.kinds import SIGNED, TANH, UNIT
 from . import step_facts
 from .base import CellUI

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..views.equation_format import Line, bold, factor, fmt, signed, sub
+from ..widgets.equation_format import Line, bold, factor, fmt, signed, sub
 from ..widgets.kinds import TANH
 from . import step_facts
 from .base import CellUI

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..views.equation_format import fmt, sub, tok
+from ..widgets.equation_format import fmt, sub, tok
 
 ROUNDING_ULPS = 4.0   # a difference within this many units in the last place of its operands is round-off
 ROUNDOFF_TEXT = "≈0 (round-off)"

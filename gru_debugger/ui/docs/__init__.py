@@ -1,1 +1,1 @@
-"""Documentation output: screenshots, captions, exporting views and numbers."""
+"""Documentation output: screenshots, captions, composed frames and animations (File → Export View… is ui/export_view.py)."""

@@ -142,7 +142,7 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
 
     from ...core.phases import PHASE_FACTS
     from ..widgets import theme
-    from .export_view import _svg_bytes, _write
+    from ..export_view import _svg_bytes, _write
 
     win = camera.window
     key = PHASE_FACTS[step.phase].panel

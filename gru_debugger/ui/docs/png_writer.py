@@ -23,7 +23,7 @@ class PngWriter:
 
     def put(self, path: str | os.PathLike, image) -> None:
         """Encode ``image`` (a QImage, not touched by the caller afterwards) to ``path``."""
-        from .export_view import _write, image_bytes
+        from ..export_view import _write, image_bytes
 
         self.raise_first_error()
         self._pending.append(self._pool.submit(lambda: _write(Path(path), image_bytes(image))))

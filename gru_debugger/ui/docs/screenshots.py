@@ -40,7 +40,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ...core.config import Config, load_config
+from ...core.config import Config
+from ...core.config_load import load_config
 from ...core.phases import PHASES, Step
 from ..registry import shots as registry_shots
 from .frames import FRAME_SUFFIX
@@ -340,7 +341,7 @@ def _application(dark: bool) -> Iterator[object]:
     from PySide6 import QtCore, QtWidgets
 
     from ..widgets import theme
-    from ..app import make_application
+    from ..qt_setup import make_application
 
     existing = QtWidgets.QApplication.instance()
     saved = None
@@ -455,7 +456,7 @@ class _Camera:
         return equations.selection() if equations is not None else (0, 0)
 
     def save(self, widget, stem: str, title: str) -> str:
-        from .export_view import save_widget, widget_image
+        from ..export_view import save_widget, widget_image
 
         name = f"{stem}{self.suffix}.{self.fmt}"
         if self.fmt == "png":

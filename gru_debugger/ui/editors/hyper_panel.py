@@ -17,7 +17,7 @@ from ...core.controller import Controller
 from ...core.snapshot import Snapshot
 from ...core.config import DTYPES, FLOAT32_MAX
 from .edit_support import scrolling_body, ErrorLine, ExplainToggle
-from ..views.equation_format import noise
+from ..widgets.equation_format import noise
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe
 

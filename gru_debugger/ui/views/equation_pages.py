@@ -11,7 +11,7 @@ import numpy as np
 
 from ...core.config import PARAM_NAMES
 from ..cells import cell_view
-from .equation_format import (MAX_LINES, MAX_VECTOR, MINUS, ROUNDOFF_TEXT, Line, Page, bold, dot_terms, elide, esc,
+from ..widgets.equation_format import (MAX_LINES, MAX_VECTOR, MINUS, ROUNDOFF_TEXT, Line, Page, bold, dot_terms, elide, esc,
                               factor, fmt, noise, signed, sub, tok, vector, visible)
 
 

@@ -14,7 +14,7 @@ from ..widgets import theme
 from ..widgets.page_view import PageView
 from ..widgets.subscribe import subscribe
 from ..widgets.view_state import ViewState
-from .equation_format import Page, esc, fmt  # noqa: F401 (fmt: the format tests compare with)
+from ..widgets.equation_format import Page, esc, fmt  # noqa: F401 (fmt: the format tests compare with)
 from .equation_pages import build_page
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,1 @@
-"""Reusable widgets: heatmaps, curves, colours, hover tracking, signal helpers."""
+"""Reusable widgets: heatmaps, curves, colours, hover tracking, signal helpers, and the equations' formatting."""

@@ -64,9 +64,9 @@ class CellTexts(pg.GraphicsObject):
 
     # ------------------------------------------------------------ content
     def set_values(self, data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float],
-                   cmap: pg.ColorMap, exponent: int = 0,
-                   fmt: Callable[[float, int], str] | None = None) -> None:
-        """The numbers of a heatmap, printed as ``fmt(value, exponent)``; made into labels when drawn."""
+                   cmap: pg.ColorMap, exponent: int, fmt: Callable[[float, int], str]) -> None:
+        """The numbers of a heatmap, printed as ``fmt(value, exponent)`` (the heatmap's own
+        format_value); made into labels when drawn."""
         self.prepareGeometryChange()
         self._shape = data.shape
         self._source = (data, valid, levels, cmap)
@@ -113,7 +113,7 @@ class CellTexts(pg.GraphicsObject):
         return self._items
 
     def prepare(self, data: np.ndarray, valid: np.ndarray | None, levels: tuple[float, float],
-                cmap: pg.ColorMap, exponent: int = 0, fmt: Callable[[float, int], str] | None = None) -> None:
+                cmap: pg.ColorMap, exponent: int, fmt: Callable[[float, int], str]) -> None:
         """In idle time: the labels of numbers :meth:`set_values` will be given soon (the next step's),
         with their texts laid out, so the paint that shows them only draws."""
         items = _make_labels(data, valid, levels, cmap, exponent, fmt)
@@ -177,9 +177,6 @@ def _source_key(data: np.ndarray, valid: np.ndarray | None, levels, cmap, expone
 
 
 def _make_labels(data, valid, levels, cmap, exponent: int, fmt) -> list[tuple[float, float, str, bool]]:
-    if fmt is None:
-        from .heatmap import format_value
-        fmt = format_value
     texts = cell_labels(data, valid, levels, cmap, lambda v, e=exponent: fmt(v, e))
     return [(c + 0.5, r + 0.5, text, dark) for r, c, text, dark in texts]
 
