@@ -325,3 +325,29 @@ def test_loading_a_config_to_run_still_checks_it_against_its_corpus(tmp_path):
     assert read_config(path).position == 10**6            # its values are fine on their own
     with pytest.raises(ConfigError, match=rf"config {path}: position 1000000 is too late"):
         load_config(path)
+
+
+def test_every_name_imported_from_the_package_exists():
+    """`from .x import name` inside a function runs only when the function does: a name that was
+    moved or renamed would reach a user as a traceback (every such import is checked here)."""
+    import importlib
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    modules = module_files()
+    missing = []
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        here = name.split(".") if is_package else name.split(".")[:-1]
+        for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = ".".join(here[:len(here) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else (node.module or "")
+            if not base.startswith("gru_debugger"):
+                continue
+            target = importlib.import_module(base)
+            for alias in node.names:
+                if alias.name != "*" and not hasattr(target, alias.name) and f"{base}.{alias.name}" not in modules:
+                    missing.append(f"{name}:{node.lineno} imports {alias.name} from {base}")
+    assert missing == []

@@ -94,7 +94,7 @@ def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
         return removed
     for candidate in candidates:
         match = pattern.match(candidate.name)
-        if not match or candidate.is_symlink() or not candidate.is_file() or _running(int(match.group(1))):
+        if not match or candidate.is_symlink() or not candidate.is_file() or process_running(int(match.group(1))):
             continue
         try:
             candidate.unlink()
@@ -104,7 +104,7 @@ def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
     """True if a process ``pid`` exists (other than this one, whose temps are never left over)."""
     if pid == os.getpid():
         return False

@@ -260,7 +260,7 @@ def check_conflicts(out: Path, names: Sequence[str]) -> None:
 def remove_stale_partials(out: Path) -> list[Path]:
     """Remove temporary folders that an earlier, interrupted run made for ``out``:
     only ``.NAME.*.partial`` folders holding our marker whose writer has gone."""
-    from ...core.export import _running
+    from ...core.atomic_write import process_running
 
     removed = []
     parent = out.absolute().parent
@@ -277,7 +277,7 @@ def remove_stale_partials(out: Path) -> list[Path]:
             pid, host = int(info["pid"]), str(info["host"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if host == socket.gethostname() and _running(pid):
+        if host == socket.gethostname() and process_running(pid):
             continue  # another run is writing it right now
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
