@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gru_debugger.core import controller as controller_module
+from gru_debugger.core import background as background_module
 from gru_debugger.core.config import PARAM_NAMES, Config
 from gru_debugger.core.controller import Controller, _background
 from gru_debugger.core.engine import _np, compute_trace
@@ -48,18 +48,18 @@ def test_the_trace_budget_holds_while_the_next_trace_is_computed():
     one = one_trace_bytes()
     ctl = Controller(config(), trace_budget=5 * one // 2)  # room for two traces
     held = []
-    real = controller_module.start_trace
+    real = background_module.start_trace
 
     def start(state, executor):
         held.append(ctl.trace_cache_bytes)
         return real(state, executor)
 
-    controller_module.start_trace = start
+    background_module.start_trace = start
     try:
         for k in range(5):
             ctl.set_param("h2g.weight", (0, 0), 0.1 * k)
     finally:
-        controller_module.start_trace = real
+        background_module.start_trace = real
     assert len(held) == 5 and max(held) + one <= ctl.trace_budget
     assert ctl.trace_cache_bytes <= ctl.trace_budget and len(ctl._traces) == 2
     for _ in range(5):  # undo to evicted states: computed again, bitwise the same
@@ -86,7 +86,7 @@ def test_freed_heap_pages_go_back_to_the_system_once_an_edit_is_computed(monkeyp
         calls.append(threading.current_thread() is threading.main_thread())
         return True
 
-    monkeypatch.setattr(controller_module, "release_free_memory", release)
+    monkeypatch.setattr(background_module, "release_free_memory", release)
     ctl = Controller(config())
     for k in range(3):
         ctl.set_param("h2g.weight", (0, 0), 0.1 * k, merge_key="drag")

@@ -16,13 +16,16 @@ and the undo history by the bytes of the parameter tensors its states keep
 (``history_budget``; the oldest steps go first, ``history_dropped`` counts
 them and ``history_note`` says so). A training run is one undo step
 (:meth:`Controller.grouped`).
+
+The controller keeps navigation and edits and composes the other jobs: the
+history (core/history.py: commands, groups, the byte budget) and the
+background work (core/background.py: new traces and their worker jobs, the
+round-off check, freed memory, what :meth:`Controller.poll` does).
 """
 from __future__ import annotations
 
 import os
-import weakref
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -30,12 +33,13 @@ from psygnal import Signal
 
 from .cells import get_cell
 from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
-from .edits import (check_trace_size, trace_array_bytes, fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
+from .background import Background, worker as _background
+from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
 from .data import tokenize
 from .held_jobs import HeldJobs
-from .memory import release_free_memory
-from .engine import ModelState, Trace, compute_trace, start_trace
+from .engine import ModelState, Trace
+from .history import Command, Group, History
 from .phases import PHASES, Step, build_steps, find_step, is_coarse, map_step, step_target
 from .snapshot import Snapshot
 from .trace_cache import TraceCache
@@ -54,16 +58,6 @@ HISTORY_BUDGET = 300 * 1024**2        # parameter tensors kept by the undo/redo 
 _REFUSED = (ConfigError, TypeError, ValueError, OverflowError, AttributeError, KeyError, IndexError,
             RuntimeError, RecursionError)
 REASONS = frozenset({"cursor", "model", "computed"})
-_BACKGROUND = None  # one worker thread for every controller: back-propagation after the forward pass
-
-
-def _background():
-    """The worker that computes the part of an iteration after its forward pass (created on first use)."""
-    global _BACKGROUND
-    if _BACKGROUND is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gru-debugger-backward")
-    return _BACKGROUND
 
 
 def _fresh(cfg: Config) -> ModelState:
@@ -90,53 +84,6 @@ def _use_one_thread() -> None:
         torch.set_num_threads(threads)
 
 
-@dataclass
-class Command:
-    """One undoable change of the model."""
-
-    text: str
-    before: ModelState
-    after: ModelState
-    merge_key: Any = None
-    kind: str = "edit"  # "edit", "iteration", "reset" or "group" (a training run)
-    # next iteration / reset also move the cursor; edits keep it where it is
-    cursor_before: int | None = None
-    nav_before: list[int] = field(default_factory=list)
-    # a group: how many changes it holds, and its last "next iteration" (so step
-    # back can return into the run's last iteration)
-    count: int = 0
-    last: "Command | None" = None
-    template: str = ""  # the group's text with {n} for its count
-
-    def states(self) -> list[ModelState]:
-        out = [self.before, self.after]
-        if self.last is not None:
-            out.append(self.last.before)
-        return out
-
-
-class _Group:
-    """An open :meth:`Controller.grouped` block: its changes become one undo step."""
-
-    def __init__(self, controller: "Controller", text: str, merge_key: Any):
-        self.controller, self.text, self.merge_key = controller, text, merge_key
-        self.before: ModelState | None = None
-        self.cursor_before, self.nav_before = -1, []
-        self.moves = False
-        self.count = 0
-        self.last: Command | None = None
-
-    def __enter__(self) -> "_Group":
-        ctl = self.controller
-        if ctl._group is not None:
-            raise ControllerError("a group of changes is already open")
-        self.before, self.cursor_before, self.nav_before = ctl._state, ctl._cursor, list(ctl._nav)
-        ctl._group = self
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.controller._close_group(self)
-
 class Controller:
     changed = Signal(object)        # Snapshot, with .reasons
     history_changed = Signal()      # the undo/redo stack changed
@@ -153,23 +100,16 @@ class Controller:
         self._setup(_fresh(cfg), trace_budget, history_budget)
 
     def _setup(self, state: ModelState, trace_budget: int, history_budget: int) -> None:
-        self.trace_budget, self.history_budget = trace_budget, history_budget
+        self.trace_budget = trace_budget
         self._traces = TraceCache(trace_budget)
+        self._background = Background(self._traces)
+        self._history = History(history_budget)
         self._quiet = 0                     # > 0 inside batched(): hold notifications
-        self._roundoff_jobs: list = []      # the queued round-off check (see _prepare_roundoff)
-        self._jobs: HeldJobs | None = None  # back-propagation jobs, let go by poll() (see _trace_for)
-        self._roundoff_for: Callable[[], Trace | None] = lambda: None  # weak: see _prepare_roundoff
         self._state = state
+        self._trace: Trace | None = None
         self._trace = self._prepare(state, now=True)  # a new session starts complete: no look-ahead changes later
-        self._announced: Callable[[], Trace | None] = lambda: None  # weak: the last trace poll() announced
         self._cursor = -1
         self._nav: list[int] = []           # cursors to return to with step back
-        self._undo: list[Command] = []
-        self._redo: list[Command] = []
-        self._kept: dict[int, list[int]] = {}  # storage address -> [references from the history, bytes]
-        self._history_bytes = 0
-        self.history_dropped = 0            # oldest undo steps dropped to stay within history_budget
-        self._group: _Group | None = None
         self._breakpoints: frozenset[str] = frozenset()
         self._pending: set[str] = set()
         self._pending_history = False
@@ -209,15 +149,22 @@ class Controller:
     @property
     def history_bytes(self) -> int:
         """Bytes of the parameter tensors the undo/redo history keeps (each tensor once)."""
-        return self._history_bytes
+        return self._history.bytes
+
+    @property
+    def history_budget(self) -> int:
+        """Bytes the undo/redo history may keep (the oldest steps go first)."""
+        return self._history.budget
+
+    @property
+    def history_dropped(self) -> int:
+        """Oldest undo steps dropped to stay within ``history_budget``."""
+        return self._history.dropped
 
     @property
     def history_note(self) -> str | None:
         """A line for the History panel when old steps were dropped, else None."""
-        if not self.history_dropped:
-            return None
-        n = self.history_dropped
-        return f"({n} older step{'s' if n != 1 else ''} dropped to save memory)"
+        return self._history.note
 
     # ------------------------------------------------------------ reading
     @property
@@ -349,8 +296,8 @@ class Controller:
                 i -= 1
             self._set_cursor(i)
         elif self._undoable_iteration() is not None:
-            if self._undo[-1].kind == "group":
-                self._split_group()
+            if self._history.undo[-1].kind == "group":
+                self._history.split_group()
             self.undo()  # back over "next iteration" into the previous one
         else:
             raise ControllerError(self._why_not_back())
@@ -361,11 +308,12 @@ class Controller:
         if it == 0:
             return "already at the start of the first iteration"
         where = f"at the start of iteration {it}"
-        if self._group is not None:
+        if self._history.group is not None:
             return f"{where}: step back cannot leave it while a group of changes is being recorded"
-        if self._undo:
+        top = self._history.top
+        if top is not None:
             return (f"{where}: step back goes into iteration {it - 1} only from the state Next Iteration made, "
-                    f"and this one was changed since ({self._undo[-1].text}); undo that change first")
+                    f"and this one was changed since ({top.text}); undo that change first")
         if self.history_dropped:
             return f"{where}: iteration {it - 1} was dropped from the undo history to save memory"
         return f"{where}: this session began here, so iteration {it - 1} is not in its undo history"
@@ -380,34 +328,18 @@ class Controller:
 
     def _set_cursor(self, target: int) -> None:
         self._cursor = target
-        if self._roundoff_for() is not self._trace and not self._quiet:  # first move here
-            self._prepare_roundoff(self._trace)
+        if not self._quiet and not self._background.roundoff_prepared(self._trace):  # first move here
+            self._background.prepare_roundoff(self._trace)
         self._emit("cursor")
 
     def _undoable_iteration(self) -> Command | None:
         """The step back over "next iteration" (also out of a training run, into its last iteration)."""
-        if not self._undo or self._cursor != -1 or self._nav or self._group is not None:
+        top = self._history.top
+        if top is None or self._cursor != -1 or self._nav or self._history.group is not None:
             return None
-        top = self._undo[-1]
         if top.kind == "iteration" or (top.kind == "group" and top.last is not None and top.last.after is top.after):
             return top
         return None
-
-    def _split_group(self) -> None:
-        """Turn the training run on top of the undo stack into the run without its
-        last iteration plus that iteration (same states, so the numbers are the same)."""
-        group = self._undo.pop()
-        last = group.last
-        assert last is not None
-        self._unkeep(group)
-        if group.count > 1 and last.before is not group.before:
-            rest = Command(group.template.replace("{n}", str(group.count - 1)), group.before, last.before,
-                           group.merge_key, "group", group.cursor_before, list(group.nav_before), group.count - 1,
-                           None, group.template)
-            self._undo.append(rest)
-            self._keep(rest)
-        self._undo.append(last)
-        self._keep(last)
 
     # ------------------------------------------------------------ breakpoints
     @property
@@ -570,143 +502,66 @@ class Controller:
 
     # ------------------------------------------------------------ undo
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return bool(self._history.undo)
 
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return bool(self._history.redo)
 
     @property
     def undo_texts(self) -> list[str]:
-        return [c.text for c in self._undo]
+        return [c.text for c in self._history.undo]
 
     @property
     def redo_texts(self) -> list[str]:
-        return [c.text for c in reversed(self._redo)]
+        return [c.text for c in reversed(self._history.redo)]
 
-    def grouped(self, text: str, merge_key: Any = None) -> _Group:
+    def grouped(self, text: str, merge_key: Any = None) -> Group:
         """``with controller.grouped("Training run ({n} iterations)"):`` makes every
         change inside one undo step (``{n}`` becomes the number of changes); undo
         restores the state before the block, redo the state after it. With a
         ``merge_key`` equal to the previous group's, the two become one step."""
         text = check_str(text, "text")
         merge_key = check_merge_key(merge_key)
-        return _Group(self, text, merge_key)
+        return Group(text, merge_key, self._open_group, self._close_group)
 
-    def _close_group(self, group: _Group) -> None:
-        self._group = None
-        if not group.count:
-            return
-        assert group.before is not None
-        top = self._undo[-1] if self._undo else None
-        if (group.merge_key is not None and top is not None and top.kind == "group" and top.merge_key == group.merge_key
-                and top.after is group.before and not self._redo):
-            self._unkeep(top)
-            top.after, top.count, top.last = self._state, top.count + group.count, group.last
-            top.text = group.text.replace("{n}", str(top.count))
-            self._keep(top)
-        else:
-            cmd = Command(group.text.replace("{n}", str(group.count)), group.before, self._state, group.merge_key,
-                          "group", group.cursor_before if group.moves else None, group.nav_before, group.count,
-                          group.last, group.text)
-            self._undo.append(cmd)
-            self._keep(cmd)
-        self._trim_history()
-        self._emit(history=True)
+    def _open_group(self, group: Group) -> None:
+        self._history.open(group, self._state, self._cursor, self._nav)
+
+    def _close_group(self, group: Group) -> None:
+        if self._history.close(group, self._state):
+            self._emit(history=True)
 
     def undo(self) -> None:
-        if self._group is not None:
-            raise ControllerError("cannot undo while a group of changes is being recorded")
-        if not self._undo:
-            raise ControllerError("nothing to undo")
-        cmd = self._undo[-1]
-        moves = cmd.cursor_before is not None
+        cmd = self._history.to_undo()
         trace = self._prepare(cmd.before)
-        self._install(cmd.before, trace, cmd.cursor_before if moves else None,
-                      list(cmd.nav_before) if moves else None)
-        self._redo.append(self._undo.pop())
+        self._install(cmd.before, trace, cmd.cursor_before if cmd.moves else None,
+                      list(cmd.nav_before) if cmd.moves else None)
+        self._history.undone()
         self._emit("model", "cursor", history=True)
 
     def redo(self) -> None:
-        if self._group is not None:
-            raise ControllerError("cannot redo while a group of changes is being recorded")
-        if not self._redo:
-            raise ControllerError("nothing to redo")
-        cmd = self._redo[-1]
-        moves = cmd.cursor_before is not None
+        cmd = self._history.to_redo()
         trace = self._prepare(cmd.after)
-        self._install(cmd.after, trace, -1 if moves else None, [] if moves else None)
-        self._undo.append(self._redo.pop())
+        self._install(cmd.after, trace, -1 if cmd.moves else None, [] if cmd.moves else None)
+        self._history.redone()
         self._emit("model", "cursor", history=True)
 
     def _commit(self, cmd: Command) -> None:
         """Record a change completely (state, cursor, undo and redo stacks), then
         tell listeners: a listener that raises cannot leave it half done."""
-        moves = cmd.cursor_before is not None
         trace = self._prepare(cmd.after)
         self._check_finite_update(cmd, trace)
-        self._install(cmd.after, trace, -1 if moves else None, [] if moves else None)
-        for old in self._redo:
-            self._unkeep(old)
-        self._redo.clear()
-        group = self._group
-        if group is not None:  # one undo step when the group closes
-            group.count += 1
-            group.moves = group.moves or moves
-            group.last = cmd if cmd.kind == "iteration" else None
-            self._emit("model", "cursor")
-            return
-        top = self._undo[-1] if self._undo else None
-        if cmd.merge_key is not None and top is not None and top.merge_key == cmd.merge_key and top.kind != "group":
-            self._unkeep(top)
-            top.after, top.text = cmd.after, cmd.text
-            self._keep(top)
-        else:
-            self._undo.append(cmd)
-            self._keep(cmd)
-        self._trim_history()
-        self._emit("model", "cursor", history=True)
+        self._install(cmd.after, trace, -1 if cmd.moves else None, [] if cmd.moves else None)
+        history = self._history.record(cmd)
+        self._emit("model", "cursor", history=history)
 
-    # ------------------------------------------------------------ history budget
-    @staticmethod
-    def _tensors(cmd: Command) -> Iterator[Any]:
-        seen: set[int] = set()
-        for state in cmd.states():
-            for tensor in state.params.values():
-                if id(tensor) not in seen:
-                    seen.add(id(tensor))
-                    yield tensor
-
-    def _keep(self, cmd: Command) -> None:
-        for tensor in self._tensors(cmd):
-            storage = tensor.untyped_storage()
-            entry = self._kept.setdefault(storage.data_ptr(), [0, storage.nbytes()])
-            if entry[0] == 0:
-                self._history_bytes += entry[1]
-            entry[0] += 1
-
-    def _unkeep(self, cmd: Command) -> None:
-        for tensor in self._tensors(cmd):
-            address = tensor.untyped_storage().data_ptr()
-            entry = self._kept[address]
-            entry[0] -= 1
-            if entry[0] == 0:
-                self._history_bytes -= entry[1]
-                del self._kept[address]
-
-    def _trim_history(self) -> None:
-        """Drop the oldest undo steps until the history fits its budget (the last
-        change always stays undoable)."""
-        while self._history_bytes > self.history_budget and len(self._undo) > 1:
-            self._unkeep(self._undo.pop(0))
-            self.history_dropped += 1
-
+    # ------------------------------------------------------------ traces and background work
     def _prepare(self, state: ModelState, now: bool = False) -> Trace:
         """Compute (or fetch) the trace of ``state``; on failure nothing has changed.
         An iteration that would not fit the trace budget is refused before it is computed."""
         try:
             if state not in self._traces:
-                corpus = tokenize(state.config)
-                check_trace_size(state.config, corpus.vocab_size, len(corpus.tokens), self.trace_budget)
+                self._background.check_size(state, tokenize(state.config))
             return self._trace_for(state, now)
         except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
@@ -736,57 +591,17 @@ class Controller:
         return cursor if cursor < 0 or old is new else map_step(old[cursor], new)
 
     def _trace_for(self, state: ModelState, now: bool = False) -> Trace:
-        """The trace of ``state``, from the cache or new. A new one has its forward pass now and the
-        rest (back-propagation, update, second pass) on the worker thread (``engine.start_trace``),
-        from the next :meth:`poll` on (``held_jobs``: the window repaints before the worker takes
-        turns with it); whatever reads those arrays first waits for them or computes them. Jobs of
-        older traces still queued are dropped (a trace whose job was dropped computes it when read:
-        the same numbers). ``now``
-        and inside :meth:`batched` (training runs) everything is computed at once."""
-        kept = self._traces.get(state)
-        self._drop_jobs(but=kept)
-        if kept is not None:
-            if self._jobs is not None:  # its job may have been dropped when another trace was made
-                kept.resume(self._jobs)
-            return kept
-        for job in self._roundoff_jobs:  # a queued check of the old iteration: not now
-            job.cancel()
-        corpus = tokenize(state.config)
-        size = trace_array_bytes(state.config, corpus.vocab_size, len(corpus.tokens))
-        # room first, so the budget holds while the new one is computed (the current trace stays
-        # until the new one has replaced it; a new session has none yet)
-        self._traces.make_room(size, keep=self._trace if len(self._traces) else None)
-        if now or self._quiet:  # a new session, or inside a training run (its next step reads the update)
-            trace = compute_trace(state)
-        else:
-            if self._jobs is None:
-                self._jobs = HeldJobs(_background())
-            trace = start_trace(state, self._jobs)
-        self._traces.add(state, trace, size)
-        return trace
+        """The trace of ``state``, from the cache or new (see :meth:`Background.trace_for`): its
+        forward pass now, the rest on the worker from the next :meth:`poll` on. ``now`` and inside
+        :meth:`batched` (training runs: the next step reads the update) everything is computed at once."""
+        current = self._trace if len(self._traces) else None  # a new session has none yet
+        return self._background.trace_for(state, lambda: tokenize(state.config), current, now or bool(self._quiet))
 
-    def _drop_jobs(self, but: Trace | None) -> None:
-        """Drop the queued background jobs of every kept trace but ``but`` (the one becoming current):
-        a dropped job is handed over again (:meth:`Trace.resume`) if its trace becomes current again."""
-        for older in self._traces.traces():
-            if older is not but and not older.complete:
-                older.arrays.cancel()  # type: ignore[attr-defined]
+    @property
+    def _jobs(self) -> HeldJobs | None:
+        """The back-propagation jobs held until :meth:`poll` lets them go."""
+        return self._background.jobs
 
-    def _prepare_roundoff(self, trace: Trace) -> None:
-        """Queue the round-off check of ``trace`` (a float64 recomputation of its gradients) on the
-        worker, after its back-propagation, so that the first backward step does not wait for it.
-        Done on the first move of the cursor in an iteration (not on every edit: a dragged value
-        would queue one after another); a queued check of an older trace that has not started is
-        dropped (it is computed when first asked for). Only weak references are kept: a trace the
-        cache has dropped (e.g. while a weight is dragged) is freed, not held for its check."""
-        from .roundoff import prepare
-
-        for job in self._roundoff_jobs:
-            job.cancel()
-        self._roundoff_for = weakref.ref(trace)
-        self._roundoff_jobs = [_background().submit(prepare, self._roundoff_for)]
-
-    # ------------------------------------------------------------ background part
     @property
     def computing(self) -> bool:
         """The current iteration's back-propagation and second pass are still being computed
@@ -794,21 +609,8 @@ class Controller:
         return not self._trace.complete
 
     def poll(self) -> bool:
-        """Call from time to time while :attr:`computing`: once the background part is done,
-        listeners hear a change (reason ``"computed"``: the look-ahead answers, e.g. the first
-        NaN of the iteration, may now differ). Returns whether it is still computing. The first
-        call after an edit lets the worker start on it (until then it waits; see :meth:`_trace_for`)."""
-        if self._jobs is not None:
-            # The current trace's job may have been dropped (another trace was made, e.g. edit, edit,
-            # undo; or a refused edit): hand it over again, or this trace would never be complete.
-            self._trace.resume(self._jobs)
-            self._jobs.release()
-        if not self._trace.complete:
-            return True
-        if self._announced() is not self._trace:
-            self._announced = weakref.ref(self._trace)
-            self._emit("computed")
-            # Traces dropped while this one was computed (a value edited again and again) leave
-            # freed heap pages with the process: hand them back, on the worker.
-            _background().submit(release_free_memory)
-        return False
+        """Call from time to time while :attr:`computing` (the window does, on a timer): once the
+        background part is done, listeners hear a change (reason ``"computed"``: the look-ahead
+        answers, e.g. the first NaN of the iteration, may now differ). Returns whether it is still
+        computing. The first call after an edit lets the worker start on it (until then it waits)."""
+        return self._background.poll(self._trace, lambda: self._emit("computed"))

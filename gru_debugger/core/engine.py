@@ -85,7 +85,12 @@ def dropout_mask(shape: tuple[int, ...], p: float, enabled: bool, seed: int,
     if not enabled or p == 0.0:
         return torch.ones(shape, dtype=dtype)
     u = torch.rand(shape, generator=generator(seed))
-    return (u >= p).to(dtype) / (1.0 - p)
+    return _scaled(u >= p, p, dtype)
+
+
+def _scaled(keep: torch.Tensor, p: float, dtype: torch.dtype) -> torch.Tensor:
+    """The multiplier from which elements are kept: 1/(1-p) there, 0 elsewhere, in ``dtype``."""
+    return keep.to(dtype) / (1.0 - p)
 
 
 def masks_for(state: ModelState, tag: str, B: int, T: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,6 +102,27 @@ def masks_for(state: ModelState, tag: str, B: int, T: int) -> tuple[torch.Tensor
         dropout_mask((B, T, cfg.n_embd), cfg.dropout, cfg.train_mode, seed_in, dtype),
         dropout_mask((B, T, cfg.hidden_size), cfg.dropout, cfg.train_mode, seed_out, dtype),
     )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What an iteration reads besides its weights: the tokenized corpus and the (train) dropout
+    masks. A background job is handed these (from the trace it completes), so that it never
+    reaches the tokenizer's cache (``data._cache``), which the window's thread changes."""
+
+    corpus: Corpus
+    mask_in: torch.Tensor
+    mask_out: torch.Tensor
+
+    def masks(self, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+        """The masks in ``cfg``'s precision: the same elements kept, scaled in that precision as
+        :func:`dropout_mask` scales them (a float64 recomputation of a float32 trace)."""
+        dtype = torch_dtype(cfg)
+        if self.mask_in.dtype == dtype:
+            return self.mask_in, self.mask_out
+        if not cfg.train_mode or cfg.dropout == 0.0:
+            return torch.ones(self.mask_in.shape, dtype=dtype), torch.ones(self.mask_out.shape, dtype=dtype)
+        return (_scaled(self.mask_in != 0, cfg.dropout, dtype), _scaled(self.mask_out != 0, cfg.dropout, dtype))
 
 
 def unroll(cell: Cell, x_in: torch.Tensor, p: Mapping[str, torch.Tensor],
@@ -196,6 +222,7 @@ class Trace:
     arrays: Mapping[str, np.ndarray]
     corpus: Corpus
     state: ModelState | None = None  # what it was computed from (round-off checks recompute in float64)
+    inputs: Inputs | None = None     # its corpus and masks, for recomputations on a worker
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -228,27 +255,28 @@ class Trace:
         return key in self.arrays if is_ready is None else is_ready(key)
 
 
-def _forward_part(state: ModelState, graph: bool = True,
-                  record: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+def _forward_part(state: ModelState, graph: bool = True, record: bool = True,
+                  inputs: Inputs | None = None) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     """The forward pass with its autograd graph: its arrays, and what the rest needs. Without
     ``graph`` only the arrays (the same numbers: autograd records, it does not change them);
-    without ``record`` only the graph."""
+    without ``record`` only the graph. With ``inputs`` (on a worker thread) the corpus and masks
+    are those, else they are looked up (tokenizer cache) and drawn here."""
     if not graph:
         with torch.no_grad():
-            return _forward_part_of(state, False, record)
-    return _forward_part_of(state, True, record)
+            return _forward_part_of(state, False, record, inputs)
+    return _forward_part_of(state, True, record, inputs)
 
 
-def _forward_part_of(state: ModelState, graph: bool,
-                     record: bool = True) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+def _forward_part_of(state: ModelState, graph: bool, record: bool = True,
+                     inputs: Inputs | None = None) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     cfg = state.config
-    corpus = tokenize(cfg)
+    corpus = tokenize(cfg) if inputs is None else inputs.corpus
     B, T = cfg.batch_size, cfg.context_length
     x_np, y_np = batch_at(corpus.tokens, state.position, B, T)
     x, y = torch.from_numpy(x_np.copy()), torch.from_numpy(y_np.copy())
     dtype = torch_dtype(cfg)
     params = {k: v.detach().to(dtype).clone().requires_grad_(graph) for k, v in state.params.items()}
-    mask_in, mask_out = masks_for(state, "train", B, T)
+    mask_in, mask_out = masks_for(state, "train", B, T) if inputs is None else inputs.masks(cfg)
     cell = get_cell(cfg.cell)
 
     out = forward(cell, params, x, y, mask_in, mask_out, keep=graph, per_position=record)
@@ -270,17 +298,18 @@ def _forward_part_of(state: ModelState, graph: bool,
     return a, context
 
 
-def gradients_and_updates(state: ModelState) -> dict[str, np.ndarray]:
+def gradients_and_updates(state: ModelState, inputs: Inputs | None = None) -> dict[str, np.ndarray]:
     """Only the ``grad/*`` and ``update/*`` (and ``updated/*``) arrays of the iteration: the same
     numbers as :func:`compute_trace`, without recording the forward arrays or running the second
-    pass (the round-off check recomputes these in float64, at the large sizes a second or more)."""
-    return _backward_part(_forward_part(state, record=False)[1], second_pass=False)
+    pass (the round-off check recomputes these in float64, at the large sizes a second or more).
+    A worker passes ``inputs`` (see :class:`Inputs`)."""
+    return _backward_part(_forward_part(state, record=False, inputs=inputs)[1], second_pass=False)
 
 
-def _rest_of(state: ModelState) -> dict[str, np.ndarray]:
+def _rest_of(state: ModelState, inputs: Inputs | None = None) -> dict[str, np.ndarray]:
     """What follows the forward pass (:func:`_backward_part`), from a forward pass that records
     nothing: its arrays are those the trace already holds from the pass without the graph."""
-    return _backward_part(_forward_part(state, record=False)[1])
+    return _backward_part(_forward_part(state, record=False, inputs=inputs)[1])
 
 
 def _backward_part(context: dict[str, object], second_pass: bool = True) -> dict[str, np.ndarray]:
@@ -368,7 +397,11 @@ def compute_trace(state: ModelState) -> Trace:
     forward_arrays, context = _forward_part(state)
     rest = _backward_part(context)
     arrays = _ordered(forward_arrays, rest, context["cell"])  # type: ignore[arg-type]
-    return Trace(MappingProxyType(arrays), context["corpus"], state)  # type: ignore[arg-type]
+    return Trace(MappingProxyType(arrays), context["corpus"], state, _inputs(context))  # type: ignore[arg-type]
+
+
+def _inputs(context: Mapping[str, object]) -> Inputs:
+    return Inputs(context["corpus"], context["mask_in"], context["mask_out"])  # type: ignore[arg-type]
 
 
 class PendingArrays(Mapping):
@@ -382,19 +415,21 @@ class PendingArrays(Mapping):
     started it (so reading never waits behind other traces' work);
     :meth:`cancel` drops a job that has not started (a later read computes it)."""
 
-    def __init__(self, forward_arrays: dict[str, np.ndarray], executor, state: ModelState, cell: Cell):
+    def __init__(self, forward_arrays: dict[str, np.ndarray], executor, state: ModelState, cell: Cell,
+                 inputs: Inputs):
         import threading
 
         self._ready: dict[str, np.ndarray] = dict(forward_arrays)
         self._names = tuple(_ordered(forward_arrays, dict.fromkeys(backward_names(cell)), cell))  # type: ignore
         self._known = frozenset(self._names)
         self._state = state
+        self._inputs = inputs       # handed to the job: it reaches no shared cache
         self._lock = threading.Lock()
         self._future = executor.submit(self._run_job)
         self._done = False
 
     def _run_job(self) -> dict[str, np.ndarray]:
-        return _rest_of(self._state)
+        return _rest_of(self._state, self._inputs)
 
     # --- Mapping
     def __getitem__(self, key: str) -> np.ndarray:
@@ -447,7 +482,7 @@ class PendingArrays(Mapping):
                 return
             future = self._future
             if future.cancel() or future.cancelled():  # not started: run it here, not behind other work
-                rest = _rest_of(self._state)
+                rest = _rest_of(self._state, self._inputs)
             else:
                 rest = future.result()
             self._ready.update(rest)
@@ -458,9 +493,9 @@ def start_trace(state: ModelState, executor) -> Trace:
     """:func:`compute_trace`, with the part after the forward pass handed to ``executor``
     (a ``concurrent.futures`` executor): the forward arrays can be shown at once."""
     forward_arrays, context = _forward_part(state, graph=False)
-    cell, corpus = context["cell"], context["corpus"]
-    arrays = PendingArrays(forward_arrays, executor, state, cell)  # type: ignore[arg-type]
-    return Trace(arrays, corpus, state)  # type: ignore[arg-type]
+    cell, corpus, inputs = context["cell"], context["corpus"], _inputs(context)
+    arrays = PendingArrays(forward_arrays, executor, state, cell, inputs)  # type: ignore[arg-type]
+    return Trace(arrays, corpus, state, inputs)  # type: ignore[arg-type]
 
 
 def accumulated_grads(trace: Trace, t_from: int,

@@ -81,7 +81,7 @@ def _first_unresolved(trace: Trace) -> Unresolved | None:
     state = trace.state
     if state is None or state.config.dtype != "float32":
         return None
-    exact, _ = _forward_part(shadow_state(state), graph=False)
+    exact, _ = _forward_part(shadow_state(state), graph=False, inputs=trace.inputs)  # no tokenizer cache
     cfg = state.config
     timed = forward_keys(cfg.cell)
     scales = {k: float(np.abs(exact[k]).max()) if exact[k].size else 0.0 for k in (*timed, "logits", "loss")}

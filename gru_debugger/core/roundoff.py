@@ -69,7 +69,7 @@ def shadow_arrays(trace: Trace) -> Mapping[str, np.ndarray] | None:
         return None
     if trace.state.config.dtype == "float64":
         return trace.arrays
-    return gradients_and_updates(shadow_state(trace.state))
+    return gradients_and_updates(shadow_state(trace.state), trace.inputs)  # handed: no tokenizer cache
 
 
 def _float32_arrays(trace: Trace) -> Mapping[str, np.ndarray]:
@@ -78,7 +78,8 @@ def _float32_arrays(trace: Trace) -> Mapping[str, np.ndarray]:
     assert state is not None
     cfg = state.config.with_changes(dtype="float32")
     params = {name: tensor.detach().float() for name, tensor in state.params.items()}
-    return gradients_and_updates(ModelState(cfg, params, state.iteration, state.position, state.base_seed))
+    return gradients_and_updates(ModelState(cfg, params, state.iteration, state.position, state.base_seed),
+                                 trace.inputs)
 
 
 def _compute(trace: Trace) -> _Result:
