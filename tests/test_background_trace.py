@@ -144,11 +144,14 @@ def test_a_fault_after_the_forward_pass_is_reported_once_the_background_part_is_
 
 
 def test_the_status_line_says_while_back_propagation_is_computed(qapp):
+    from gru_debugger.ui.poll_clock import PollClock
     from gru_debugger.ui.views.status import BUSY_TEXT, StatusLine
     from gru_debugger.core import controller as controller_module
 
     ctl = Controller(Config(seed=1, init=DEFAULT_INIT))
+    clock = PollClock(ctl)  # the window's clock polls; the status line shows what it is told
     status = StatusLine(ctl)
+    clock.busy_changed.connect(status.show_busy)
     gate = threading.Event()
     controller_module._background().submit(gate.wait)
     try:

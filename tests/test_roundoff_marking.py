@@ -232,7 +232,7 @@ def test_learning_rate_preview_prints_round_off_in_grey_and_real_steps_in_digits
 
 def _wait_for_notice(qtbot, win):
     qtbot.waitUntil(lambda: precision.known(win.controller.snapshot().trace)[0], timeout=20000)
-    qtbot.wait(2 * 200)   # the status bar looks again every PRECISION_POLL_MS
+    qtbot.wait(2 * 200)   # the window's clock looks again every PRECISION_POLL_MS
     return win.status.precision
 
 

@@ -25,6 +25,7 @@ from .session.actions import follow_history_note
 from .session.document import SessionDocument
 from .weights import WeightsActions
 from .registry import EDIT, LEFT, MAIN, PANELS, SIDE, TOP, PanelSpec, diagram_targets, main_tab_keys
+from .poll_clock import PollClock
 from .views.status import StatusLine
 from .views.timeline import TimelineView
 from .window_layout import NETWORK_WIDTH, DockArranger
@@ -46,13 +47,15 @@ DEFAULT_SIZE = (1600, 1000)
 
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, controller: Controller, settings: QtCore.QSettings | None = None,
-                 parent: QtWidgets.QWidget | None = None, defer_hidden: bool = False):
+                 parent: QtWidgets.QWidget | None = None, defer_hidden: bool = False, status_line: bool = True):
         """``defer_hidden``: the tabs behind the front ones are built after the first paint
-        (the program's start-up; see deferred_docks.py)."""
+        (the program's start-up; see deferred_docks.py). ``status_line``: False leaves out the
+        status line (messages then go to a plain status bar); the window's clock polls either way."""
         super().__init__(parent)
         self.setObjectName("gru-debugger-main")
         self.controller = controller
         self.settings = settings
+        self.clock = PollClock(controller, self)  # lets the worker start, and hears when it is done
         self.view_state = ViewState(self)
         self.debug = DebugActions(controller, self)
         self.debug.error.connect(self.show_error)
@@ -68,10 +71,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.deferred = DeferredDocks(self) if defer_hidden else None
         self._build_docks()
         self._build_menus()
-        self.status = StatusLine(controller, self)
-        self.setStatusBar(self.status)
+        self.status: StatusLine | None = None
+        if status_line:
+            self.status = StatusLine(controller, self)
+            self.setStatusBar(self.status)
+            self.clock.busy_changed.connect(self.status.show_busy)
+            self.clock.precision_known.connect(self.status.show_precision)
+            self.status.show_busy(self.clock.busy)
         for panel in self.panels.values():
-            panel.hover.connect(self.status.show_hover)
+            panel.hover.connect(self._show_hover)
         self._build_baseline()
         toggles = self.findChildren(ExplainToggle)
         link_explanations(toggles, settings)  # "Show explanations": one switch for all
@@ -421,7 +429,10 @@ class MainWindow(QtWidgets.QMainWindow):
         return save_view(self, path, whole_window)
 
     def show_error(self, message: str) -> None:
-        self.status.showMessage(message, 8000)
+        self.statusBar().showMessage(message, 8000)
+
+    def _show_hover(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(keys, action) for every action of the window that has a shortcut, in menu order."""

@@ -3,7 +3,8 @@ resolves the example (core/precision).
 
 While the current iteration's back-propagation and second pass are computed
 on the controller's worker thread (after an edit, the forward pass is shown
-first), it says so and polls the controller, which announces the end.
+first), it says so when told (:meth:`StatusLine.show_busy`, by the window's
+clock, ui/poll_clock.py, which polls the controller); it runs no timer of its own.
 """
 from __future__ import annotations
 
@@ -31,9 +32,7 @@ def bad_values(snapshot: Snapshot) -> list[str]:
     return snapshot.non_finite()
 
 
-POLL_MS = 30
 BUSY_TEXT = "computing back-propagation…"
-PRECISION_POLL_MS = 200   # how often to look for the answer of the float32/float64 check (core/precision)
 PRECISION_STYLE = "color: #b25e00; font-weight: bold;"
 
 
@@ -59,27 +58,14 @@ class StatusLine(QtWidgets.QStatusBar):
         self.busy = QtWidgets.QLabel(self)  # empty unless the background part is running
         self.busy.setObjectName("status-busy")
         self.insertPermanentWidget(0, self.busy)
-        self._poll = QtCore.QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._on_poll)
-        self._precision_poll = QtCore.QTimer(self)
-        self._precision_poll.setInterval(PRECISION_POLL_MS)
-        self._precision_poll.timeout.connect(self._show_precision)
         subscribe(controller.changed, self, self.update_from)
         self.update_from(controller.snapshot())
 
-    def _on_poll(self) -> None:
-        if not self.controller.poll():  # done (the controller has told the views)
-            self._poll.stop()
-            set_steady_text(self.busy, "")
+    def show_busy(self, busy: bool) -> None:
+        """Say (or stop saying) that back-propagation is being computed."""
+        set_steady_text(self.busy, BUSY_TEXT if busy else "")
 
     def update_from(self, snapshot: Snapshot) -> None:
-        if self.controller.computing:
-            set_steady_text(self.busy, BUSY_TEXT)
-            if not self._poll.isActive():
-                self._poll.start()
-        elif not self._poll.isActive():
-            set_steady_text(self.busy, "")
         step = snapshot.step
         cfg = snapshot.config
         phase = "start (nothing has run)" if step is None else step.label
@@ -100,21 +86,12 @@ class StatusLine(QtWidgets.QStatusBar):
         self.bad.setToolTip(f"This iteration's {snapshot.fault.message}; the timeline marks the step."
                             if snapshot.fault is not None else "")
         self.bad.setVisible(bool(parts))
-        self._show_precision()
+        self.show_precision()
 
-    def _show_precision(self) -> None:
-        """The notice that float32 cannot resolve this iteration, once the check has an answer. The
-        check runs on a worker (the controller's round-off job, or started here once the iteration's
-        back-propagation is done): this only reads its answer, and looks again until there is one."""
-        snap = self.controller.snapshot()
-        done, found = snap.precision_known()
-        if not done and self.controller.config.dtype == "float32":
-            if not self.controller.computing:
-                snap.start_precision_check()
-            if not self._precision_poll.isActive():
-                self._precision_poll.start()
-        else:
-            self._precision_poll.stop()
+    def show_precision(self) -> None:
+        """The notice that float32 cannot resolve this iteration, once the check has an answer (it runs
+        on a worker, started by the window's clock, which says when it has answered): only reads it."""
+        _done, found = self.controller.snapshot().precision_known()
         self.precision.setText(found.short if found is not None else "")
         self.precision.setToolTip(found.message if found is not None else "")
         self.precision.setVisible(found is not None)
