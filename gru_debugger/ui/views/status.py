@@ -95,6 +95,3 @@ class StatusLine(QtWidgets.QStatusBar):
         self.precision.setText(found.short if found is not None else "")
         self.precision.setToolTip(found.message if found is not None else "")
         self.precision.setVisible(found is not None)
-
-    def show_hover(self, text: str) -> None:
-        self.showMessage(text, 10000)
