@@ -33,7 +33,7 @@ from psygnal import Signal
 
 from .cells import get_cell
 from .config import MAX_TRACE_BYTES, PARAM_NAMES, Config, ConfigError, validate
-from .background import Background, worker as _background
+from .background import Background, worker as _background  # the worker, by its earlier name (tests wait on its queue)
 from .edits import (fresh_state, next_iteration_state, with_config, with_init, with_inits, with_param_cell,
                     with_reinit, with_seed)
 from .data import tokenize
@@ -102,7 +102,7 @@ class Controller:
     def _setup(self, state: ModelState, trace_budget: int, history_budget: int) -> None:
         self.trace_budget = trace_budget
         self._traces = TraceCache(trace_budget)
-        self._background = Background(self._traces)
+        self._work = Background(self._traces)
         self._history = History(history_budget)
         self._quiet = 0                     # > 0 inside batched(): hold notifications
         self._state = state
@@ -328,8 +328,8 @@ class Controller:
 
     def _set_cursor(self, target: int) -> None:
         self._cursor = target
-        if not self._quiet and not self._background.roundoff_prepared(self._trace):  # first move here
-            self._background.prepare_roundoff(self._trace)
+        if not self._quiet and not self._work.roundoff_prepared(self._trace):  # first move here
+            self._work.prepare_roundoff(self._trace)
         self._emit("cursor")
 
     def _undoable_iteration(self) -> Command | None:
@@ -561,7 +561,7 @@ class Controller:
         An iteration that would not fit the trace budget is refused before it is computed."""
         try:
             if state not in self._traces:
-                self._background.check_size(state, tokenize(state.config))
+                self._work.check_size(state, tokenize(state.config))
             return self._trace_for(state, now)
         except _REFUSED as exc:
             raise ControllerError(str(exc)) from None
@@ -595,12 +595,12 @@ class Controller:
         forward pass now, the rest on the worker from the next :meth:`poll` on. ``now`` and inside
         :meth:`batched` (training runs: the next step reads the update) everything is computed at once."""
         current = self._trace if len(self._traces) else None  # a new session has none yet
-        return self._background.trace_for(state, lambda: tokenize(state.config), current, now or bool(self._quiet))
+        return self._work.trace_for(state, lambda: tokenize(state.config), current, now or bool(self._quiet))
 
     @property
     def _jobs(self) -> HeldJobs | None:
         """The back-propagation jobs held until :meth:`poll` lets them go."""
-        return self._background.jobs
+        return self._work.jobs
 
     @property
     def computing(self) -> bool:
@@ -613,4 +613,4 @@ class Controller:
         background part is done, listeners hear a change (reason ``"computed"``: the look-ahead
         answers, e.g. the first NaN of the iteration, may now differ). Returns whether it is still
         computing. The first call after an edit lets the worker start on it (until then it waits)."""
-        return self._background.poll(self._trace, lambda: self._emit("computed"))
+        return self._work.poll(self._trace, lambda: self._emit("computed"))
