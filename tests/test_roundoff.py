@@ -61,7 +61,7 @@ def test_shadow_is_computed_once_per_trace_and_never_by_a_step(monkeypatch):
     calls = []
     real = roundoff.gradients_and_updates
     monkeypatch.setattr(roundoff, "gradients_and_updates",
-                        lambda state: calls.append((state, threading.current_thread())) or real(state))
+                        lambda state, *handed: calls.append((state, threading.current_thread())) or real(state, *handed))
     ctl = Controller(Config(seed=0))
     main = threading.current_thread()
     while ctl.can_step():
