@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from ..core.controller import Controller
-from ..core.snapshot import Snapshot
+from ..core.control.controller import Controller
+from ..core.analysis.snapshot import Snapshot
 from .widgets.subscribe import subscribe
 
 POLL_MS = 30              # how often to poll the controller while it computes

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.cells import Cell, get_cell
+from ...core.model.cells import Cell, get_cell
 from . import step_facts
 from ..widgets.equation_format import Line, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import SIGNED, TANH, UNIT

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.cells import CELLS
-from ...core.compare import CellResult, Curve
-from ...core.snapshot import Snapshot
+from ...core.model.cells import CELLS
+from ...core.analysis.compare import CellResult, Curve
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.curve import CurveData
 from ..widgets.view_state import ViewState
 from .gradients import empty_corner, y_range_of

@@ -31,8 +31,8 @@ from typing import Any
 
 from PySide6 import QtCore
 
-from ...core.atomic_write import write_atomic
-from ...core.controller import Controller
+from ...core.storage.atomic_write import write_atomic
+from ...core.control.controller import Controller
 
 DATA_DIR_ENV = "GRU_DEBUGGER_DATA_DIR"
 AUTOSAVE_FOLDER = "autosave"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.controller import Controller
-from ...core.phases import phase_title
-from ...core.snapshot import Snapshot
+from ...core.control.controller import Controller
+from ...core.model.phases import phase_title
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.steady_label import set_steady_text
 from ..widgets.subscribe import subscribe
 
