@@ -201,7 +201,7 @@ def test_forget_bias_sets_the_keep_gates_rows_and_only_biases_take_it():
             fresh_state(Config(seed=1, init={name: spec}))
 
 
-# --- round-off per timestep (core/compare)
+# --- round-off per timestep (core/analysis/compare)
 
 def test_a_timestep_whose_nonzero_values_are_all_round_off_is_marked(monkeypatch):
     import gru_debugger.core.analysis.compare as compare

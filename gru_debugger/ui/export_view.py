@@ -32,7 +32,7 @@ FILTERS = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)",
 
 # ------------------------------------------------------------------ bytes
 def _write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write all of ``data`` or nothing, atomically (core/atomic_write): a failed write leaves
+    """Write all of ``data`` or nothing, atomically (core/storage/atomic_write): a failed write leaves
     the file that was there, and the new one gets the user's umask. An error names ``path``."""
     try:
         return write_atomic(path, data)

@@ -9,7 +9,7 @@ state c (grad/c_last), along which its memory runs. The total dL/dh_t gets a
 fresh term from every position's own prediction.
 
 A timestep whose norm is only round-off (zero in exact arithmetic: the float64
-recomputation of core/roundoff says so) is marked, so that a view never draws
+recomputation of core/analysis/roundoff says so) is marked, so that a view never draws
 rounding noise as a vanishing gradient.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _norms(arr: np.ndarray) -> np.ndarray:
 
 
 def curve_of(trace: Trace, key: str) -> Curve:
-    """``trace[key]``'s norm per timestep with its round-off timesteps (see core/roundoff)."""
+    """``trace[key]``'s norm per timestep with its round-off timesteps (see core/analysis/roundoff)."""
     arr = trace[key]
     nonzero = arr != 0
     mask = roundoff_mask(trace, key)

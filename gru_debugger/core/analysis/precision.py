@@ -1,6 +1,6 @@
 """Whether float32 can resolve an iteration's forward pass at all.
 
-Round-off marks (core/roundoff) say which small numbers are noise. This is the
+Round-off marks (core/analysis/roundoff) say which small numbers are noise. This is the
 other failure: a recurrence that amplifies rounding (a chaotic forward pass,
 as in the exploding RNN example) gives float32 numbers whose digits are not the
 example's but the machine's. The forward pass is recomputed in float64 (the
@@ -88,7 +88,7 @@ def _first_unresolved(trace: Trace) -> Unresolved | None:
 
     def off(key: str, part32: np.ndarray, part64: np.ndarray) -> np.ndarray:
         err = np.abs(np.asarray(part32, np.float64) - part64)
-        return np.where(np.isfinite(err), err, 0.0) > RESOLVE_RTOL * scales[key]  # NaN/Inf: core/faults
+        return np.where(np.isfinite(err), err, 0.0) > RESOLVE_RTOL * scales[key]  # NaN/Inf: core/analysis/faults
 
     for t in range(cfg.context_length):
         for key in timed:

@@ -150,7 +150,7 @@ def prepare(trace_ref: "weakref.ref[Trace]") -> None:
     if trace is not None:
         _result(trace)
         from .precision import unresolved
-        unresolved(trace)   # the same float64 question about the forward pass (core/precision)
+        unresolved(trace)   # the same float64 question about the forward pass (core/analysis/precision)
 
 
 def known(trace: Trace) -> bool:

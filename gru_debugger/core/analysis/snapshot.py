@@ -266,7 +266,7 @@ class Snapshot:
     def roundoff_mask(self, key: str) -> np.ndarray | None:
         """Where ``get(key)`` is rounding noise (zero in exact arithmetic), as a
         bool mask of its shape; None if none of it is, or not computed yet.
-        The first call on an iteration recomputes it in float64 (see core/roundoff)."""
+        The first call on an iteration recomputes it in float64 (see core/analysis/roundoff)."""
         from .roundoff import roundoff_mask
         if not self.available(key):
             return None
@@ -279,7 +279,7 @@ class Snapshot:
     def change_roundoff_mask(self, name: str) -> np.ndarray | None:
         """Where the update moved parameter ``name`` only by round-off (in exact arithmetic it keeps
         its value), as a bool mask shaped like ``get("updated/<name>")``; None before the update or
-        where no weight is (see core/roundoff)."""
+        where no weight is (see core/analysis/roundoff)."""
         from .roundoff import change_roundoff_mask
         if not self.phase_done("update"):
             return None
@@ -311,7 +311,7 @@ class Snapshot:
     def precision(self):
         """Whether float32 resolves this iteration's forward pass: a precision.Unresolved naming the
         first value that differs from its float64 value by more than the tolerance, or None
-        (float64 runs, and float32 runs it resolves). Computed once per iteration (see core/precision)."""
+        (float64 runs, and float32 runs it resolves). Computed once per iteration (see core/analysis/precision)."""
         from .precision import unresolved
         return unresolved(self.trace)
 

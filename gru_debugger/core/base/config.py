@@ -62,7 +62,7 @@ class Config:
     train_mode: bool = True      # False turns dropout off (eval mode)
     seed: int | None = None      # None: fresh randomness each session, as the notebook
     learning_rate: float = 5.0   # SGD step size (large on purpose: one step shows)
-    cell: str = "gru"            # recurrent cell: "gru", "lstm" or "rnn" (see core/cells)
+    cell: str = "gru"            # recurrent cell: "gru", "lstm" or "rnn" (see core/model/cells)
     dtype: str = "float32"       # precision of weights and of the whole computation: "float32" or "float64"
     init: Mapping[str, Mapping[str, Any]] = field(default_factory=default_init)
 

@@ -448,7 +448,7 @@ class Controller:
     def import_weights(self, path: str | os.PathLike[str]) -> None:
         """Replace the six parameters with those of a weights file (``.safetensors``, or ``.pt`` / ``.pth`` /
         ``.bin`` read with weights_only), in this program's names or a plain PyTorch model's (see
-        core/weights_io); one undo step. Exporting: :meth:`export_weights`."""
+        core/storage/weights_io); one undo step. Exporting: :meth:`export_weights`."""
         from ..storage.weights_io import import_weights, read_weights
 
         if not isinstance(path, (str, os.PathLike)) or not str(path):

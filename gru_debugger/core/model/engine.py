@@ -2,7 +2,7 @@
 
 The computation is written out by hand (as in the notebook) rather than with
 ``torch.nn.GRU`` / ``nn.LSTM`` / ``nn.RNN`` so that each gate of each timestep
-can be kept and shown; the chosen cell (``core/cells``) supplies the step.
+can be kept and shown; the chosen cell (``core/model/cells``) supplies the step.
 :func:`compute_trace` is a pure function of a :class:`ModelState`: the same
 state always gives the same numbers, which is what makes stepping back exact.
 """

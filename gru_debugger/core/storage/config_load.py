@@ -1,4 +1,4 @@
-"""A config file ready to run: read and validated (core/config), then checked against its corpus.
+"""A config file ready to run: read and validated (core/base/config), then checked against its corpus.
 
 The check against the corpus tokenizes it (is there a whole batch at ``position``? does one
 iteration fit in memory?), so it sits above the engine; reading and validating a config

@@ -28,7 +28,7 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically (core/atomic_write): a half-written archive never appears at ``path``.
+    """Write atomically (core/storage/atomic_write): a half-written archive never appears at ``path``.
 
     The temporary file is removed if writing fails or is interrupted (Ctrl+C);
     one left by a run that was killed outright is removed by the next run.

@@ -21,7 +21,7 @@ Reopening recomputes the iteration from these (the computation is a pure
 function of them), so every number and the next step are the same; the undo
 history is not saved.
 
-Saving is atomic (core/atomic_write) and reading is defensive: every problem
+Saving is atomic (core/storage/atomic_write) and reading is defensive: every problem
 with a file is one ControllerError naming it, and nothing is built until the
 whole file has been checked.
 """

@@ -158,7 +158,7 @@ class CellUI:
 
     @staticmethod
     def roundoff(s: Any, key: str, *index: int) -> bool:
-        """Is element ``index`` of ``key`` at the cursor round-off (core/roundoff marks it)?"""
+        """Is element ``index`` of ``key`` at the cursor round-off (core/analysis/roundoff marks it)?"""
         check = getattr(s, "roundoff_mask", None)
         if check is None:
             return False

@@ -24,7 +24,7 @@ from ..widgets.subscribe import subscribe
 log = logging.getLogger(__name__)
 
 
-MAX_MERGES = 10_000  # the configuration's limit (core/config.validate)
+MAX_MERGES = 10_000  # the configuration's limit (core/base/config.validate)
 
 # Staged settings, with the short name each gets in the undo text.
 STAGED_KEYS = {"corpus": "corpus", "num_merges": "merges", "lowercase": "lowercase",

@@ -9,7 +9,7 @@ the panel is on screen (three iterations' worth of work).
 What the plots and the caption show follows the cursor, as everywhere else:
 gradients fill in as back-propagation runs, losses appear at the Loss step,
 the losses after the update once the second forward pass has run. A timestep
-whose norm is only round-off (zero in exact arithmetic, core/compare) is not
+whose norm is only round-off (zero in exact arithmetic, core/analysis/compare) is not
 drawn; the notice above the plots names the curves that are.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Status bar: where the cursor is, the batch, the loss, any NaN/Inf, and whether float32
-resolves the example (core/precision).
+resolves the example (core/analysis/precision).
 
 While the current iteration's back-propagation and second pass are computed
 on the controller's worker thread (after an edit, the forward pass is shown
@@ -45,7 +45,7 @@ class StatusLine(QtWidgets.QStatusBar):
         self.loss = QtWidgets.QLabel(self)
         self.bad = QtWidgets.QLabel(self)
         self.bad.setStyleSheet("color: #d0342c; font-weight: bold;")
-        self.precision = QtWidgets.QLabel(self)   # float32 cannot resolve this example (core/precision)
+        self.precision = QtWidgets.QLabel(self)   # float32 cannot resolve this example (core/analysis/precision)
         self.precision.setObjectName("status-precision")
         self.precision.setStyleSheet(PRECISION_STYLE)
         self.precision.hide()

@@ -26,7 +26,7 @@ class Cell:
     split_keys: bool = False         # also record "zx" … "nh" (block slices of gx, gh) by name
     equations: tuple[str, ...] = ()  # plain text, one line per equation, in computation order
     # ``blocks`` in the order PyTorch's own layer (nn.GRU, nn.LSTM, nn.RNN) stores its rows;
-    # core/weights_io converts with it. () if PyTorch has no such layer.
+    # core/storage/weights_io converts with it. () if PyTorch has no such layer.
     torch_block_order: tuple[str, ...] = ()
     # The block whose gate keeps the memory from one timestep to the next (LSTM f, GRU z), or None:
     # the init scheme ``forget_bias`` sets its rows.
