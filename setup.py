@@ -4,7 +4,7 @@
 A wheel (``pip wheel .``) gets all of it as ``gru_debugger/resources/``,
 where the program finds it with ``importlib.resources``; an editable install
 (``pip install -e .``) and a plain checkout read the folder in place (see
-``gru_debugger/core/bundled.py``). Everything else is in ``pyproject.toml``.
+``gru_debugger/core/base/bundled.py``). Everything else is in ``pyproject.toml``.
 """
 from __future__ import annotations
 

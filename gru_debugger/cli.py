@@ -22,9 +22,9 @@ class CliError(Exception):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .core.config_load import load_config
-    from .core.controller import Controller, ControllerError
-    from .core.export import trace_arrays, write_npz
+    from .core.storage.config_load import load_config
+    from .core.control.controller import Controller, ControllerError
+    from .core.storage.export import trace_arrays, write_npz
 
     out = Path(args.out)
     if out.suffix != ".npz":
@@ -55,9 +55,9 @@ def _export(args: argparse.Namespace) -> int:
 def _gradcheck(args: argparse.Namespace) -> int:
     import json
 
-    from .core.config_load import load_config
-    from .core.edits import fresh_state
-    from .core.gradcheck import format_table, gradient_check
+    from .core.storage.config_load import load_config
+    from .core.model.edits import fresh_state
+    from .core.analysis.gradcheck import format_table, gradient_check
 
     if args.samples < 1:
         raise CliError(f"--samples must be at least 1, got {args.samples}")
@@ -76,7 +76,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     report["config_dtype"] = config.dtype  # the check itself always runs in float64
     print(format_table(report))
     if out is not None:
-        from .core.atomic_write import write_atomic
+        from .core.storage.atomic_write import write_atomic
 
         try:
             write_atomic(out, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
@@ -87,7 +87,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import run_benchmarks
+    from .devtools.bench import run_benchmarks
 
     if args.clicks < 2:
         raise CliError("--clicks must be at least 2")
@@ -103,7 +103,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _screenshots(args: argparse.Namespace) -> int:
     import time
 
-    from .core.phases import PHASES
+    from .core.model.phases import PHASES
 
     started = time.perf_counter()
     out = Path(args.out)
@@ -145,7 +145,7 @@ def _screenshots(args: argparse.Namespace) -> int:
 
 
 def _soak(args: argparse.Namespace) -> int:
-    from .soak import soak
+    from .devtools.soak import soak
 
     if args.iterations < 1:
         raise CliError("--iterations must be at least 1")
@@ -164,7 +164,7 @@ def _gui(args: argparse.Namespace) -> int:
     reason = no_display_reason()
     if reason:
         if args.config is not None:  # a mistake in the config is the one to fix first (here it is cheap to find)
-            from .core.config_load import load_config
+            from .core.storage.config_load import load_config
             load_config(args.config)  # a ConfigError names the file: one error line, exit 2
         raise CliError(reason)
     return run(args.config, weights=args.weights, session=args.session)
@@ -240,10 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .core.memory import limit_heap_fragmentation
+    from .core.control.memory import limit_heap_fragmentation
     from . import startup_gc
 
-    limit_heap_fragmentation()  # freed traces go back to the system (see core/memory.py)
+    limit_heap_fragmentation()  # freed traces go back to the system (see core/control/memory.py)
     try:
         args = build_parser().parse_args(argv)  # (before torch loads: a usage error is quick)
     except CliError as exc:
@@ -252,8 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.func is _gui:
         startup_gc.pause()  # until the window has painted (see startup_gc.py)
     try:
-        from .core.config import ConfigError
-        from .core.controller import ControllerError
+        from .core.base.config import ConfigError
+        from .core.control.controller import ControllerError
         try:
             return args.func(args)
         except (CliError, ConfigError, ControllerError) as exc:

@@ -30,8 +30,8 @@ def _collect_after_each():
 def shown_window(qtbot):
     """``shown_window(**config)``: a controller on ``Config(seed=0, **config)`` and its main window,
     shown at 1600x1000 (no saved settings)."""
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.control.controller import Controller
     from gru_debugger.ui.main_window import MainWindow
 
     def make(**config):

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.engine import backward_names, compute_trace, start_trace
-from gru_debugger.core.faults import find_fault
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.engine import backward_names, compute_trace, start_trace
+from gru_debugger.core.analysis.faults import find_fault
 
 DEFAULT_INIT = {n: {"scheme": "default"} for n in PARAM_NAMES}
 
@@ -59,7 +59,7 @@ def test_a_cancelled_job_is_recomputed_when_read():
 
 
 def state_cell(state):
-    from gru_debugger.core.cells import get_cell
+    from gru_debugger.core.model.cells import get_cell
     return get_cell(state.config.cell)
 
 
@@ -98,7 +98,7 @@ def test_a_forward_fault_is_found_before_the_background_part_ends():
     init = dict(Config().init, **{"x2g.weight": {"scheme": "constant", "value": 3e38}})
     ctl = Controller(Config(seed=0, init=init))  # gx = sum over 4 inputs of 1.1 * 3e38: overflows
     gate = threading.Event()
-    from gru_debugger.core import controller as controller_module
+    from gru_debugger.core.control import controller as controller_module
     pool = controller_module._background()
     pool.submit(gate.wait)  # hold the worker: the new trace stays incomplete
     try:
@@ -131,7 +131,7 @@ class _Held(dict):
 
 
 def test_a_fault_after_the_forward_pass_is_reported_once_the_background_part_is_done():
-    from gru_debugger.core.engine import Trace
+    from gru_debugger.core.model.engine import Trace
 
     full = Controller(Config(seed=0, init=DEFAULT_INIT)).snapshot().trace
     arrays = _Held({k: np.array(v) for k, v in full.arrays.items()})
@@ -146,7 +146,7 @@ def test_a_fault_after_the_forward_pass_is_reported_once_the_background_part_is_
 def test_the_status_line_says_while_back_propagation_is_computed(qapp):
     from gru_debugger.ui.poll_clock import PollClock
     from gru_debugger.ui.views.status import BUSY_TEXT, StatusLine
-    from gru_debugger.core import controller as controller_module
+    from gru_debugger.core.control import controller as controller_module
 
     ctl = Controller(Config(seed=1, init=DEFAULT_INIT))
     clock = PollClock(ctl)  # the window's clock polls; the status line shows what it is told
@@ -181,8 +181,8 @@ def test_the_forward_pass_without_a_graph_gives_the_same_bits(cell, seed, sizes)
 
 
 def test_the_round_off_check_is_prepared_on_the_worker_at_the_first_move_after_an_edit():
-    from gru_debugger.core import controller as controller_module
-    from gru_debugger.core import roundoff
+    from gru_debugger.core.control import controller as controller_module
+    from gru_debugger.core.analysis import roundoff
 
     ctl = Controller(Config(seed=0))  # the notebook's example: its gradients are round-off
     ctl.run_to("cell", 2)
@@ -200,7 +200,7 @@ def test_the_round_off_check_is_prepared_on_the_worker_at_the_first_move_after_a
 
 def test_an_edits_back_propagation_waits_for_poll_and_a_reader_never_waits_for_it():
     """The window repaints an edit before the worker starts (it polls once it has painted)."""
-    from gru_debugger.core import controller as controller_module
+    from gru_debugger.core.control import controller as controller_module
 
     ctl = Controller(Config(seed=0))
     ctl.run_to("cell", 2)

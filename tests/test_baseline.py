@@ -1,9 +1,9 @@
-"""The pinned baseline (core/baseline.py): exact differences at the same cursor."""
+"""The pinned baseline (core/analysis/baseline.py): exact differences at the same cursor."""
 import numpy as np
 
-from gru_debugger.core.baseline import NotComparable, baseline_snapshot, diff, pin
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.analysis.baseline import NotComparable, baseline_snapshot, diff, pin
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 
 
 def make():

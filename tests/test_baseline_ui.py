@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.main_window import MainWindow
 from gru_debugger.ui.panels.tensor_panel import HOVER_HINT
 

@@ -3,11 +3,11 @@ import json
 
 import numpy as np
 
-from gru_debugger import bench
-from gru_debugger.core.config import default_corpus
-from gru_debugger.core.controller import TRACE_BUDGET, Controller
-from gru_debugger.core.config import Config
-from gru_debugger.core.engine import compute_trace
+from gru_debugger.devtools import bench
+from gru_debugger.core.base.config import default_corpus
+from gru_debugger.core.control.controller import TRACE_BUDGET, Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.model.engine import compute_trace
 
 TINY = {"batch_size": 2, "context_length": 3, "n_embd": 3, "hidden_size": 4, "num_merges": 5}
 

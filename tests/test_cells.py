@@ -4,12 +4,12 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gru_debugger.core.cells import CELLS, get_cell
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace, param_shapes
-from gru_debugger.core.export import trace_arrays
-from gru_debugger.core.phases import build_steps
+from gru_debugger.core.model.cells import CELLS, get_cell
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import compute_trace, param_shapes
+from gru_debugger.core.storage.export import trace_arrays
+from gru_debugger.core.model.phases import build_steps
 
 from torch_reference import reference
 
@@ -97,7 +97,7 @@ def test_every_cell_declares_what_the_seam_needs():
 
 def test_unknown_cell_is_a_config_error(tmp_path, capsys):
     from gru_debugger.cli import main
-    from gru_debugger.core.config import ConfigError
+    from gru_debugger.core.base.config import ConfigError
 
     with pytest.raises(ConfigError, match="cell must be one of gru, lstm, rnn"):
         Config().with_changes(cell="transformer")
@@ -109,7 +109,7 @@ def test_unknown_cell_is_a_config_error(tmp_path, capsys):
 
 
 def test_switching_cells_live_is_one_undo_step_and_keeps_the_other_weights():
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.control.controller import Controller
 
     ctl = Controller(Config(seed=1, init=RANDOM_INIT))
     ctl.run_to("cell", 3)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from gru_debugger.cli import main
-from gru_debugger.core.config import MAX_CONFIG_BYTES
-from gru_debugger.core.export import TEMP_MARK, remove_stale_temps, write_npz
+from gru_debugger.core.base.config import MAX_CONFIG_BYTES
+from gru_debugger.core.storage.export import TEMP_MARK, remove_stale_temps, write_npz
 
 
 def one_error_line(capsys, argv, path):

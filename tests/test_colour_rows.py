@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from PySide6 import QtCore
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.examples import list_examples
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.storage.examples import list_examples
 from gru_debugger.ui.panels import cell as cell_panel, gradients, output, time as time_panel
 from gru_debugger.ui.panels.baseline import BaselineHolder
 from gru_debugger.ui.panels.tensor_panel import TensorPanel

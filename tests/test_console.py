@@ -4,8 +4,8 @@ import pytest
 import torch
 from PySide6 import QtCore
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.main_window import MainWindow
 from gru_debugger.ui.views.console import HELP, ConsoleDock
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.phases import PHASES, Step
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.phases import PHASES, Step
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def test_batched_sends_one_notification(ctl):
 
 
 def test_training_lowers_the_loss():
-    from gru_debugger.core.training import train_iterations
+    from gru_debugger.core.control.training import train_iterations
     ctl = Controller(Config(seed=0))  # the notebook's settings, lr = 5
     points = train_iterations(ctl, 60)
     assert len(points) == 60 and ctl.state.iteration == 60

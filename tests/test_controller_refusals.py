@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from psygnal import EmitLoopError
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller, ControllerError
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller, ControllerError
 
 HUGE = 10**400
 NAN, INF = float("nan"), float("inf")

@@ -1,5 +1,5 @@
-"""The controller's jobs on their own: the history (core/history.py), the background work
-(core/background.py) without a controller, and the window's poll clock without a status line."""
+"""The controller's jobs on their own: the history (core/control/history.py), the background work
+(core/control/background.py) without a controller, and the window's poll clock without a status line."""
 import threading
 import time
 
@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from gru_debugger.core import data as data_module
-from gru_debugger.core import engine as engine_module
-from gru_debugger.core.background import Background, worker
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.data import tokenize
-from gru_debugger.core.engine import ModelState, compute_trace, masks_for
-from gru_debugger.core.history import Command, Group, History
-from gru_debugger.core.shadow import shadow_state
-from gru_debugger.core.trace_cache import TraceCache
+from gru_debugger.core.text import data as data_module
+from gru_debugger.core.model import engine as engine_module
+from gru_debugger.core.control.background import Background, worker
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.text.data import tokenize
+from gru_debugger.core.model.engine import ModelState, compute_trace, masks_for
+from gru_debugger.core.control.history import Command, Group, History
+from gru_debugger.core.model.shadow import shadow_state
+from gru_debugger.core.control.trace_cache import TraceCache
 
 DEFAULT_INIT = {n: {"scheme": "default"} for n in PARAM_NAMES}
 

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.engine import ModelState, compute_trace
-from gru_debugger.core.phases import PHASES
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.engine import ModelState, compute_trace
+from gru_debugger.core.model.phases import PHASES
 
 SMALL = Config(seed=3, batch_size=2, context_length=3, n_embd=3, hidden_size=2,
                init={"x2g.weight": {"scheme": "normal", "std": 0.5}, "h2g.weight": {"scheme": "default"}})

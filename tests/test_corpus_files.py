@@ -5,10 +5,10 @@ import pytest
 from PySide6 import QtWidgets
 
 from gru_debugger.cli import main
-from gru_debugger.core.config import Config, ConfigError
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.texts import MAX_TEXT_BYTES, read_text_file
+from gru_debugger.core.base.config import Config, ConfigError
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.base.texts import MAX_TEXT_BYTES, read_text_file
 from gru_debugger.ui.editors.inputs_panel import InputsPanel
 
 TEXT_A = "the quick brown fox jumps over the lazy dog. " * 6
@@ -175,9 +175,9 @@ def test_cancelled_dialog_changes_nothing(inputs, ctl, monkeypatch):
 def test_a_long_tokenization_shows_progress_and_cancel_leaves_the_model_unchanged(qtbot, monkeypatch):
     from PySide6 import QtWidgets
 
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.controller import Controller
-    from gru_debugger.core.data import is_tokenized
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.control.controller import Controller
+    from gru_debugger.core.text.data import is_tokenized
     from gru_debugger.ui.editors import tokenizing
     from gru_debugger.ui.editors.inputs_panel import InputsPanel
 

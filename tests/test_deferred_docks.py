@@ -5,8 +5,8 @@ import sys
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.deferred_docks import DEFERRED
 from gru_debugger.ui.editors.edit_support import ExplainToggle
 from gru_debugger.ui.main_window import MainWindow

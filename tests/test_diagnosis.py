@@ -3,12 +3,12 @@ true of the numbers."""
 import numpy as np
 import pytest
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.diagnosis import BREAK_SYMMETRY_SPEC, gradient_diagnosis
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace
-from gru_debugger.core.roundoff import is_roundoff
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.analysis.diagnosis import BREAK_SYMMETRY_SPEC, gradient_diagnosis
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import compute_trace
+from gru_debugger.core.analysis.roundoff import is_roundoff
 
 RANDOM = {name: {"scheme": "default"} for name in PARAM_NAMES}
 ZERO = {"scheme": "zeros"}

@@ -18,13 +18,13 @@ from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 from safetensors.torch import save as st_save
 
-from gru_debugger.core import session as session_mod
-from gru_debugger.core.atomic_write import TEMP_MARK, remove_stale_temps, write_atomic
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.engine import compute_trace
-from gru_debugger.core.export import trace_arrays, write_npz
-from gru_debugger.core.faults import find_fault
+from gru_debugger.core.storage import session as session_mod
+from gru_debugger.core.storage.atomic_write import TEMP_MARK, remove_stale_temps, write_atomic
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.engine import compute_trace
+from gru_debugger.core.storage.export import trace_arrays, write_npz
+from gru_debugger.core.analysis.faults import find_fault
 
 DEFAULT_INIT = {n: {"scheme": "default"} for n in PARAM_NAMES}
 SMALL = Config(seed=3, batch_size=2, context_length=3, n_embd=3, hidden_size=2, init=DEFAULT_INIT)
@@ -61,7 +61,7 @@ def test_edit_edit_undo_without_polling_finishes_and_finds_the_fault():
     fault = ctl.snapshot().fault
     assert fault is not None and fault.phase == "forward_after"
     assert fault == expected_fault(ctl)
-    from gru_debugger.core.training import train_iterations
+    from gru_debugger.core.control.training import train_iterations
     with pytest.raises(ControllerError, match="numerical fault"):
         train_iterations(ctl, 2)
 
@@ -275,8 +275,8 @@ def test_a_changed_corpus_letter_is_refused(tmp_path):
 # ------------------------------------------------------------------ F4: stale temporary files
 KILLED_WRITER = textwrap.dedent("""
     import os, signal, sys
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.control.controller import Controller
     ctl = Controller(Config(seed=1, batch_size=2, context_length=3, n_embd=3, hidden_size=2))
     def killed(src, dst):
         os.kill(os.getpid(), signal.SIGKILL)  # killed outright just before the rename
@@ -287,7 +287,7 @@ KILLED_WRITER = textwrap.dedent("""
     elif kind == "session":
         ctl.save(target)
     else:
-        from gru_debugger.core.export import trace_arrays, write_npz
+        from gru_debugger.core.storage.export import trace_arrays, write_npz
         write_npz(target, trace_arrays(ctl.snapshot().trace))
 """)
 
@@ -383,8 +383,8 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
 # ------------------------------------------------------------------ F3: an autosave belongs to one instance
 INSTANCE = textwrap.dedent("""
     import os, signal, sys, time, uuid
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.control.controller import Controller
     from gru_debugger.ui.session import autosave
     action = sys.argv[1]
     if action == "crash":  # autosave some work, then die without cleaning up
@@ -462,7 +462,7 @@ def test_soak_says_what_is_wrong_with_a_text_file(tmp_path, capsys, given, says)
 
 
 def test_soak_refuses_a_bad_named_file_even_after_a_good_one(tmp_path):
-    from gru_debugger.soak import read_texts
+    from gru_debugger.devtools.soak import read_texts
     good = tmp_path / "good.txt"
     good.write_text("some text " * 10_000)
     with pytest.raises(ValueError, match="/dev/zero exists but is not a regular file"):

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import PARAM_NAMES, Config, default_init
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.init import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES
-from gru_debugger.core.phases import Step
+from gru_debugger.core.base.config import PARAM_NAMES, Config, default_init
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.init import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES
+from gru_debugger.core.model.phases import Step
 from gru_debugger.ui.editors.hyper_panel import HyperPanel, lr_to_slider, slider_to_lr
 from gru_debugger.ui.editors.init_panel import InitPanel
 from gru_debugger.ui.editors.inputs_panel import InputsPanel
@@ -336,7 +336,7 @@ def test_the_lr_box_takes_every_value_the_config_takes(hyper, ctl, value):
 
 
 def test_boxes_do_not_clamp_what_the_config_accepts(hyper, inputs, ctl):
-    from gru_debugger.core.config import validate
+    from gru_debugger.core.base.config import validate
     from dataclasses import replace
     top = inputs.merges.maximum()
     validate(replace(ctl.config, num_merges=top))

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.phases import Step
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.phases import Step
 from gru_debugger.ui.main_window import MainWindow
 
 

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.data import tokenize
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import accumulated_grads, compute_trace
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.text.data import tokenize
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import accumulated_grads, compute_trace
 
 
 def test_first_loss_is_ln_vocab_with_notebook_init():

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from gru_debugger.cli import main
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.diagnosis import gradient_diagnosis
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace
-from gru_debugger.core.examples import examples_dir, list_examples, load_example
-from gru_debugger.core.roundoff import is_roundoff, roundoff_keys
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.analysis.diagnosis import gradient_diagnosis
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import compute_trace
+from gru_debugger.core.storage.examples import examples_dir, list_examples, load_example
+from gru_debugger.core.analysis.roundoff import is_roundoff, roundoff_keys
 
 EXAMPLES = {e.path.name: e for e in list_examples()}
 

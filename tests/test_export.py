@@ -83,8 +83,8 @@ def test_main_py_runs_as_a_script(tmp_path):
 
 
 def test_notebook_config_file_equals_the_defaults():
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.config_load import load_config
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.storage.config_load import load_config
     assert load_config(ROOT / "resources" / "notebook_config.json") == Config()
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui import export_view
 from gru_debugger.ui.main_window import MainWindow
 

@@ -2,10 +2,10 @@
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.faults import Fault
-from gru_debugger.core.training import TrainingRun
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.analysis.faults import Fault
+from gru_debugger.core.control.training import TrainingRun
 from gru_debugger.ui.editors import training_panel
 from gru_debugger.ui.editors.undo_bridge import UndoBridge
 from gru_debugger.ui.main_window import MainWindow
@@ -119,8 +119,8 @@ def test_history_panel_names_the_dropped_steps(qtbot):
 
 
 def test_training_after_reset_starts_a_fresh_curve(qtbot):
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.control.controller import Controller
     from gru_debugger.ui.editors.training_panel import TrainingPanel
 
     ctl = Controller(Config(seed=0))

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gru_debugger.cli import main
-from gru_debugger.core import gradcheck
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.gradcheck import REL_TOL, check_one, gradient_check, sample_indices
+from gru_debugger.core.analysis import gradcheck
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.analysis.gradcheck import REL_TOL, check_one, gradient_check, sample_indices
 
 SCHEMES = st.sampled_from([{"scheme": "default"}, {"scheme": "normal", "std": 1.5},
                            {"scheme": "uniform", "low": -1.0, "high": 1.0}])

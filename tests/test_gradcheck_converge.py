@@ -11,12 +11,12 @@ import torch
 from PySide6 import QtWidgets
 
 from gru_debugger.cli import NOT_CONVERGED_EXIT, main
-from gru_debugger.core import gradcheck
-from gru_debugger.core.config import PARAM_NAMES
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.gradcheck import (AGREES, CONVERGE_TOL, DISAGREES, MAX_LEVELS, NOT_CONVERGED, REL_TOL,
+from gru_debugger.core.analysis import gradcheck
+from gru_debugger.core.base.config import PARAM_NAMES
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.analysis.gradcheck import (AGREES, CONVERGE_TOL, DISAGREES, MAX_LEVELS, NOT_CONVERGED, REL_TOL,
                                          check_element, check_one, converged, gradient_check, richardson)
 from gru_debugger.ui import export_view
 

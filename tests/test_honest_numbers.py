@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.diagnosis import gradient_diagnosis
-from gru_debugger.core.examples import list_examples
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.analysis.diagnosis import gradient_diagnosis
+from gru_debugger.core.storage.examples import list_examples
 from gru_debugger.ui import export_view
 from gru_debugger.ui.main_window import MainWindow
 from gru_debugger.ui.widgets.hatch import runs

@@ -230,7 +230,7 @@ def test_the_folder_graph_sees_a_circle_no_module_closes(tmp_path):
 def test_the_checker_reads_every_module_of_the_package():
     graph = import_graph()
     assert len(graph) > 100
-    assert "gru_debugger.core.config" in graph and "gru_debugger.ui.main_window" in graph
+    assert "gru_debugger.core.base.config" in graph and "gru_debugger.ui.main_window" in graph
     # a lazy import inside a function is an edge: the main window imports its menus' modules late
     assert any(graph[m] for m in graph)
 
@@ -259,8 +259,8 @@ def test_only_the_command_line_imports_the_composition_root():
 
 # Below config: errors, file reading, value checks, the init schemes' table, and the registry of cells
 # (a cell declares what config validation checks; the cells import nothing else of core).
-LOW_LEVEL = {"gru_debugger.core.errors", "gru_debugger.core.bundled", "gru_debugger.core.regular_files",
-             "gru_debugger.core.texts", "gru_debugger.core.validation", "gru_debugger.core.init_schemes"}
+LOW_LEVEL = {"gru_debugger.core.base.errors", "gru_debugger.core.base.bundled", "gru_debugger.core.base.regular_files",
+             "gru_debugger.core.base.texts", "gru_debugger.core.base.validation", "gru_debugger.core.base.init_schemes"}
 
 
 def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
@@ -276,14 +276,14 @@ def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
 def test_config_sits_at_the_bottom_of_core():
     """The config module imports nothing of the engine: only low-level helpers, directly or not."""
     graph = import_graph()
-    reached = _reachable(graph, "gru_debugger.core.config")
-    engine = {m for m in reached - LOW_LEVEL if not m.startswith("gru_debugger.core.cells")}
+    reached = _reachable(graph, "gru_debugger.core.base.config")
+    engine = {m for m in reached - LOW_LEVEL if not m.startswith("gru_debugger.core.model.cells")}
     assert engine == set()
 
 
-HEAVY = ("gru_debugger.core.tokenizer", "gru_debugger.core.bpe_train", "gru_debugger.core.bpe_encode",
-         "gru_debugger.core.data", "gru_debugger.core.engine", "gru_debugger.core.init",
-         "gru_debugger.core.edits", "gru_debugger.core.controller")
+HEAVY = ("gru_debugger.core.text.tokenizer", "gru_debugger.core.text.bpe_train", "gru_debugger.core.text.bpe_encode",
+         "gru_debugger.core.text.data", "gru_debugger.core.model.engine", "gru_debugger.core.model.init",
+         "gru_debugger.core.model.edits", "gru_debugger.core.control.controller")
 
 
 def _examples() -> list[str]:
@@ -298,7 +298,7 @@ def test_validating_a_config_does_not_tokenize_or_reach_the_engine():
     assert len(examples) >= 5
     code = (
         "import json, sys\n"
-        "from gru_debugger.core.config import Config, read_config, validate\n"
+        "from gru_debugger.core.base.config import Config, read_config, validate\n"
         f"heavy = {list(HEAVY)!r}\n"
         "seen = {}\n"
         f"for path in [None] + {[str(EXAMPLES / e) for e in examples]!r}:\n"
@@ -317,8 +317,8 @@ def test_validating_a_config_does_not_tokenize_or_reach_the_engine():
 
 def test_loading_a_config_to_run_still_checks_it_against_its_corpus(tmp_path):
     """load_config (the CLI's and the window's) refuses, naming the file, a batch past the corpus's end."""
-    from gru_debugger.core.config import ConfigError, read_config
-    from gru_debugger.core.config_load import load_config
+    from gru_debugger.core.base.config import ConfigError, read_config
+    from gru_debugger.core.storage.config_load import load_config
 
     path = tmp_path / "late.json"
     path.write_text(json.dumps({"position": 10**6}), encoding="utf-8")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from gru_debugger.core.config import ConfigError
-from gru_debugger.core.init import SCHEMES, initialise
+from gru_debugger.core.base.config import ConfigError
+from gru_debugger.core.model.init import SCHEMES, initialise
 
 
 def make(name, shape, spec, fan_in=None, seed=0):

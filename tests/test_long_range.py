@@ -10,15 +10,15 @@ import torch.nn.functional as F
 from PySide6 import QtCore
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gru_debugger.core.cells import CELLS, get_cell
-from gru_debugger.core.compare import compare_cells, state_for
-from gru_debugger.core.config import Config
-from gru_debugger.core.data import tokenize
-from gru_debugger.core.edits import fresh_state, trace_array_bytes
-from gru_debugger.core.engine import Trace, compute_trace
-from gru_debugger.core.examples import list_examples, load_example
-from gru_debugger.core.export import trace_arrays
-from gru_debugger.core.faults import find_fault
+from gru_debugger.core.model.cells import CELLS, get_cell
+from gru_debugger.core.analysis.compare import compare_cells, state_for
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.text.data import tokenize
+from gru_debugger.core.model.edits import fresh_state, trace_array_bytes
+from gru_debugger.core.model.engine import Trace, compute_trace
+from gru_debugger.core.storage.examples import list_examples, load_example
+from gru_debugger.core.storage.export import trace_arrays
+from gru_debugger.core.analysis.faults import find_fault
 
 RANDOM_INIT = {"wte.weight": {"scheme": "normal", "std": 1.0}, "x2g.weight": {"scheme": "default"},
                "x2g.bias": {"scheme": "uniform", "low": -0.5, "high": 0.5}, "h2g.weight": {"scheme": "orthogonal"},
@@ -187,7 +187,7 @@ def test_compare_cells_example_as_shipped_shows_the_same_in_float32():
 
 
 def test_forget_bias_sets_the_keep_gates_rows_and_only_biases_take_it():
-    from gru_debugger.core.errors import ConfigError
+    from gru_debugger.core.base.errors import ConfigError
     spec = {"scheme": "forget_bias", "value": 1.5}
     for cell, rows in (("lstm", slice(3, 6)), ("gru", slice(0, 3)), ("rnn", None)):
         state = fresh_state(Config(seed=1, cell=cell, hidden_size=3, init={"h2g.bias": spec}))
@@ -201,10 +201,10 @@ def test_forget_bias_sets_the_keep_gates_rows_and_only_biases_take_it():
             fresh_state(Config(seed=1, init={name: spec}))
 
 
-# --- round-off per timestep (core/compare)
+# --- round-off per timestep (core/analysis/compare)
 
 def test_a_timestep_whose_nonzero_values_are_all_round_off_is_marked(monkeypatch):
-    import gru_debugger.core.compare as compare
+    import gru_debugger.core.analysis.compare as compare
     trace = compute_trace(fresh_state(Config(seed=2, init=RANDOM_INIT, context_length=5)))
     arr = trace["grad/h_last"]
     fake = np.zeros(arr.shape, dtype=bool)
@@ -230,7 +230,7 @@ def test_default_example_every_long_range_curve_is_round_off(dtype):
 # --- the panels, offscreen
 
 def _window(qtbot, config):
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.control.controller import Controller
     from gru_debugger.ui.main_window import MainWindow
     win = MainWindow(Controller(config), settings=None)
     qtbot.addWidget(win)
@@ -385,7 +385,7 @@ def test_compare_panel_names_curves_that_are_exactly_zero(qtbot):
 def test_compare_notice_lists_each_hidden_curve_with_its_reason():
     from types import SimpleNamespace
 
-    from gru_debugger.core.compare import CellResult, Curve
+    from gru_debugger.core.analysis.compare import CellResult, Curve
     from gru_debugger.ui.panels import compare as panel
 
     T = 3

@@ -3,11 +3,11 @@ honest size estimates, and numerical faults located in computation order."""
 import numpy as np
 import pytest
 
-from gru_debugger.core.config import MAX_TRACE_BYTES, PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.data import tokenize
-from gru_debugger.core.edits import estimate_trace_bytes, trace_array_bytes
-from gru_debugger.core.training import train_iterations
+from gru_debugger.core.base.config import MAX_TRACE_BYTES, PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.text.data import tokenize
+from gru_debugger.core.model.edits import estimate_trace_bytes, trace_array_bytes
+from gru_debugger.core.control.training import train_iterations
 
 DEFAULT_INIT = {n: {"scheme": "default"} for n in PARAM_NAMES}
 
@@ -201,8 +201,8 @@ def test_training_stops_at_the_first_faulty_iteration():
 
 
 def test_fault_order_prefers_the_earliest_timestep_and_forward_before_backward():
-    from gru_debugger.core.engine import Trace
-    from gru_debugger.core.faults import find_fault
+    from gru_debugger.core.model.engine import Trace
+    from gru_debugger.core.analysis.faults import find_fault
     ctl = Controller(config())
     base = dict(ctl.snapshot().trace.arrays)
 
@@ -240,7 +240,7 @@ def test_dropped_traces_are_freed_after_the_views_checked_them():
         gone.append(weakref.ref(snap.trace))
         del snap
         ctl.set_param("h2g.weight", (0, 0), 0.01 * (k + 1))
-    from gru_debugger.core import controller as controller_module
+    from gru_debugger.core.control import controller as controller_module
     controller_module._background().submit(lambda: None).result()  # a running background job holds its trace
     gc.collect()
     assert all(ref() is None for ref in gone)

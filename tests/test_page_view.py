@@ -2,8 +2,8 @@
 from PySide6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.views.equation_view import CURRENT_MARK, EquationView
 from gru_debugger.ui.widgets.page_view import PageView
 from gru_debugger.ui.widgets.view_state import ViewState

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.views.equation_view import AHEAD_MS, EquationView, render_html
 from gru_debugger.ui.views.equation_pages import build_page
 from gru_debugger.ui.widgets.view_state import ViewState
@@ -309,8 +309,8 @@ def test_the_panel_in_front_prepares_the_next_step_and_the_step_shows_the_same_p
 _POOL_PROBE = """
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.app import make_application
 from gru_debugger.ui.main_window import MainWindow
 app = make_application(dark=False)

@@ -5,12 +5,12 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gru_debugger.core.config import PARAM_NAMES, Config, ConfigError
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace
-from gru_debugger.core.export import trace_arrays
+from gru_debugger.core.base.config import PARAM_NAMES, Config, ConfigError
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import compute_trace
+from gru_debugger.core.storage.export import trace_arrays
 
 from torch_reference import reference
 

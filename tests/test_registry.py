@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.cells import CELLS
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.phases import PHASE_FACTS, PHASES, PhaseFacts, build_steps
+from gru_debugger.core.model.cells import CELLS
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.phases import PHASE_FACTS, PHASES, PhaseFacts, build_steps
 from gru_debugger.ui.cells import VIEWS
 from gru_debugger.ui.docs import screenshots
 from gru_debugger.ui.docs.captions import panel_caption, stop_caption

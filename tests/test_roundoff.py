@@ -3,12 +3,12 @@ real gradients are not."""
 import numpy as np
 import pytest
 
-from gru_debugger.core import roundoff
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace
-from gru_debugger.core.roundoff import gradient_scale, is_roundoff, roundoff_keys, roundoff_mask
+from gru_debugger.core.analysis import roundoff
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import compute_trace
+from gru_debugger.core.analysis.roundoff import gradient_scale, is_roundoff, roundoff_keys, roundoff_mask
 
 RANDOM = {name: {"scheme": "default"} for name in PARAM_NAMES}
 RECURRENT = ["x2g.weight", "x2g.bias", "h2g.weight", "h2g.bias", "wte.weight"]

@@ -5,14 +5,14 @@ import re
 import numpy as np
 import pytest
 
-from gru_debugger.core import precision
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.engine import compute_trace
-from gru_debugger.core.examples import list_examples
-from gru_debugger.core.roundoff import change_roundoff_mask, roundoff_mask
+from gru_debugger.core.analysis import precision
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.model.engine import compute_trace
+from gru_debugger.core.storage.examples import list_examples
+from gru_debugger.core.analysis.roundoff import change_roundoff_mask, roundoff_mask
 
 EXAMPLES = {e.path.stem: e for e in list_examples()}
 RANDOM = {name: {"scheme": "default"} for name in PARAM_NAMES}

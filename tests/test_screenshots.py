@@ -8,7 +8,7 @@ import pytest
 from PySide6 import QtGui
 
 from gru_debugger import cli
-from gru_debugger.core.phases import PHASES
+from gru_debugger.core.model.phases import PHASES
 from gru_debugger.ui.docs import screenshots
 from gru_debugger.ui.docs.screenshots import MANIFEST, PANELS, PARTIAL_MARKER, plan_walk
 
@@ -397,9 +397,9 @@ def test_callout_places_stay_inside_their_part():
 
 def test_composing_a_frame_puts_every_dock_back_where_it_was(qapp, tmp_path):
     """The frames undock panels to size them; the next whole-window image must show the window's own layout."""
-    from gru_debugger.core.config import Config
-    from gru_debugger.core.controller import Controller
-    from gru_debugger.core.phases import Step
+    from gru_debugger.core.base.config import Config
+    from gru_debugger.core.control.controller import Controller
+    from gru_debugger.core.model.phases import Step
     from gru_debugger.ui.docs import frames
 
     camera = screenshots._Camera(qapp, Controller(Config()), (1600, 1000), "png", tmp_path)
@@ -493,8 +493,8 @@ def test_readme_images_captions_name_the_config_of_their_numbers(readme_runs):
 
 
 def test_backward_config_is_there_for_real_gradients():
-    from gru_debugger.core.config_load import load_config
-    from gru_debugger.core.controller import Controller
+    from gru_debugger.core.storage.config_load import load_config
+    from gru_debugger.core.control.controller import Controller
 
     notebook = Controller(screenshots.screenshot_config(load_config(NOTEBOOK))[0])
     random = Controller(screenshots.screenshot_config(load_config(screenshots.README_BACKWARD_CONFIG))[0])

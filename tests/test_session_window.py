@@ -9,8 +9,8 @@ import pytest
 import shiboken6
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.main_window import MainWindow
 from gru_debugger.ui.session import autosave, document
 from gru_debugger.ui.session.document import AUTOSAVE_EVERY, offer_recovery, recent_paths

@@ -13,11 +13,11 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 from safetensors.torch import save as st_save
 
-from gru_debugger.core import session as session_mod
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.phases import PHASES
-from gru_debugger.core.session import METADATA_KEY, TEMP_MARK, parse_session, session_bytes
+from gru_debugger.core.storage import session as session_mod
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.phases import PHASES
+from gru_debugger.core.storage.session import METADATA_KEY, TEMP_MARK, parse_session, session_bytes
 
 CELLS = ("gru", "lstm", "rnn")
 

@@ -2,8 +2,8 @@
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui import window_layout
 from gru_debugger.ui.main_window import MainWindow
 

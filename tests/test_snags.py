@@ -2,11 +2,11 @@
 import pytest
 import torch
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core import weights_io
-from gru_debugger.core.weights_io import WeightsError, check_tensors, import_weights
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.storage import weights_io
+from gru_debugger.core.storage.weights_io import WeightsError, check_tensors, import_weights
 
 
 # ------------------------------------------------------------------ weight import lists every mismatch
@@ -271,7 +271,7 @@ def test_the_wide_layout_comes_back_at_1600_px(qtbot, settings):
 
 # ------------------------------------------------------------------ an edit brings up what it changed
 def test_which_panel_shows_an_edit():
-    from gru_debugger.core.edits import with_config, with_param_cell, with_seed
+    from gru_debugger.core.model.edits import with_config, with_param_cell, with_seed
     from gru_debugger.ui.edit_follow import changed_names, edited_panel
 
     state = fresh_state(Config(seed=0))

@@ -46,7 +46,7 @@ def test_the_window_command_pauses_it_and_every_way_out_resumes_it():
                 "from gru_debugger.cli import main\n"
                 "print('exit', main([]), gc.isenabled(), startup_gc.paused())\n")
     assert run(fake_app).splitlines() == ["window False True", "exit 2 True False"]
-    out = run("import gc; from gru_debugger.cli import main; import gru_debugger.core.export as e\n"
+    out = run("import gc; from gru_debugger.cli import main; import gru_debugger.core.storage.export as e\n"
               "e.write_npz = lambda *a: print('export', gc.isenabled())\n"
               "main(['export', '--out', '/tmp/never-written.npz'])")
     assert out.splitlines()[0] == "export True"

@@ -4,7 +4,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtWidgets
 
-from gru_debugger.core.config import Config
+from gru_debugger.core.base.config import Config
 from gru_debugger.ui.widgets.static_axis import set_title_keeping_room
 
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.step_delta import MODEL_CHANGED, NO_STEP_YET, StepTracker
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.analysis.step_delta import MODEL_CHANGED, NO_STEP_YET, StepTracker
 from gru_debugger.ui.main_window import MainWindow
 from gru_debugger.ui.panels.step_delta import DELTA_SUFFIX, NEW_SUFFIX, PAUSED_SUFFIX
 

@@ -3,9 +3,9 @@ import pytest
 import shiboken6
 from PySide6 import QtCore, QtGui
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.phases import PHASES, Step
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.phases import PHASES, Step
 from gru_debugger.ui.widgets import theme
 from gru_debugger.ui.registry import diagram_targets
 from gru_debugger.ui.views.diagram import BLOCKS, DiagramView

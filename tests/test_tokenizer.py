@@ -1,8 +1,8 @@
 from hypothesis import given, strategies as st
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.data import batch_at, next_position, tokenize
-from gru_debugger.core.tokenizer import EOT, BPETokenizer, encode_stream
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.text.data import batch_at, next_position, tokenize
+from gru_debugger.core.text.tokenizer import EOT, BPETokenizer, encode_stream
 
 
 def test_notebook_merges_vocab_and_stream():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from gru_debugger import bench_bpe
-from gru_debugger.bench_bpe import RealTextMissing, bpe_benchmark, find_real_text, large_corpus_text
+from gru_debugger.devtools import bench_bpe
+from gru_debugger.devtools.bench_bpe import RealTextMissing, bpe_benchmark, find_real_text, large_corpus_text
 
 PROSE = ("It was the best of times, it was the worst of times, it was the age of wisdom, "
          "it was the age of foolishness, it was the epoch of belief.\n")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.phases import Step
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.phases import Step
 from gru_debugger.ui.widgets import theme
 from gru_debugger.ui.views.equation_view import EquationView, fmt
 from gru_debugger.ui.widgets.equation_format import ROUNDOFF_TEXT

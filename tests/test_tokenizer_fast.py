@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gru_debugger.core.bpe_encode import encode_segments
-from gru_debugger.core.bpe_reference import (reference_encode, reference_tokenize, reference_train,
+from gru_debugger.core.text.bpe_encode import encode_segments
+from gru_debugger.core.text.bpe_reference import (reference_encode, reference_tokenize, reference_train,
                                             reference_vocab)
-from gru_debugger.core.bpe_train import train_merges
-from gru_debugger.core.config import Config
-from gru_debugger.core.tokenizer import EOT, BPETokenizer, TokenizeCancelled, encode_stream
+from gru_debugger.core.text.bpe_train import train_merges
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.text.tokenizer import EOT, BPETokenizer, TokenizeCancelled, encode_stream
 
 texts_small = st.lists(st.text(alphabet="ab ", max_size=40), min_size=1, max_size=4)
 texts_mixed = st.lists(st.text(alphabet="aAbc .", max_size=60), min_size=1, max_size=3)
@@ -176,7 +176,7 @@ def test_stream_progress_counts_up_to_its_total():
 
 
 def test_tokenize_with_progress_caches_only_finished_results():
-    from gru_debugger.core import data
+    from gru_debugger.core.text import data
 
     cfg = Config(corpus=("some text that nobody else tokenizes, some text",), num_merges=7)
 

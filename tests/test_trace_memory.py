@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from gru_debugger.core import background as background_module
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, _background
-from gru_debugger.core.engine import _np, compute_trace
+from gru_debugger.core.control import background as background_module
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, _background
+from gru_debugger.core.model.engine import _np, compute_trace
 
 DEFAULT_INIT = {n: {"scheme": "default"} for n in PARAM_NAMES}
 
@@ -99,7 +99,7 @@ def test_freed_heap_pages_go_back_to_the_system_once_an_edit_is_computed(monkeyp
 
 FRAGMENTED_HEAP = """
 import numpy as np
-from gru_debugger.core.memory import limit_heap_fragmentation, release_free_memory
+from gru_debugger.core.control.memory import limit_heap_fragmentation, release_free_memory
 
 def rss_kb():
     with open("/proc/self/status") as status:

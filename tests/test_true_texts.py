@@ -8,11 +8,11 @@ import pytest
 import torch
 from PySide6 import QtGui, QtWidgets
 
-from gru_debugger.core.cells import CELLS
-from gru_debugger.core.config import Config
-from gru_debugger.core.config_load import load_config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.phases import PHASE_FACTS, PHASES, build_steps, phase_fact
+from gru_debugger.core.model.cells import CELLS
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.storage.config_load import load_config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.phases import PHASE_FACTS, PHASES, build_steps, phase_fact
 from gru_debugger.ui.cells import VIEWS
 from gru_debugger.ui.docs.captions import plain, stop_caption
 from gru_debugger.ui.docs.screenshots import walk_steps

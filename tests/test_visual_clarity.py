@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from gru_debugger.core.config import Config
-from gru_debugger.core.controller import Controller
-from gru_debugger.core.phases import Step
+from gru_debugger.core.base.config import Config
+from gru_debugger.core.control.controller import Controller
+from gru_debugger.core.model.phases import Step
 from gru_debugger.ui.panels import cell as cell_panel, gradients, params, update
 from gru_debugger.ui.panels.spec_helpers import MIN_RELATIVE, family_levels
 from gru_debugger.ui.widgets.heatmap import Heatmap, HeatmapData

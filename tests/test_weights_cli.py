@@ -6,9 +6,9 @@ import torch
 from safetensors.torch import save_file
 
 from gru_debugger.cli import main
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.weights_io import weights_for_export
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.storage.weights_io import weights_for_export
 
 
 def plain_weights(scale=1.0, cell="gru"):

@@ -11,11 +11,11 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from gru_debugger.core import weights_io
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller, ControllerError
-from gru_debugger.core.edits import fresh_state
-from gru_debugger.core.weights_io import WeightsError, export_weights, import_weights, read_weights
+from gru_debugger.core.storage import weights_io
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller, ControllerError
+from gru_debugger.core.model.edits import fresh_state
+from gru_debugger.core.storage.weights_io import WeightsError, export_weights, import_weights, read_weights
 
 CELLS = ["gru", "lstm", "rnn"]
 LAYERS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}

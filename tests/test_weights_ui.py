@@ -4,8 +4,8 @@ import torch
 from PySide6 import QtWidgets
 from safetensors.torch import load_file, save_file
 
-from gru_debugger.core.config import PARAM_NAMES, Config
-from gru_debugger.core.controller import Controller
+from gru_debugger.core.base.config import PARAM_NAMES, Config
+from gru_debugger.core.control.controller import Controller
 from gru_debugger.ui.weights import EXPORT_FILTERS, WeightsActions
 
 TORCH_FILTER = next(k for k, v in EXPORT_FILTERS.items() if v == "torch")

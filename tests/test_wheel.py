@@ -78,9 +78,9 @@ def test_the_wheel_ships_the_whole_resources_folder(installed):
 def test_installed_package_reads_its_own_files(installed):
     python, venv, _, work = installed
     code = ("import gru_debugger, json\n"
-            "from gru_debugger.core.bundled import resource_dir, corpus_files, example_configs\n"
-            "from gru_debugger.core.config import Config\n"
-            "from gru_debugger.core.config_load import load_config\n"
+            "from gru_debugger.core.base.bundled import resource_dir, corpus_files, example_configs\n"
+            "from gru_debugger.core.base.config import Config\n"
+            "from gru_debugger.core.storage.config_load import load_config\n"
             "print(json.dumps({'package': gru_debugger.__file__, 'resources': str(resource_dir()),\n"
             "  'corpus': [f.name for f in corpus_files()], 'examples': [f.name for f in example_configs()],\n"
             "  'examples_load': all(load_config(str(f)) is not None for f in example_configs()),\n"

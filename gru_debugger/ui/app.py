@@ -8,9 +8,9 @@ from types import TracebackType
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.config_load import load_config
+from ..core.storage.config_load import load_config
 from .. import startup_gc
-from ..core.controller import Controller
+from ..core.control.controller import Controller
 from .qt_setup import APPLICATION, ORGANIZATION, make_application
 from .widgets import theme
 
@@ -98,7 +98,7 @@ def run(config_path: str | None = None, weights: str | None = None, session: str
     return app.exec()
 
 
-BENCH_STARTUP_ENV = "GRU_DEBUGGER_BENCH_STARTUP"  # see gru_debugger.bench.startup_times
+BENCH_STARTUP_ENV = "GRU_DEBUGGER_BENCH_STARTUP"  # see gru_debugger.devtools.bench.startup_times
 
 
 def _report_first_paint(window: QtWidgets.QWidget) -> None:

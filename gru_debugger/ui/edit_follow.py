@@ -16,7 +16,7 @@ from typing import Iterable
 
 import torch
 
-from ..core.engine import ModelState
+from ..core.model.engine import ModelState
 from .registry import PANELS, SHOWS
 
 

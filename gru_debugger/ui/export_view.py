@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-from ..core.atomic_write import write_atomic
+from ..core.storage.atomic_write import write_atomic
 from .widgets import theme
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ FILTERS = {"png": "PNG image (*.png)", "svg": "SVG image (*.svg)",
 
 # ------------------------------------------------------------------ bytes
 def _write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write all of ``data`` or nothing, atomically (core/atomic_write): a failed write leaves
+    """Write all of ``data`` or nothing, atomically (core/storage/atomic_write): a failed write leaves
     the file that was there, and the new one gets the user's umask. An error names ``path``."""
     try:
         return write_atomic(path, data)
@@ -375,7 +375,7 @@ GRADCHECK_TEXT = "Check this gradient numerically…"
 
 def checked_parameter(panel: "TensorPanel", heatmap: "Heatmap") -> str | None:
     """The parameter whose gradient a heatmap's cells stand for: a parameter, its gradient or its update."""
-    from ..core.config import PARAM_NAMES
+    from ..core.base.config import PARAM_NAMES
     spec = next((s for s in getattr(panel, "specs", ()) if s.name == heatmap.name), None)
     if spec is not None and spec.editable_param in PARAM_NAMES:
         return spec.editable_param
@@ -423,7 +423,7 @@ def gradient_check_text(controller, name: str, index: tuple[int, ...]) -> tuple[
 def gradient_check_parts(controller, name: str, index: tuple[int, ...]) -> tuple[str, str, str]:
     """The numbers, what they mean, and the verdict: one of the check's three,
     agrees, disagrees, did not converge."""
-    from ..core import gradcheck as gc
+    from ..core.analysis import gradcheck as gc
     check = gc.check_element(controller.state, name, index)
     at = f"{name}[{', '.join(map(str, index))}]"
     fd, ag = check.estimate, check.autograd

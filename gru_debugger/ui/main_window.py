@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..core.controller import Controller
-from ..core.phases import phase_fact
-from ..core.engine import ModelState
-from ..core.phases import Step
-from ..core.snapshot import Snapshot
+from ..core.control.controller import Controller
+from ..core.model.phases import phase_fact
+from ..core.model.engine import ModelState
+from ..core.model.phases import Step
+from ..core.analysis.snapshot import Snapshot
 from .editors.cell_editor import CellEditor
 from .editors.debug_actions import DebugActions
 from .editors.edit_support import ExplainToggle, link_explanations
@@ -36,7 +36,7 @@ from .theme_menu import add_theme_menu
 NETWORK_MAX_WIDTH = 320  # the Network drawing is laid out for about 240 px; more width only adds margins
 from .widgets.subscribe import subscribe
 from .widgets.view_state import ViewState
-from ..core.phases import PHASE_FACTS
+from ..core.model.phases import PHASE_FACTS
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
@@ -171,7 +171,7 @@ class MainWindow(QtWidgets.QMainWindow):
         once, off screen, at the size of the panel in front: its layout and its axes' drawings are
         then ready for the click that brings it up."""
         panel.build()
-        from ..core.phases import PHASE_FACTS
+        from ..core.model.phases import PHASE_FACTS
         followed = {facts.panel for facts in PHASE_FACTS.values()}  # what a Step can bring to the front
         front = next((p for p in self.panels.values() if p.is_showing()), None)
         if front is None or panel.is_showing() or panel.isWindow() or self._key_of(panel) not in followed:
@@ -345,7 +345,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_examples_menu(self) -> None:
         """Examples: the configs that ship with the program; choosing one switches to it (one undo step)."""
-        from ..core.examples import MissingResources, list_examples, load_example
+        from ..core.storage.examples import MissingResources, list_examples, load_example
         menu = self.menuBar().addMenu("E&xamples")
         menu.setObjectName("examples-menu")
         menu.setToolTipsVisible(True)

@@ -4,7 +4,7 @@ After an edit the controller shows the forward pass at once and holds
 back-propagation for its worker until :meth:`Controller.poll` lets it go; poll
 also announces the end. This clock calls poll while the controller is
 computing, and looks for the answer of the float32/float64 check
-(core/precision), starting it once back-propagation is done. The window owns
+(core/analysis/precision), starting it once back-propagation is done. The window owns
 it, so the worker runs in any window, with a status line or without; the
 status line only shows what the clock tells it (:attr:`busy_changed`) and what
 the snapshots say.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from ..core.controller import Controller
-from ..core.snapshot import Snapshot
+from ..core.control.controller import Controller
+from ..core.analysis.snapshot import Snapshot
 from .widgets.subscribe import subscribe
 
 POLL_MS = 30              # how often to poll the controller while it computes

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..core.cells import get_cell
-from ..core.phases import Step
+from ..core.model.cells import get_cell
+from ..core.model.phases import Step
 from .panels import cell as cell_panel
 from .panels import compare, gradients, input as input_panel, output, params, time as time_panel, update
 from .panels.spec_helpers import batch_row_caption

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.cells import Cell, get_cell
+from ...core.model.cells import Cell, get_cell
 from . import step_facts
 from ..widgets.equation_format import Line, factor, fmt, signed, sub, within_rounding
 from ..widgets.kinds import SIGNED, TANH, UNIT
@@ -158,7 +158,7 @@ class CellUI:
 
     @staticmethod
     def roundoff(s: Any, key: str, *index: int) -> bool:
-        """Is element ``index`` of ``key`` at the cursor round-off (core/roundoff marks it)?"""
+        """Is element ``index`` of ``key`` at the cursor round-off (core/analysis/roundoff marks it)?"""
         check = getattr(s, "roundoff_mask", None)
         if check is None:
             return False

@@ -3,7 +3,7 @@ caption and step help its own (no Qt).
 
 Every number comes from the snapshot. A difference no larger than the
 rounding of the values it is taken from is written "≈0 (round-off)", and a
-gradient the round-off check (core/roundoff) marks is never quoted as a
+gradient the round-off check (core/analysis/roundoff) marks is never quoted as a
 number: both would otherwise pass for signal.
 """
 from __future__ import annotations

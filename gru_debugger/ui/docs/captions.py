@@ -11,8 +11,8 @@ import html
 import re
 from typing import Any
 
-from ...core.cells import get_cell
-from ...core.phases import PHASES, Step, phase_fact
+from ...core.model.cells import get_cell
+from ...core.model.phases import PHASES, Step, phase_fact
 from ..cells import cell_view
 from ..registry import panel
 

@@ -140,7 +140,7 @@ def compose(camera, step, stem: str, title: str) -> tuple[str, list[Callout]]:
     save it as ``stem`` and give them back the sizes their docks set."""
     from PySide6 import QtCore, QtGui, QtWidgets
 
-    from ...core.phases import PHASE_FACTS
+    from ...core.model.phases import PHASE_FACTS
     from ..widgets import theme
     from ..export_view import _svg_bytes, _write
 

@@ -40,9 +40,9 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ...core.config import Config
-from ...core.config_load import load_config
-from ...core.phases import PHASES, Step
+from ...core.base.config import Config
+from ...core.storage.config_load import load_config
+from ...core.model.phases import PHASES, Step
 from ..registry import shots as registry_shots
 from .frames import FRAME_SUFFIX
 from .png_writer import PngWriter
@@ -126,7 +126,7 @@ class Result:
 def substep_of(T: int, cell: str = "gru") -> Step | None:
     """The walk's Step Into frame: the cell's third sub-step at t = 2 (None if the cell or T has none
     that differs from the whole timestep)."""
-    from ...core.cells import get_cell
+    from ...core.model.cells import get_cell
 
     subs = get_cell(cell).substeps
     if T <= SUBSTEP_T or len(subs) <= SUBSTEP_INDEX or subs[SUBSTEP_INDEX] == subs[-1]:
@@ -260,7 +260,7 @@ def check_conflicts(out: Path, names: Sequence[str]) -> None:
 def remove_stale_partials(out: Path) -> list[Path]:
     """Remove temporary folders that an earlier, interrupted run made for ``out``:
     only ``.NAME.*.partial`` folders holding our marker whose writer has gone."""
-    from ...core.atomic_write import process_running
+    from ...core.storage.atomic_write import process_running
 
     removed = []
     parent = out.absolute().parent
@@ -443,7 +443,7 @@ class _Camera:
                 ctl.run_to(step.phase, step.t - 1)
             else:
                 ctl.run_to(PHASES[PHASES.index(step.phase) - 1])
-            from ...core.cells import get_cell
+            from ...core.model.cells import get_cell
 
             for _ in range(get_cell(ctl.config.cell).substeps.index(step.sub) + 1):
                 ctl.step_into()
@@ -567,7 +567,7 @@ def config_name(path: str | None) -> str:
     """How a caption names a config: the example's title and its file, or just the file."""
     if path is None:
         return "the default config (the notebook's example)"
-    from ...core.examples import list_examples
+    from ...core.storage.examples import list_examples
 
     try:
         found = next((e for e in list_examples() if e.path.resolve() == Path(path).resolve()), None)
@@ -605,7 +605,7 @@ def generate(out: str | os.PathLike, config_path: str | None = None, *, fmt: str
     Raises ValueError for bad arguments, ConfigError / ControllerError for a
     bad config and OSError if the folder cannot be written; in every case
     nothing is left behind."""
-    from ...core.controller import Controller
+    from ...core.control.controller import Controller
 
     if training_iterations is None:
         training_iterations = TRAINING_ITERATIONS

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.cells import CELLS
-from ...core.controller import Controller
-from ...core.snapshot import Snapshot
+from ...core.model.cells import CELLS
+from ...core.control.controller import Controller
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.subscribe import subscribe
 from .edit_support import HINT_STYLE, ErrorLine
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.controller import Controller, ControllerError
+from ...core.control.controller import Controller, ControllerError
 from .edit_support import busy
 
 

@@ -6,9 +6,9 @@ from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.cells import get_cell
-from ...core.controller import Controller, ControllerError
-from ...core.snapshot import Snapshot
+from ...core.model.cells import get_cell
+from ...core.control.controller import Controller, ControllerError
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.subscribe import subscribe
 
 SP = QtWidgets.QStyle.StandardPixmap

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.controller import ControllerError
+from ...core.control.controller import ControllerError
 
 SETTINGS_EXPLANATIONS = "editors/explanations"  # the editing panels show their explanations
 ERROR_STYLE = "color: #d0342c;"

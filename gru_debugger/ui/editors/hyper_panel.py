@@ -13,9 +13,9 @@ import math
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.controller import Controller
-from ...core.snapshot import Snapshot
-from ...core.config import DTYPES, FLOAT32_MAX
+from ...core.control.controller import Controller
+from ...core.analysis.snapshot import Snapshot
+from ...core.base.config import DTYPES, FLOAT32_MAX
 from .edit_support import scrolling_body, ErrorLine, ExplainToggle
 from ..widgets.equation_format import noise
 from .exact_spin import ExactSpinBox, forward_undo

@@ -13,11 +13,11 @@ from typing import Any, Mapping
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.config import PARAM_NAMES, default_init
-from ...core.controller import Controller
-from ...core.init import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES
-from ...core.snapshot import Snapshot
-from ...core.validation import FLOAT32_MAX
+from ...core.base.config import PARAM_NAMES, default_init
+from ...core.control.controller import Controller
+from ...core.model.init import GATE_BIAS_ONLY, GATE_BIASES, MATRIX_ONLY, SCHEMES
+from ...core.analysis.snapshot import Snapshot
+from ...core.base.validation import FLOAT32_MAX
 from .edit_support import scrolling_body, HINT_STYLE, ErrorLine, ExplainToggle
 from .exact_spin import ExactSpinBox, forward_undo
 from ..widgets.subscribe import subscribe

@@ -12,10 +12,10 @@ from typing import Any, Sequence
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.config import ConfigError
-from ...core.controller import Controller
-from ...core.snapshot import Snapshot
-from ...core.texts import MAX_TEXT_BYTES, read_text_file
+from ...core.base.config import ConfigError
+from ...core.control.controller import Controller
+from ...core.analysis.snapshot import Snapshot
+from ...core.base.texts import MAX_TEXT_BYTES, read_text_file
 from .cell_chooser import CellChooser
 from .tokenizing import tokenize_first
 from .edit_support import HINT_STYLE, ErrorLine, ExplainToggle
@@ -24,7 +24,7 @@ from ..widgets.subscribe import subscribe
 log = logging.getLogger(__name__)
 
 
-MAX_MERGES = 10_000  # the configuration's limit (core/config.validate)
+MAX_MERGES = 10_000  # the configuration's limit (core/base/config.validate)
 
 # Staged settings, with the short name each gets in the undo text.
 STAGED_KEYS = {"corpus": "corpus", "num_merges": "merges", "lowercase": "lowercase",

@@ -13,9 +13,9 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.config import Config, ConfigError
-from ...core.data import is_tokenized, tokenize
-from ...core.tokenizer import TokenizeCancelled
+from ...core.base.config import Config, ConfigError
+from ...core.text.data import is_tokenized, tokenize
+from ...core.text.tokenizer import TokenizeCancelled
 
 SHOW_AFTER_MS = 500    # a dialog only for work that takes longer than this
 

@@ -6,9 +6,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ..widgets.subscribe import subscribe
-from ...core.controller import Controller, ControllerError
-from ...core.faults import Fault
-from ...core.training import TrainingPoint, TrainingRun, train_iterations
+from ...core.control.controller import Controller, ControllerError
+from ...core.analysis.faults import Fault
+from ...core.control.training import TrainingPoint, TrainingRun, train_iterations
 
 REFRESH_MS = 50  # views follow at most 20 times a second
 

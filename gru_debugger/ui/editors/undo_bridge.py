@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui
 
-from ...core.controller import Controller, ControllerError
+from ...core.control.controller import Controller, ControllerError
 from ..widgets.subscribe import subscribe
 
 

@@ -1,4 +1,4 @@
-"""The window side of the pinned baseline (core/baseline.py).
+"""The window side of the pinned baseline (core/analysis/baseline.py).
 
 ``BaselineHolder`` keeps the pinned pair and whether heatmaps show the
 difference; ``diff_view`` turns one heatmap's data into now − baseline;
@@ -18,8 +18,8 @@ from typing import Callable
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from ...core.baseline import Baseline, NotComparable, baseline_snapshot, diff, difference, pin
-from ...core.snapshot import Snapshot
+from ...core.analysis.baseline import Baseline, NotComparable, baseline_snapshot, diff, difference, pin
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.heatmap import HeatmapData
 from .comparison_status import ComparisonStatus
 from .step_delta import StepBefore, before_view, cached_step_view

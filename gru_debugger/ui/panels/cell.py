@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ...core.snapshot import Snapshot
+from ...core.analysis.snapshot import Snapshot
 from ..cells import cell_view
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData

@@ -9,16 +9,16 @@ the panel is on screen (three iterations' worth of work).
 What the plots and the caption show follows the cursor, as everywhere else:
 gradients fill in as back-propagation runs, losses appear at the Loss step,
 the losses after the update once the second forward pass has run. A timestep
-whose norm is only round-off (zero in exact arithmetic, core/compare) is not
+whose norm is only round-off (zero in exact arithmetic, core/analysis/compare) is not
 drawn; the notice above the plots names the curves that are.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ...core.cells import CELLS
-from ...core.compare import CellResult, Curve
-from ...core.snapshot import Snapshot
+from ...core.model.cells import CELLS
+from ...core.analysis.compare import CellResult, Curve
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.curve import CurveData
 from ..widgets.view_state import ViewState
 from .gradients import empty_corner, y_range_of

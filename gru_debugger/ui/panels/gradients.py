@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.config import PARAM_NAMES
-from ...core.snapshot import Snapshot
+from ...core.base.config import PARAM_NAMES
+from ...core.analysis.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.curve import CurveData
 from ..widgets.heatmap import HeatmapData

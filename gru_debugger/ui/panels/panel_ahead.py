@@ -25,8 +25,8 @@ from typing import Callable
 
 from PySide6 import QtCore
 
-from ...core.phases import PHASE_FACTS
-from ...core.snapshot import Snapshot
+from ...core.model.phases import PHASE_FACTS
+from ...core.analysis.snapshot import Snapshot
 from .tensor_panel import TensorPanel
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 
-from ...core.config import PARAM_NAMES
-from ...core.snapshot import Snapshot
+from ...core.base.config import PARAM_NAMES
+from ...core.analysis.snapshot import Snapshot
 from ..widgets import kinds
 from ..widgets.heatmap import HeatmapData
 from .spec_helpers import param_view, writes

@@ -11,8 +11,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ...core import roundoff as _roundoff
-from ...core.snapshot import Snapshot
+from ...core.analysis import roundoff as _roundoff
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.heatmap import HeatmapData, symmetric_levels
 from ..widgets.view_state import ViewState
 
@@ -144,7 +144,7 @@ def family_levels(*arrays: np.ndarray | None, scale: float = 1.0) -> tuple[float
 
 def gradient_scale(snap: Snapshot) -> float:
     """The scale of the gradients of this iteration: the largest final parameter gradient (1 if none)."""
-    from ...core.config import PARAM_NAMES
+    from ...core.base.config import PARAM_NAMES
 
     def compute() -> float:
         peaks = [float(np.abs(g[np.isfinite(g)]).max()) for g in (snap.final(f"grad/{n}") for n in PARAM_NAMES)

@@ -3,7 +3,7 @@
 When it is on, every tensor heatmap shows what the last step changed:
 now − the same heatmap at the position the user was at before the step
 (which position that is, after Step Back, an edit or at the start of an
-iteration: see core/step_delta.py). Differences are taken in float64 from the
+iteration: see core/analysis/step_delta.py). Differences are taken in float64 from the
 two recorded arrays, so a cell the step did not change is exactly 0 (the
 neutral middle of the diverging map) and what the step wrote stands out;
 hover gives both values and Δ. Titles say what is shown:
@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from ...core.baseline import NotComparable, difference
-from ...core.snapshot import Snapshot
-from ...core.step_delta import StepTracker, position_label
+from ...core.analysis.baseline import NotComparable, difference
+from ...core.analysis.snapshot import Snapshot
+from ...core.analysis.step_delta import StepTracker, position_label
 from ..widgets.heatmap import HeatmapData
 from .comparison_status import ComparisonStatus
 from ..widgets.subscribe import subscribe

@@ -17,8 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ...core.controller import ControllerError
-from ...core.snapshot import Snapshot
+from ...core.control.controller import ControllerError
+from ...core.analysis.snapshot import Snapshot
 from .baseline import DiffCache, base_views
 from ..widgets.curve import CurvePlot, CurveData
 from ..widgets.heatmap import Heatmap, HeatmapData, arrange_colour_bars

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ...core.snapshot import Snapshot
+from ...core.analysis.snapshot import Snapshot
 from ..cells import cell_view
 from ..widgets.heatmap import HeatmapData
 from ..widgets.view_state import ViewState

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.config import PARAM_NAMES
+from ...core.base.config import PARAM_NAMES
 from ..widgets.view_state import ViewState
 
 

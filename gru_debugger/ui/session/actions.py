@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
-from ...core.controller import Controller
-from ...core.session import SESSION_SUFFIX
+from ...core.control.controller import Controller
+from ...core.storage.session import SESSION_SUFFIX
 from ..widgets.subscribe import subscribe
 
 FILTER = f"GRU Debugger sessions (*{SESSION_SUFFIX});;All files (*)"

@@ -10,7 +10,7 @@ window offers to restore it at start-up, and *takes* it (its lock) before it
 asks, so two instances started after a crash never offer, restore and then
 share the same autosave. Only this folder is ever written or cleaned, and in
 it only files named like ours; everything is written atomically
-(core/atomic_write) with the user's umask.
+(core/storage/atomic_write) with the user's umask.
 
 The data folder is Qt's AppDataLocation (on Linux
 ``~/.local/share/gru-debugger/GRU Debugger``); the environment variable
@@ -31,8 +31,8 @@ from typing import Any
 
 from PySide6 import QtCore
 
-from ...core.atomic_write import write_atomic
-from ...core.controller import Controller
+from ...core.storage.atomic_write import write_atomic
+from ...core.control.controller import Controller
 
 DATA_DIR_ENV = "GRU_DEBUGGER_DATA_DIR"
 AUTOSAVE_FOLDER = "autosave"

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.controller import Controller, ControllerError
-from ...core.engine import ModelState
-from ...core.session import SESSION_SUFFIX
+from ...core.control.controller import Controller, ControllerError
+from ...core.model.engine import ModelState
+from ...core.storage.session import SESSION_SUFFIX
 from ..widgets.subscribe import subscribe
 from .actions import FILTER
 from .autosave import AutosaveFile, Orphan, take_orphans

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.snapshot import Snapshot
+from ...core.analysis.snapshot import Snapshot
 from ..cells import cell_view
 from ..widgets import theme
 from ..widgets.subscribe import subscribe

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.config import PARAM_NAMES
+from ...core.base.config import PARAM_NAMES
 from ..cells import cell_view
 from ..widgets.equation_format import (MAX_LINES, MAX_VECTOR, MINUS, ROUNDOFF_TEXT, Line, Page, bold, dot_terms, elide, esc,
                               factor, fmt, noise, signed, sub, tok, vector, visible)

@@ -1,5 +1,5 @@
 """Status bar: where the cursor is, the batch, the loss, any NaN/Inf, and whether float32
-resolves the example (core/precision).
+resolves the example (core/analysis/precision).
 
 While the current iteration's back-propagation and second pass are computed
 on the controller's worker thread (after an edit, the forward pass is shown
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.controller import Controller
-from ...core.phases import phase_title
-from ...core.snapshot import Snapshot
+from ...core.control.controller import Controller
+from ...core.model.phases import phase_title
+from ...core.analysis.snapshot import Snapshot
 from ..widgets.steady_label import set_steady_text
 from ..widgets.subscribe import subscribe
 
@@ -45,7 +45,7 @@ class StatusLine(QtWidgets.QStatusBar):
         self.loss = QtWidgets.QLabel(self)
         self.bad = QtWidgets.QLabel(self)
         self.bad.setStyleSheet("color: #d0342c; font-weight: bold;")
-        self.precision = QtWidgets.QLabel(self)   # float32 cannot resolve this example (core/precision)
+        self.precision = QtWidgets.QLabel(self)   # float32 cannot resolve this example (core/analysis/precision)
         self.precision.setObjectName("status-precision")
         self.precision.setStyleSheet(PRECISION_STYLE)
         self.precision.hide()

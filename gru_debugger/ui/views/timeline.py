@@ -20,9 +20,9 @@ from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.controller import ControllerError
-from ...core.phases import PHASES, TIMESTEP_PHASES, Step, phase_fact
-from ...core.snapshot import Snapshot
+from ...core.control.controller import ControllerError
+from ...core.model.phases import PHASES, TIMESTEP_PHASES, Step, phase_fact
+from ...core.analysis.snapshot import Snapshot
 from ..cells import cell_view
 from ..widgets import theme
 from ..widgets.subscribe import subscribe

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.controller import Controller, ControllerError
+from ...core.control.controller import Controller, ControllerError
 
 IMPORT_FILTER = "Weights (*.safetensors *.pt *.pth *.bin);;All files (*)"
 # Save-dialog filter -> layout of the file written.

@@ -21,7 +21,7 @@ MAX_LINES = 12       # per-timestep lines before the rest are elided
 
 
 
-# A number that is only round-off (0 in exact arithmetic: core/roundoff) reads as the heatmaps
+# A number that is only round-off (0 in exact arithmetic: core/analysis/roundoff) reads as the heatmaps
 # print it, "≈0", said to be round-off and greyed: never as a bold live number.
 ROUNDOFF_TEXT = "≈0 (round-off)"
 ROUNDOFF_COLOUR = "#8c8c8c"   # mid grey: reads on the light and the dark theme
