@@ -16,6 +16,9 @@ def test_documented_paths_are_the_real_objects():
     assert Config is real_config.Config and validate is real_config.validate
     assert read_config is real_config.read_config and ConfigError is real_config.ConfigError
     assert Controller is real_controller.Controller and ControllerError is real_controller.ControllerError
+    from gru_debugger.core.config import load_config   # scripts imported it from here before it moved
+    from gru_debugger.core.storage.config_load import load_config as real_load_config
+    assert load_config is real_load_config
 
 
 def test_the_documented_config_path_loads_no_engine():
