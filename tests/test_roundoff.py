@@ -59,8 +59,8 @@ def test_shadow_is_computed_once_per_trace_and_never_by_a_step(monkeypatch):
     import threading
 
     calls = []
-    real = roundoff.gradients_and_updates
-    monkeypatch.setattr(roundoff, "gradients_and_updates",
+    real = roundoff.shadow_pass
+    monkeypatch.setattr(roundoff, "shadow_pass",
                         lambda state, *handed: calls.append((state, threading.current_thread())) or real(state, *handed))
     ctl = Controller(Config(seed=0))
     main = threading.current_thread()
@@ -86,3 +86,40 @@ def test_snapshot_says_nothing_before_the_gradient_exists():
     np.testing.assert_array_equal(mask, partial.get("grad/h") != 0)
     accumulated = partial.get("grad/x2g.weight")                       # a partial sum at t = 5
     np.testing.assert_array_equal(partial.roundoff_mask("grad/x2g.weight"), accumulated != 0)
+
+
+def test_one_float64_pass_answers_the_round_off_and_the_precision_checks(monkeypatch):
+    """The precision check of the forward values reads the round-off check's float64 pass: no
+    second float64 forward pass (on the large sizes each is a second of a worker's time)."""
+    from gru_debugger.core.analysis import precision
+    from gru_debugger.core.storage.examples import list_examples, load_example
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError("a second float64 forward pass")
+
+    monkeypatch.setattr(precision, "_forward_part", no_second_pass)
+    example = next(e for e in list_examples() if e.path.name == "rnn-exploding.json")
+    for config in (Config(seed=0), load_example(example)):
+        ctl = Controller(config)
+        trace = ctl.snapshot().trace
+        assert not precision.known(trace)[0]
+        roundoff_mask(trace, "grad/h")                      # the round-off check, once
+        done, found = precision.known(trace)
+        assert done and (found is None) == (config.cell == "gru")   # the exploding example is not resolved
+        assert found is None or found.key == "h"
+
+
+def test_the_windows_precision_check_is_the_round_off_checks_pass():
+    """The window starts the precision check when it has not moved yet: the job it queues is the
+    round-off check's, so the masks are known with it (no second float64 pass later)."""
+    import time
+
+    from gru_debugger.core.analysis import precision
+
+    snap = Controller(Config(seed=0)).snapshot()
+    snap.start_precision_check()
+    deadline = time.monotonic() + 60
+    while not snap.precision_known()[0] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert snap.precision_known() == (True, None) and snap.roundoff_known()
+    assert precision._queued[0].exception() is None

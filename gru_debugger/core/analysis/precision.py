@@ -24,16 +24,17 @@ passes it at t ≈ 25 (its error in h grows from 1e-8 at t = 0 to 1e-2 at
 t = 31; the exact timestep depends on the machine's rounding). A float64
 run is its own reference: nothing to report.
 
-The check costs one forward pass in float64 without autograd; it runs once per
-iteration when first asked (on the controller's worker with the round-off
-check, or :func:`start` for a window that has not moved yet), and only its
-answer is kept.
+The float64 forward arrays come from the round-off check's float64 pass
+(core/analysis/roundoff), so the two checks cost one recomputation; asked on
+its own (a script), the check runs a float64 forward pass without autograd.
+Either way it runs once per iteration, and only its answer is kept.
 """
 from __future__ import annotations
 
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -77,11 +78,12 @@ def forward_keys(cell_name: str) -> tuple[str, ...]:
     return tuple(k for k in cell.writes if k not in cell.split_names)
 
 
-def _first_unresolved(trace: Trace) -> Unresolved | None:
+def _first_unresolved(trace: Trace, exact: Mapping[str, np.ndarray] | None = None) -> Unresolved | None:
     state = trace.state
     if state is None or state.config.dtype != "float32":
         return None
-    exact, _ = _forward_part(shadow_state(state), graph=False, inputs=trace.inputs)  # no tokenizer cache
+    if exact is None:
+        exact, _ = _forward_part(shadow_state(state), graph=False, inputs=trace.inputs)  # no tokenizer cache
     cfg = state.config
     timed = forward_keys(cfg.cell)
     scales = {k: float(np.abs(exact[k]).max()) if exact[k].size else 0.0 for k in (*timed, "logits", "loss")}
@@ -139,6 +141,16 @@ def unresolved(trace: Trace) -> Unresolved | None:
     return found
 
 
+def remember(trace: Trace, exact: Mapping[str, np.ndarray]) -> None:
+    """Answer the check of ``trace`` from its float64 forward arrays ``exact``, computed already
+    (the round-off check's pass, core/analysis/roundoff): no second float64 forward pass."""
+    if known(trace)[0]:
+        return
+    found = _first_unresolved(trace, exact)
+    with _lock:
+        _cache[trace] = found
+
+
 def prepare(trace_ref: "weakref.ref[Trace]") -> None:
     """Run the check of the trace ``trace_ref`` points to, if it still exists (for a worker)."""
     trace = trace_ref()
@@ -150,15 +162,16 @@ _worker = None
 _queued: list = []
 
 
-def start(trace: Trace) -> None:
+def start(trace: Trace, job: Callable[["weakref.ref[Trace]"], None] = prepare) -> None:
     """Run the check of ``trace`` on a worker thread unless it is known (a queued check of another
-    trace that has not started is dropped); read the answer with :func:`known`."""
+    trace that has not started is dropped); read the answer with :func:`known`. ``job`` computes
+    it: the snapshot passes the round-off check's, whose one float64 pass answers both."""
     global _worker
     if known(trace)[0]:
         return
     if _worker is None:
         from concurrent.futures import ThreadPoolExecutor
         _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gru-debugger-precision")
-    for job in _queued:
-        job.cancel()
-    _queued[:] = [_worker.submit(prepare, weakref.ref(trace))]
+    for queued in _queued:
+        queued.cancel()
+    _queued[:] = [_worker.submit(job, weakref.ref(trace))]

@@ -43,7 +43,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..model.engine import ModelState, Trace, gradients_and_updates
+from ..model.engine import ModelState, Trace, gradients_and_updates, shadow_pass
+from . import precision
 from ..model.shadow import shadow_state
 
 ROUNDOFF_RTOL = 1e-12
@@ -64,12 +65,15 @@ _lock = threading.Lock()
 
 def shadow_arrays(trace: Trace) -> Mapping[str, np.ndarray] | None:
     """The float64 gradients and updates of ``trace``'s iteration (its own arrays if it is float64),
-    or None if the trace does not know its state."""
+    or None if the trace does not know its state. The same float64 pass answers the precision
+    check of the forward values (core/analysis/precision), which is kept with the trace."""
     if trace.state is None:
         return None
     if trace.state.config.dtype == "float64":
         return trace.arrays
-    return gradients_and_updates(shadow_state(trace.state), trace.inputs)  # handed: no tokenizer cache
+    forward, shadow = shadow_pass(shadow_state(trace.state), trace.inputs)  # handed: no tokenizer cache
+    precision.remember(trace, forward)
+    return shadow
 
 
 def _float32_arrays(trace: Trace) -> Mapping[str, np.ndarray]:
@@ -149,8 +153,7 @@ def prepare(trace_ref: "weakref.ref[Trace]") -> None:
     trace = trace_ref()
     if trace is not None:
         _result(trace)
-        from .precision import unresolved
-        unresolved(trace)   # the same float64 question about the forward pass (core/analysis/precision)
+        precision.unresolved(trace)   # answered by the same float64 pass (a float64 trace: nothing to do)
 
 
 def known(trace: Trace) -> bool:

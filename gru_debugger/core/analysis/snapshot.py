@@ -305,7 +305,8 @@ class Snapshot:
     def start_precision_check(self) -> None:
         """Start the float32 precision check of this iteration on a worker (if not already)."""
         from .precision import start
-        start(self.trace)
+        from .roundoff import prepare
+        start(self.trace, prepare)   # one float64 pass answers it and the round-off marks
 
     @property
     def precision(self):

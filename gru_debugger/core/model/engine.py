@@ -306,6 +306,14 @@ def gradients_and_updates(state: ModelState, inputs: Inputs | None = None) -> di
     return _backward_part(_forward_part(state, record=False, inputs=inputs)[1], second_pass=False)
 
 
+def shadow_pass(state: ModelState, inputs: Inputs | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The recorded forward arrays and the ``grad/*`` and ``update/*`` arrays of the iteration, from
+    one pass: the float64 checks of a float32 trace (core/analysis/roundoff and precision) both
+    read it, so the recomputation runs once."""
+    forward_arrays, context = _forward_part(state, inputs=inputs)
+    return forward_arrays, _backward_part(context, second_pass=False)
+
+
 def _rest_of(state: ModelState, inputs: Inputs | None = None) -> dict[str, np.ndarray]:
     """What follows the forward pass (:func:`_backward_part`), from a forward pass that records
     nothing: its arrays are those the trace already holds from the pass without the graph."""
