@@ -85,6 +85,7 @@ class TimelineView(HoverTracking):
         self._snap: Snapshot = controller.snapshot()
         self._breakpoints: frozenset[str] = frozenset(controller.breakpoints)
         self._layout_key: tuple | None = None
+        self._labels: dict[tuple, list[CellLabel]] = {}   # cell_labels by chip order, cell size and font
         self._chips: list[_Chip] = []
         self._hover: tuple[str, int | None, bool] | None = None   # phase, t, in gutter
         font = QtGui.QFont(self.font())
@@ -463,13 +464,20 @@ class TimelineView(HoverTracking):
         if not chip.cells:
             return []
         normal, _ = self._fonts()
-        metrics: dict[float, QtGui.QFontMetricsF] = {}
-
-        def measure(text: str, pt: float) -> tuple[float, float]:
-            fm = metrics.setdefault(pt, QtGui.QFontMetricsF(self._label_font(normal, pt)))
-            return fm.horizontalAdvance(text), fm.capHeight() + 3
         r = chip.cells[0][1]
-        return cell_labels([t for t, _ in chip.cells], r.width(), r.height(), measure)
+        order = tuple(t for t, _ in chip.cells)
+        key = (order, r.width(), r.height(), normal.key())
+        found = self._labels.get(key)
+        if found is None:   # measured once per chip size, not on every paint
+            metrics: dict[float, QtGui.QFontMetricsF] = {}
+
+            def measure(text: str, pt: float) -> tuple[float, float]:
+                fm = metrics.setdefault(pt, QtGui.QFontMetricsF(self._label_font(normal, pt)))
+                return fm.horizontalAdvance(text), fm.capHeight() + 3
+            if len(self._labels) >= 32:
+                self._labels.clear()
+            found = self._labels[key] = cell_labels(order, r.width(), r.height(), measure)
+        return found
 
     def _draw_label(self, p: QtGui.QPainter, chip: _Chip, label: CellLabel, fill: QtGui.QColor,
                     font: QtGui.QFont) -> None:
